@@ -1,0 +1,29 @@
+"""The ``civicgrid`` command: Django's management commands under friendlier names.
+
+civicgrid serve [--host 127.0.0.1] [--port 8000]   migrate, then serve (waitress)
+civicgrid demo [--seed N] [--scale F]              generate the demo district
+civicgrid import-grids FILE.geojson                grids from GeoJSON, all or nothing
+civicgrid migrate | createsuperuser | shell | …     any Django management command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ALIASES = {"import-grids": "import_grids"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
+    if len(argv) > 1:
+        argv[1] = ALIASES.get(argv[1], argv[1])
+    argv[0] = "civicgrid"
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from civicgrid.errors import Invalid
+from civicgrid.geo.locator import locate
+from civicgrid.geo.models import Boundary
+from civicgrid.org.api import visible_unit
+from civicgrid.org.models import UnitKind
+
+router = Router(tags=["geo"])
+
+
+class PointIn(Schema):
+    lon: float = Field(description="WGS-84 longitude")
+    lat: float = Field(description="WGS-84 latitude")
+
+
+class LocationOut(Schema):
+    located: bool
+    grid_code: str | None
+    grid_name: str | None
+    distance_m: float
+    reason: str
+
+
+@router.get(
+    "/units/{code}/grids",
+    summary="The grids under a unit, as a GeoJSON FeatureCollection",
+    response=dict[str, Any],
+)
+def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
+    unit = visible_unit(request, code)
+    rows = Boundary.objects.filter(
+        unit__path__startswith=unit.path, unit__kind=UnitKind.GRID
+    ).values_list("unit__code", "unit__name", "unit__parent__name", "area_m2", "geometry")
+    features = [
+        {
+            "type": "Feature",
+            "id": grid_code,
+            "geometry": geometry,
+            "properties": {
+                "code": grid_code,
+                "name": name,
+                "community": community,
+                "area_m2": round(area),
+            },
+        }
+        for grid_code, name, community, area, geometry in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/locate", response=LocationOut, summary="Which grid a point lies in")
+def locate_point(request: HttpRequest, point: Query[PointIn]) -> LocationOut:
+    if not (-180 <= point.lon <= 180 and -90 <= point.lat <= 90):
+        raise Invalid(_("The coordinates are not a valid longitude/latitude."))
+    where = locate(point.lon, point.lat)
+    name = None
+    if where.located:
+        from civicgrid.org.models import Unit
+
+        name = Unit.objects.filter(pk=where.grid_id).values_list("name", flat=True).first()
+    return LocationOut(
+        located=where.located,
+        grid_code=where.grid_code,
+        grid_name=name,
+        distance_m=round(where.distance_m, 1),
+        reason=where.reason,
+    )

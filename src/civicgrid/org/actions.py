@@ -1,0 +1,88 @@
+"""The only functions that change the organisation tree and memberships."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from civicgrid.errors import Invalid
+from civicgrid.org.models import (
+    ALLOWED_PARENT_KINDS,
+    Membership,
+    Role,
+    Unit,
+    UnitKind,
+    User,
+    unit_code_validator,
+)
+
+
+def unit_path(code: str, parent: Unit | None) -> str:
+    return f"{parent.path if parent else ''}{code}/"
+
+
+def check_placement(kind: str, parent: Unit | None) -> None:
+    """Refuse a unit under a parent of the wrong kind (a grid under a street, say)."""
+    allowed = ALLOWED_PARENT_KINDS[kind]
+    if parent is None:
+        if allowed:
+            raise Invalid(_("A %(kind)s needs a parent unit.") % {"kind": UnitKind(kind).label})
+        return
+    if parent.kind not in allowed:
+        raise Invalid(
+            _("A %(kind)s cannot be placed under %(parent)s, which is a %(parent_kind)s.")
+            % {
+                "kind": UnitKind(kind).label,
+                "parent": parent.name,
+                "parent_kind": UnitKind(parent.kind).label,
+            }
+        )
+
+
+def check_code(code: str) -> None:
+    try:
+        unit_code_validator(code)
+    except ValidationError as exc:
+        raise Invalid(exc.messages[0]) from exc
+
+
+@transaction.atomic
+def create_unit(*, code: str, name: str, kind: str, parent: Unit | None) -> Unit:
+    check_code(code)
+    check_placement(kind, parent)
+    if not name.strip():
+        raise Invalid(_("A unit needs a name."))
+    if Unit.objects.filter(code=code).exists():
+        raise Invalid(_("The unit code %(code)s is already taken.") % {"code": code})
+    return Unit.objects.create(
+        code=code, name=name.strip(), kind=kind, parent=parent, path=unit_path(code, parent)
+    )
+
+
+@transaction.atomic
+def update_unit(unit: Unit, *, name: str, parent: Unit | None, active: bool) -> Unit:
+    """Rename, move or (de)activate a unit; a move re-paths its whole subtree."""
+    check_placement(unit.kind, parent)
+    if parent is not None and parent.path.startswith(unit.path):
+        raise Invalid(_("A unit cannot be moved under itself or its own subunits."))
+    old_path = unit.path
+    new_path = unit_path(unit.code, parent)
+    unit.name, unit.parent, unit.active, unit.path = name.strip(), parent, active, new_path
+    unit.save()
+    if new_path != old_path:
+        Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1))
+        )
+    return unit
+
+
+def grant_membership(*, user: User, unit: Unit, role: str) -> Membership:
+    if role not in Role.values:
+        raise Invalid(_("Unknown role: %(role)s") % {"role": role})
+    membership, _created = Membership.objects.update_or_create(
+        user=user, unit=unit, role=role, defaults={"active": True}
+    )
+    return membership

@@ -1,0 +1,175 @@
+"""The organisation: a tree of units, the people in them and what they may do there.
+
+A unit's ``path`` is its ancestors' codes and its own, each followed by ``/``
+(``330110/330110001/``). A subtree is then one indexed prefix match, which is
+what every scoped query in civicgrid uses (see ``civicgrid.org.scoping``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from civicgrid.org.scoping import Scope
+
+
+class UnitKind(models.TextChoices):
+    DISTRICT = "district", _("district")
+    STREET = "street", _("street")
+    TOWN = "town", _("town")
+    COMMUNITY = "community", _("community")
+    VILLAGE = "village", _("village")
+    PARK = "park", _("park")
+    GRID = "grid", _("grid")
+    DEPARTMENT = "department", _("department")
+
+
+class Level(models.IntegerChoices):
+    """The territorial tiers of DESIGN.md; departments stand beside them."""
+
+    DISTRICT = 1, _("district level")
+    STREET = 2, _("street level")
+    COMMUNITY = 3, _("community level")
+    GRID = 4, _("grid level")
+
+
+LEVEL_OF_KIND: dict[str, Level | None] = {
+    UnitKind.DISTRICT: Level.DISTRICT,
+    UnitKind.STREET: Level.STREET,
+    UnitKind.TOWN: Level.STREET,
+    UnitKind.COMMUNITY: Level.COMMUNITY,
+    UnitKind.VILLAGE: Level.COMMUNITY,
+    UnitKind.PARK: Level.COMMUNITY,
+    UnitKind.GRID: Level.GRID,
+    UnitKind.DEPARTMENT: None,
+}
+
+# Which kinds a unit of each kind may sit under.
+ALLOWED_PARENT_KINDS: dict[str, frozenset[str]] = {
+    UnitKind.DISTRICT: frozenset(),
+    UnitKind.STREET: frozenset({UnitKind.DISTRICT}),
+    UnitKind.TOWN: frozenset({UnitKind.DISTRICT}),
+    UnitKind.COMMUNITY: frozenset({UnitKind.STREET, UnitKind.TOWN}),
+    UnitKind.VILLAGE: frozenset({UnitKind.STREET, UnitKind.TOWN}),
+    UnitKind.PARK: frozenset({UnitKind.STREET, UnitKind.TOWN}),
+    UnitKind.GRID: frozenset({UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.PARK}),
+    UnitKind.DEPARTMENT: frozenset({UnitKind.DISTRICT, UnitKind.DEPARTMENT}),
+}
+
+COMMUNITY_KINDS = frozenset({UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.PARK})
+STREET_KINDS = frozenset({UnitKind.STREET, UnitKind.TOWN})
+
+unit_code_validator = RegexValidator(
+    r"^[A-Za-z0-9_.-]{1,40}$",
+    _("A unit code is 1–40 letters, digits, '.', '_' or '-'."),
+)
+
+
+class UnitQuerySet(models.QuerySet["Unit"]):
+    def visible_to(self, user: User | Scope) -> UnitQuerySet:
+        """The units ``user`` may see and act in: the subtrees of their memberships."""
+        from civicgrid.org.scoping import scope_of
+
+        return self.filter(scope_of(user).q("path"))
+
+    def subtree(self, unit: Unit) -> UnitQuerySet:
+        return self.filter(path__startswith=unit.path)
+
+    def active(self) -> UnitQuerySet:
+        return self.filter(active=True)
+
+
+class Unit(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[unit_code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=400, db_index=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def level(self) -> Level | None:
+        return LEVEL_OF_KIND[self.kind]
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/")
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes from the root down to this unit, this unit included."""
+        return [c for c in self.path.split("/") if c]
+
+    def is_within(self, other: Unit) -> bool:
+        return self.path.startswith(other.path)
+
+
+class User(AbstractUser):
+    """A person with an account. Residents do not have one; staff and volunteers do."""
+
+    display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("hotline operator")
+    DISPATCHER = "dispatcher", _("dispatcher")
+    HANDLER = "handler", _("handler")
+    GRID_WORKER = "grid_worker", _("grid worker")
+    VOLUNTEER = "volunteer", _("volunteer")
+    LEADER = "leader", _("leader")
+    ADMIN = "admin", _("administrator")
+
+
+class Membership(models.Model):
+    """A person holds a role in a unit, and with it the unit's whole subtree."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit.name}"

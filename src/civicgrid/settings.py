@@ -1,0 +1,173 @@
+"""The one settings module: every deployment choice comes from an environment variable.
+
+| variable                        | default                                   |
+| ------------------------------- | ----------------------------------------- |
+| CIVICGRID_DATA_DIR              | ./var (created on start)                  |
+| CIVICGRID_DATABASE_URL          | sqlite:///<data dir>/civicgrid.sqlite3    |
+| CIVICGRID_SECRET_KEY            | generated once into <data dir>/secret_key |
+| CIVICGRID_DEBUG                 | false                                     |
+| CIVICGRID_ALLOWED_HOSTS         | 127.0.0.1,localhost                       |
+| CIVICGRID_TIME_ZONE             | Asia/Shanghai                             |
+| CIVICGRID_LANGUAGE              | zh-hans                                   |
+| CIVICGRID_MAP_TILE_URL          | empty: maps draw grids on a plain canvas  |
+| CIVICGRID_LOCATE_TOLERANCE_M    | 50 (metres to the nearest grid)           |
+| CIVICGRID_LOGIN_FAILURE_LIMIT   | 5 failed logins, then locked out          |
+| CIVICGRID_LOGIN_LOCKOUT_MINUTES | 15                                        |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"CIVICGRID_{name}", default)
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(_env("DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    if key := _env("SECRET_KEY"):
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in _env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN
+    "axes",
+    "civicgrid.org",
+    "civicgrid.geo",
+    "civicgrid.web",
+    "civicgrid.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "civicgrid.urls"
+WSGI_APPLICATION = "civicgrid.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "civicgrid.web.context.console",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'civicgrid.sqlite3'}"),
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers go on while one writer writes; IMMEDIATE takes the write
+    # lock at BEGIN so two writers queue instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts -------------------------------------------------------------------
+
+AUTH_USER_MODEL = "org.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# django-axes: limit login attempts per user name and address.
+AXES_FAILURE_LIMIT = int(_env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(_env("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# --- language and time ----------------------------------------------------------------
+
+LANGUAGE_CODE = _env("LANGUAGE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = _env("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- static files: all installed with the package, served by WhiteNoise ------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # serve straight from the installed package; no collectstatic step
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+
+# --- civicgrid ------------------------------------------------------------------------------
+
+MAP_TILE_URL = _env("MAP_TILE_URL")
+LOCATE_TOLERANCE_M = float(_env("LOCATE_TOLERANCE_M", "50"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "WARNING")},
+}

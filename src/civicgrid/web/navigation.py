@@ -1,0 +1,54 @@
+"""The console's navigation: each item names the roles that see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.org.models import Role, User
+from civicgrid.org.scoping import scope_of
+
+STAFF_ROLES = tuple(Role.values)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    roles: tuple[str, ...]
+    superuser_or_staff_only: bool = False
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem(_("Workbench"), "web:home", STAFF_ROLES),
+    NavItem(_("Units and grids"), "web:units", STAFF_ROLES),
+    NavItem(_("API"), "api:openapi-view", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
+    NavItem(_("Administration"), "admin:index", (Role.ADMIN,), superuser_or_staff_only=True),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str | Promise
+    url: str
+    current: bool
+
+
+def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[NavLink]:
+    if not user.is_authenticated:
+        return []
+    scope = scope_of(user)
+    links = []
+    for item in NAVIGATION:
+        if not scope.has_role(*item.roles):
+            continue
+        if item.superuser_or_staff_only and not user.is_staff:
+            continue
+        url = reverse(item.url_name)
+        current = current_path == url or (url != "/" and current_path.startswith(url))
+        links.append(NavLink(item.label, url, current))
+    return links

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from civicgrid.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("units/", views.units, name="units"),
+    path("units/children/", views.unit_children, name="unit_children"),
+]

@@ -1,0 +1,75 @@
+"""Console pages. Thin: they read through scoped querysets and render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from civicgrid.org.models import STREET_KINDS, Unit
+from civicgrid.org.scoping import scope_of
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request.user)
+    memberships = request.user.memberships.filter(active=True).select_related("unit")
+    return render(
+        request,
+        "web/home.html",
+        {"memberships": memberships, "everything": scope.everything},
+    )
+
+
+@login_required
+def units(request: HttpRequest) -> HttpResponse:
+    """The unit tree (loaded level by level from the API) and a map of one street's grids."""
+    visible = Unit.objects.visible_to(request.user)
+    streets = list(visible.filter(kind__in=STREET_KINDS).order_by("code"))
+    # A community worker sees no street: their map shows their own subtree instead.
+    map_units = streets or list(
+        visible.exclude(kind="grid").order_by("path")[:1]  # their top unit
+    )
+    selected_code = request.GET.get("map") or (map_units[0].code if map_units else "")
+    return render(
+        request,
+        "web/units.html",
+        {
+            "map_units": map_units,
+            "selected_code": selected_code,
+            "tile_url": settings.MAP_TILE_URL,
+        },
+    )
+
+
+@login_required
+def unit_children(request: HttpRequest) -> HttpResponse:
+    """A tree level, as an htmx partial: the children of ``parent`` or the user's top units."""
+    visible = Unit.objects.visible_to(request.user)
+    parent_code = request.GET.get("parent")
+    scope = scope_of(request.user)
+    if parent_code:
+        parent = get_object_or_404(visible, code=parent_code)
+        children = Unit.objects.filter(parent=parent)
+    elif scope.everything:
+        children = Unit.objects.filter(parent=None)
+    else:
+        children = Unit.objects.filter(path__in=scope.paths)
+    children = children.annotate(n_children=Count("children")).order_by("kind", "code")
+    return render(request, "web/partials/unit_children.html", {"children": children})

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import TreeFixture, make_tree
+
+
+@pytest.fixture
+def tree(db) -> TreeFixture:  # type: ignore[no-untyped-def]
+    """A district with two streets, each with two communities of 2×2 square grids."""
+    return make_tree()
+
+
+@pytest.fixture(autouse=True)
+def fresh_locator():  # type: ignore[no-untyped-def]
+    """Each test rolls its database back; the process-wide locator must not outlive it."""
+    from civicgrid.geo.locator import invalidate_locator
+
+    invalidate_locator()
+    yield
+    invalidate_locator()

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from civicgrid.org.models import Role
+from tests.factories import PASSWORD, TreeFixture, UserFactory, make_member
+
+
+def nav_labels(client: Client) -> list[str]:
+    response = client.get("/")
+    assert response.status_code == 200
+    return [str(link.label) for link in response.context["nav_items"]]
+
+
+def test_pages_need_login(db) -> None:  # type: ignore[no-untyped-def]
+    for url in ["/", "/units/", "/units/children/"]:
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_navigation_depends_on_role(tree: TreeFixture) -> None:
+    handler = Client()
+    handler.force_login(make_member(tree.communities[0], Role.HANDLER))
+    admin = Client()
+    admin.force_login(UserFactory(is_superuser=True, is_staff=True))
+    handler_nav, admin_nav = nav_labels(handler), nav_labels(admin)
+    assert "单位与网格" in handler_nav
+    assert "管理后台" not in handler_nav and "API" not in handler_nav
+    assert "管理后台" in admin_nav and "API" in admin_nav
+
+
+def test_login_attempts_are_limited(tree: TreeFixture, settings) -> None:  # type: ignore[no-untyped-def]
+    user = make_member(tree.communities[0], Role.HANDLER)
+    client = Client()
+    url = reverse("web:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(url, {"username": user.username, "password": "nope"})
+        assert response.status_code == 200
+    last_try = client.post(url, {"username": user.username, "password": "nope"})
+    assert last_try.status_code == 429
+    # Locked now: even the right password does not let them in.
+    locked = client.post(url, {"username": user.username, "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "登录失败次数过多" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_units_page_map_defaults_to_a_visible_street(tree: TreeFixture) -> None:
+    client = Client()
+    client.force_login(make_member(tree.streets[1], Role.DISPATCHER))
+    page = client.get("/units/")
+    assert page.context["selected_code"] == tree.streets[1].code
+    assert [u.code for u in page.context["map_units"]] == [tree.streets[1].code]
+    html = page.content.decode()
+    assert f"/api/geo/units/{tree.streets[1].code}/grids" in html
+
+
+def test_no_page_loads_from_a_cdn(tree: TreeFixture) -> None:
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    for url in ["/", "/units/", "/login/", "/api/docs"]:
+        html = client.get(url).content.decode()
+        assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", ""), (
+            url
+        )
