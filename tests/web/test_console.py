@@ -64,3 +64,62 @@ def test_no_page_loads_from_a_cdn(tree: TreeFixture) -> None:
         assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", ""), (
             url
         )
+
+
+def test_admin_lists_units_users_and_boundaries(tree: TreeFixture) -> None:
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    for url in [
+        "/admin/org/unit/",
+        "/admin/org/user/",
+        "/admin/org/membership/",
+        "/admin/geo/boundary/",
+        f"/admin/org/unit/{tree.grids[0].pk}/change/",
+    ]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_admin_refuses_a_misplaced_unit(tree: TreeFixture) -> None:
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.post(
+        "/admin/org/unit/add/",
+        {
+            "code": "BADG",
+            "name": "错位网格",
+            "kind": "grid",
+            "parent": tree.district.pk,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "不能隶属于" in response.content.decode()
+    ok = client.post(
+        "/admin/org/unit/add/",
+        {
+            "code": "NEWC",
+            "name": "新社区",
+            "kind": "community",
+            "parent": tree.streets[0].pk,
+            "active": "on",
+        },
+    )
+    assert ok.status_code == 302
+    from civicgrid.org.models import Unit
+
+    assert Unit.objects.get(code="NEWC").path == "D/D01/NEWC/"
+
+
+def test_hot_pages_do_a_fixed_number_of_queries(
+    tree: TreeFixture, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(make_member(tree.district, Role.LEADER))
+    client.get("/")  # warm the session
+    with django_assert_max_num_queries(6):
+        assert client.get("/units/children/", {"parent": tree.streets[0].code}).status_code == 200
+    with django_assert_max_num_queries(6):
+        response = client.get(f"/api/geo/units/{tree.district.code}/grids")
+        assert len(response.json()["features"]) == 16
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/org/units", {"parent": tree.district.code}).status_code == 200

@@ -17,6 +17,7 @@ import shapely
 from django.conf import settings
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
+from shapely.lib import intersects_xy  # the ufunc itself: no wrapper cost per call
 
 from civicgrid.geo.models import Boundary, GeoRevision
 from civicgrid.geo.projection import LocalFrame
@@ -55,24 +56,67 @@ class GridLocator:
         self.polygons = np.asarray([self.frame.to_metres(p) for p in polygons], dtype=object)
         shapely.prepare(self.polygons)
         self.tree = shapely.STRtree(self.polygons)
+        # Plain floats and lists: attribute and list access is what a single lookup costs.
+        self._kx, self._ky = self.frame.kx, self.frame.ky
+        self._lon0, self._lat0 = self.frame.lon0, self.frame.lat0
+        self._polygon_list = list(self.polygons)
+        self._inside = [Location(int(i), c, 0.0) for i, c in zip(self.ids, self.codes, strict=True)]
+        self._build_buckets()
+
+    def _build_buckets(self) -> None:
+        """A regular lattice of buckets over the grids' extent. A bucket lying wholly
+        inside one grid answers at once (``_sure``); any other bucket lists the
+        grids whose polygons touch it, lowest index first, for an exact test."""
+        n = len(self.polygons)
+        self._nx = self._ny = 0
+        if not n:
+            return
+        x0, y0, x1, y1 = shapely.total_bounds(self.polygons)
+        # About 16 buckets per grid, so most buckets fall wholly inside one grid.
+        side = max(float(np.sqrt((x1 - x0) * (y1 - y0) / (16 * n))), 1.0)
+        nx, ny = int((x1 - x0) / side) + 1, int((y1 - y0) / side) + 1
+        xs = x0 + np.arange(nx) * side
+        ys = y0 + np.arange(ny) * side
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")  # bucket b = i * ny + j
+        boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + side, gy.ravel() + side)
+        b_idx, p_idx = self.tree.query(boxes, predicate="intersects")
+        order = np.lexsort((p_idx, b_idx))
+        b_idx, p_idx = b_idx[order], p_idx[order]
+        inside = shapely.contains_properly(self.polygons[p_idx], boxes[b_idx])
+        sure = np.full(nx * ny, -1, dtype=np.int64)
+        sure[b_idx[inside]] = p_idx[inside]
+        starts = np.searchsorted(b_idx, np.arange(nx * ny + 1))
+        p_list = p_idx.tolist()
+        self._candidates = [
+            tuple(p_list[a:b])
+            for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+        ]
+        self._sure = sure.tolist()
+        self._x0, self._y0, self._inv_side = float(x0), float(y0), 1.0 / side
+        self._nx, self._ny = nx, ny
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def locate(self, lon: float, lat: float) -> Location:
-        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0) or lon != lon or lat != lat:
+        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):  # NaN fails too
             return Location(
                 None, None, 0.0, _("The coordinates are not a valid longitude/latitude.")
             )
-        x, y = self.frame.xy(lon, lat)
-        point = shapely.Point(x, y)
-        candidates = self.tree.query(point)  # bounding boxes only: cheap
-        if len(candidates):
-            inside = candidates[shapely.intersects_xy(self.polygons[candidates], x, y)]
-            if len(inside):
-                i = int(inside.min())  # a point on a shared edge: the lower index, always
-                return Location(int(self.ids[i]), self.codes[i], 0.0)
-        return self._nearest(point)
+        x = (lon - self._lon0) * self._kx
+        y = (lat - self._lat0) * self._ky
+        i = int((x - self._x0) * self._inv_side) if self._nx else -1
+        j = int((y - self._y0) * self._inv_side) if self._nx else -1
+        if 0 <= i < self._nx and 0 <= j < self._ny:
+            bucket = i * self._ny + j
+            sure = self._sure[bucket]
+            if sure >= 0:
+                return self._inside[sure]
+            polygons = self._polygon_list
+            for k in self._candidates[bucket]:  # lowest index first: edges are deterministic
+                if intersects_xy(polygons[k], x, y):
+                    return self._inside[k]
+        return self._nearest(shapely.Point(x, y))
 
     def _nearest(self, point: shapely.Point) -> Location:
         if not len(self):
