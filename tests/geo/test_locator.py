@@ -87,3 +87,18 @@ def test_locate_api(tree: TreeFixture) -> None:
     assert bad.status_code == 400 and "不是有效的经纬度" in bad.json()["detail"]
     junk = client.get("/api/geo/locate", {"lon": "east", "lat": lat})
     assert junk.status_code == 422
+
+
+def test_points_between_distant_grids() -> None:
+    """Between two grids 5 km apart, a point is unlocated unless within the tolerance."""
+    from shapely.geometry import box
+
+    west = box(120.0, 30.0, 120.01, 30.01)
+    east = box(120.06, 30.0, 120.07, 30.01)
+    locator = GridLocator([1, 2], ["W", "E"], [west, east], tolerance_m=50)
+    middle = locator.locate(120.035, 30.005)
+    assert not middle.located and "50 米" in middle.reason
+    near_east = locator.locate(120.06 - 0.0003, 30.005)  # ≈ 29 m west of the east grid
+    assert near_east.grid_code == "E" and 25 < near_east.distance_m < 33
+    index, _ = locator.locate_many(np.array([120.035, 120.0597]), np.array([30.005, 30.005]))
+    assert index.tolist() == [-1, 1]

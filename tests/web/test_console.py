@@ -123,3 +123,14 @@ def test_hot_pages_do_a_fixed_number_of_queries(
         assert len(response.json()["features"]) == 16
     with django_assert_max_num_queries(6):
         assert client.get("/api/org/units", {"parent": tree.district.code}).status_code == 200
+
+
+def test_district_users_can_map_the_whole_district(tree: TreeFixture) -> None:
+    client = Client()
+    client.force_login(make_member(tree.district, Role.LEADER))
+    page = client.get("/units/")
+    codes = [u.code for u in page.context["map_units"]]
+    assert codes == [tree.district.code] + [s.code for s in tree.streets]
+    assert page.context["selected_code"] == tree.streets[0].code  # a street is lighter to draw
+    whole = client.get("/units/", {"map": tree.district.code}).content.decode()
+    assert f"/api/geo/units/{tree.district.code}/grids" in whole

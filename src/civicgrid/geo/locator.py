@@ -23,6 +23,8 @@ from civicgrid.geo.models import Boundary, GeoRevision
 from civicgrid.geo.projection import LocalFrame
 from civicgrid.org.models import UnitKind
 
+FAR = -2  # a bucket's mark: no grid within the tolerance
+
 
 @dataclass(frozen=True)
 class Location:
@@ -85,6 +87,12 @@ class GridLocator:
         inside = shapely.contains_properly(self.polygons[p_idx], boxes[b_idx])
         sure = np.full(nx * ny, -1, dtype=np.int64)
         sure[b_idx[inside]] = p_idx[inside]
+        # An empty bucket farther than the tolerance from every grid: unlocated at once.
+        empty = np.setdiff1d(np.arange(nx * ny), b_idx)
+        if len(empty):
+            reach = shapely.buffer(boxes[empty], max(self.tolerance_m, 0.0) + 1.0)
+            near = np.unique(self.tree.query(reach, predicate="intersects")[0])
+            sure[np.setdiff1d(empty, empty[near])] = FAR
         starts = np.searchsorted(b_idx, np.arange(nx * ny + 1))
         p_list = p_idx.tolist()
         self._candidates = [
@@ -112,6 +120,8 @@ class GridLocator:
             sure = self._sure[bucket]
             if sure >= 0:
                 return self._inside[sure]
+            if sure == FAR:
+                return self._unlocated()
             polygons = self._polygon_list
             for k in self._candidates[bucket]:  # lowest index first: edges are deterministic
                 if intersects_xy(polygons[k], x, y):
@@ -127,6 +137,9 @@ class GridLocator:
         if len(hit) and self.tolerance_m > 0:
             i = int(hit.min())
             return Location(int(self.ids[i]), self.codes[i], float(dist[0]))
+        return self._unlocated()
+
+    def _unlocated(self) -> Location:
         return Location(
             None,
             None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
@@ -86,3 +88,54 @@ def grant_membership(*, user: User, unit: Unit, role: str) -> Membership:
         user=user, unit=unit, role=role, defaults={"active": True}
     )
     return membership
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+
+
+@transaction.atomic
+def bulk_create_units(specs: list[UnitSpec], *, batch_size: int = 1000) -> dict[str, Unit]:
+    """Create many units at once (an import, the demo district), parents before children.
+
+    The same checks as ``create_unit``; parents may be earlier specs or stored units.
+    Units are inserted level by level so that each level's primary keys are known.
+    """
+    by_code: dict[str, Unit] = {}
+    parent_codes = {s.parent_code for s in specs if s.parent_code} - {s.code for s in specs}
+    by_code.update(Unit.objects.in_bulk(parent_codes, field_name="code"))
+    taken = set(
+        Unit.objects.filter(code__in=[s.code for s in specs]).values_list("code", flat=True)
+    )
+    if taken:
+        raise Invalid(
+            _("The unit code %(code)s is already taken.") % {"code": ", ".join(sorted(taken)[:5])}
+        )
+    pending = list(specs)
+    while pending:
+        level = [s for s in pending if s.parent_code is None or s.parent_code in by_code]
+        if not level:
+            raise Invalid(_("Unknown parent unit: %(code)s") % {"code": pending[0].parent_code})
+        rows = []
+        for spec in level:
+            check_code(spec.code)
+            parent = by_code.get(spec.parent_code) if spec.parent_code else None
+            check_placement(spec.kind, parent)
+            rows.append(
+                Unit(
+                    code=spec.code,
+                    name=spec.name,
+                    kind=spec.kind,
+                    parent=parent,
+                    path=unit_path(spec.code, parent),
+                )
+            )
+        for unit in Unit.objects.bulk_create(rows, batch_size=batch_size):
+            by_code[unit.code] = unit
+        done = {s.code for s in level}
+        pending = [s for s in pending if s.code not in done]
+    return {s.code: by_code[s.code] for s in specs}

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from civicgrid.org.models import STREET_KINDS, Unit
+from civicgrid.org.models import STREET_KINDS, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
 
 
@@ -41,12 +41,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def units(request: HttpRequest) -> HttpResponse:
     """The unit tree (loaded level by level from the API) and a map of one street's grids."""
     visible = Unit.objects.visible_to(request.user)
+    # Streets, and above them the district for those who see it whole; a community
+    # worker sees no street, so their map is their own top unit.
+    districts = list(visible.filter(kind=UnitKind.DISTRICT))
     streets = list(visible.filter(kind__in=STREET_KINDS).order_by("code"))
-    # A community worker sees no street: their map shows their own subtree instead.
-    map_units = streets or list(
-        visible.exclude(kind="grid").order_by("path")[:1]  # their top unit
+    map_units = districts + streets or list(
+        visible.exclude(kind__in=[UnitKind.GRID, UnitKind.DEPARTMENT]).order_by("path")[:1]
     )
-    selected_code = request.GET.get("map") or (map_units[0].code if map_units else "")
+    default = streets[0] if streets else (map_units[0] if map_units else None)
+    selected_code = request.GET.get("map") or (default.code if default else "")
     return render(
         request,
         "web/units.html",

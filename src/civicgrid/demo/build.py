@@ -1,0 +1,198 @@
+"""Writes the demo district into the database through the org and geo actions."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from civicgrid.demo import naming
+from civicgrid.demo.geography import DistrictShape, build_district
+from civicgrid.geo.actions import set_boundaries
+from civicgrid.org.actions import UnitSpec, bulk_create_units
+from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
+
+DEMO_PASSWORD = "civicgrid-demo"
+DISTRICT_CODE = "330199"
+DISTRICT_NAME = "青川区"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    display_name: str
+    role: str
+    where: str  # district, street, community, grid or urban_management
+    superuser: bool = False
+
+
+# The named logins of the README; each sits in the first unit of its kind by code.
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin("admin", "系统管理员", Role.ADMIN, "district", superuser=True),
+    DemoLogin("district_dispatcher", "区指挥中心调度员", Role.DISPATCHER, "district"),
+    DemoLogin("leader", "区领导", Role.LEADER, "district"),
+    DemoLogin("operator", "热线接线员", Role.OPERATOR, "district"),
+    DemoLogin("street_dispatcher", "街道调度员", Role.DISPATCHER, "street"),
+    DemoLogin("community_handler", "社区工作者", Role.HANDLER, "community"),
+    DemoLogin("grid_worker", "网格员", Role.GRID_WORKER, "grid"),
+    DemoLogin("volunteer", "志愿者", Role.VOLUNTEER, "grid"),
+    DemoLogin("dept_handler", "城管局处置人员", Role.HANDLER, "urban_management"),
+)
+
+
+@dataclass
+class DemoSummary:
+    units: Counter[str] = field(default_factory=Counter)
+    users: int = 0
+    seconds: float = 0.0
+    logins: list[tuple[DemoLogin, Unit]] = field(default_factory=list)
+
+
+Progress = Callable[[str], None]
+
+
+def _specs(
+    shape: DistrictShape, rng: random.Random
+) -> tuple[list[UnitSpec], list[tuple[str, object]]]:
+    """Unit specs (parents first) and (code, polygon) pairs for every unit with a shape."""
+    pool = naming.NamePool(rng)
+    specs = [UnitSpec(DISTRICT_CODE, DISTRICT_NAME, UnitKind.DISTRICT, None)]
+    shapes: list[tuple[str, object]] = [(DISTRICT_CODE, shape.polygon)]
+    n_streets = n_towns = 0
+    for street in shape.streets:
+        base = pool.take()
+        if street.kind == "street":
+            n_streets += 1
+            code, name = f"{DISTRICT_CODE}{n_streets:03d}", f"{base}街道"
+        else:
+            n_towns += 1
+            code, name = f"{DISTRICT_CODE}{100 + n_towns:03d}", f"{base}镇"
+        specs.append(UnitSpec(code, name, street.kind, DISTRICT_CODE))
+        shapes.append((code, street.polygon))
+        numbers = Counter[str]()
+        for community in street.communities:
+            numbers[community.kind] += 1
+            offset = {"community": 0, "village": 200, "park": 400}[community.kind]
+            c_code = f"{code}{offset + numbers[community.kind]:03d}"
+            c_base = pool.take()
+            c_name = {
+                "community": f"{c_base}社区",
+                "village": f"{c_base}村",
+                "park": naming.park_name(c_base, rng),
+            }[community.kind]
+            specs.append(UnitSpec(c_code, c_name, community.kind, code))
+            shapes.append((c_code, community.polygon))
+            for n, grid in enumerate(community.grids, start=1):
+                g_code = f"{c_code}{n:03d}"
+                specs.append(UnitSpec(g_code, f"{c_name}第{n}网格", UnitKind.GRID, c_code))
+                shapes.append((g_code, grid))
+    return specs, shapes
+
+
+def _department_specs(scale: float) -> list[UnitSpec]:
+    count = max(3, round(len(naming.DEPARTMENTS) * scale))
+    names = list(naming.DEPARTMENTS)
+    # Keep the department of the demo login whatever the scale.
+    names.remove(naming.URBAN_MANAGEMENT)
+    names.insert(0, naming.URBAN_MANAGEMENT)
+    chosen = sorted(names[:count], key=naming.DEPARTMENTS.index)
+    return [
+        UnitSpec(f"{DISTRICT_CODE}D{i:03d}", name, UnitKind.DEPARTMENT, DISTRICT_CODE)
+        for i, name in enumerate(chosen, start=1)
+    ]
+
+
+def _first(units: dict[str, Unit], kinds: set[str], under: Unit | None = None) -> Unit:
+    candidates = [
+        u for u in units.values() if u.kind in kinds and (under is None or u.is_within(under))
+    ]
+    return min(candidates, key=lambda u: u.code)
+
+
+def _create_people(units: dict[str, Unit], rng: random.Random, summary: DemoSummary) -> None:
+    password = make_password(DEMO_PASSWORD)  # hashed once: thousands of staff share it
+    district = units[DISTRICT_CODE]
+    street = _first(units, {UnitKind.STREET, UnitKind.TOWN})
+    community = _first(units, {UnitKind.COMMUNITY}, street)
+    grid = _first(units, {UnitKind.GRID}, community)
+    urban = next(u for u in units.values() if u.name == naming.URBAN_MANAGEMENT)
+    where = {
+        "district": district,
+        "street": street,
+        "community": community,
+        "grid": grid,
+        "urban_management": urban,
+    }
+
+    users: list[User] = []
+    grants: list[tuple[int, Unit, str]] = []
+    for login in DEMO_LOGINS:
+        users.append(
+            User(
+                username=login.username,
+                display_name=login.display_name,
+                password=password,
+                is_staff=login.superuser,
+                is_superuser=login.superuser,
+            )
+        )
+        grants.append((len(users) - 1, where[login.where], login.role))
+        summary.logins.append((login, where[login.where]))
+    # One handler in each street, community and department; a worker in each grid.
+    for unit in sorted(units.values(), key=lambda u: u.code):
+        if unit.kind == UnitKind.DISTRICT:
+            continue
+        role = Role.GRID_WORKER if unit.kind == UnitKind.GRID else Role.HANDLER
+        users.append(
+            User(
+                username=f"{'g' if role == Role.GRID_WORKER else 'h'}{unit.code}".lower(),
+                display_name=naming.person_name(rng),
+                phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+                password=password,
+            )
+        )
+        grants.append((len(users) - 1, unit, role))
+    created = User.objects.bulk_create(users, batch_size=1000)
+    Membership.objects.bulk_create(
+        [Membership(user=created[i], unit=unit, role=role) for i, unit, role in grants],
+        batch_size=1000,
+    )
+    summary.users = len(created)
+
+
+def generate_demo(
+    seed: int = 1, scale: float = 1.0, progress: Progress | None = None
+) -> DemoSummary:
+    """Generate the demo district: units, boundaries and staff, in one transaction."""
+    started = time.perf_counter()
+    say = progress or (lambda _line: None)
+
+    def stage(text: str) -> None:
+        say(f"[{time.perf_counter() - started:5.1f} s] {text}")
+
+    rng = random.Random(seed)
+    stage("drawing streets, communities and grids")
+    shape = build_district(seed, scale)
+    specs, shapes = _specs(shape, rng)
+    specs += _department_specs(scale)
+    summary = DemoSummary()
+    with transaction.atomic():
+        stage(f"creating {len(specs):,} units")
+        units = bulk_create_units(specs)
+        summary.units = Counter(u.kind for u in units.values())
+        stage(f"storing {len(shapes):,} boundaries")
+        set_boundaries((units[code].pk, polygon) for code, polygon in shapes)
+        stage("creating staff accounts")
+        _create_people(units, rng, summary)
+    summary.seconds = time.perf_counter() - started
+    stage(
+        "done: "
+        + ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.units.items()))
+        + f", {summary.users:,} accounts"
+    )
+    return summary

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from civicgrid.demo.build import DEMO_LOGINS, DEMO_PASSWORD, generate_demo
+from civicgrid.org.models import Role, Unit
+
+
+def _scale(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError(text)
+    return value
+
+
+class Command(BaseCommand):
+    help = "Generate the demo district (deterministic from the seed): units, grids, staff."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--scale", type=_scale, default=1.0, help="0 < F ≤ 1; 1 is full size")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing if units exist already"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Unit.objects.exists():
+            if options["if_empty"]:
+                self.stdout.write(_("The district exists already; nothing generated."))
+                self.print_logins()
+                return
+            raise CommandError(
+                _("Units exist already: the demo district goes into an empty database only.")
+            )
+        generate_demo(options["seed"], options["scale"], progress=self.stdout.write)
+        self.print_logins()
+
+    def print_logins(self) -> None:
+        self.stdout.write(_("Demo logins (password %(pw)s):") % {"pw": DEMO_PASSWORD})
+        units = Unit.objects.filter(
+            memberships__user__username__in=[d.username for d in DEMO_LOGINS]
+        )
+        where = dict(units.values_list("memberships__user__username", "name"))
+        for login in DEMO_LOGINS:
+            role = Role(login.role).label
+            self.stdout.write(f"  {login.username:<20} {role:<8} {where.get(login.username, '')}")

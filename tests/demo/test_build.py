@@ -1,0 +1,93 @@
+"""The demo district in the database, at a small scale."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.test import RequestFactory
+
+from civicgrid.demo.build import DEMO_LOGINS, DEMO_PASSWORD, generate_demo
+from civicgrid.geo.locator import build_locator
+from civicgrid.geo.models import Boundary
+from civicgrid.org.models import Membership, Unit, UnitKind, User
+from civicgrid.org.scoping import scope_of
+
+SCALE = 0.03
+
+
+@pytest.fixture
+def demo(db):  # type: ignore[no-untyped-def]
+    return generate_demo(seed=1, scale=SCALE)
+
+
+def test_counts_and_hierarchy(demo) -> None:  # type: ignore[no-untyped-def]
+    units = list(Unit.objects.select_related("parent"))
+    assert sum(demo.units.values()) == len(units)
+    assert demo.units[UnitKind.DISTRICT] == 1 and demo.units[UnitKind.GRID] >= 1
+    for unit in units:
+        if unit.parent is None:
+            assert unit.kind == UnitKind.DISTRICT and unit.path == f"{unit.code}/"
+        else:
+            assert unit.code.startswith(unit.parent.code), unit
+            assert unit.path == f"{unit.parent.path}{unit.code}/", unit
+    names = [u.name for u in units]
+    assert len(names) == len(set(names)), "unit names are unique"
+
+
+def test_every_territorial_unit_has_a_boundary(demo) -> None:  # type: ignore[no-untyped-def]
+    without = Unit.objects.exclude(kind=UnitKind.DEPARTMENT).filter(boundary__isnull=True)
+    assert not without.exists()
+    assert not Boundary.objects.filter(unit__kind=UnitKind.DEPARTMENT).exists()
+
+
+def test_the_locator_finds_each_grid_from_a_point_inside_it(demo) -> None:  # type: ignore[no-untyped-def]
+    from shapely.geometry import shape
+
+    locator = build_locator()
+    rows = Boundary.objects.filter(unit__kind=UnitKind.GRID).values_list("unit__code", "geometry")
+    for code, geometry in rows:
+        point = shape(geometry).representative_point()
+        assert locator.locate(point.x, point.y).grid_code == code
+
+
+def test_demo_logins_work_and_hold_their_roles(demo) -> None:  # type: ignore[no-untyped-def]
+    request = RequestFactory().post("/login/")
+    for login in DEMO_LOGINS:
+        user = authenticate(request, username=login.username, password=DEMO_PASSWORD)
+        assert user is not None, login.username
+        roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+        assert roles == {login.role}, login.username
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and scope_of(admin).everything
+    grid_worker = User.objects.get(username="grid_worker")
+    grid = Unit.objects.get(memberships__user=grid_worker)
+    assert grid.kind == UnitKind.GRID
+    assert set(Unit.objects.visible_to(grid_worker).values_list("code", flat=True)) == {grid.code}
+
+
+def test_staff_in_every_unit_share_one_password_hash(demo) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        Membership.objects.values("unit").distinct().count()
+        == Unit.objects.exclude(kind=UnitKind.DISTRICT).count() + 1
+    )
+    assert User.objects.values("password").distinct().count() == 1
+
+
+def test_the_command_refuses_a_second_district_and_if_empty_skips(demo) -> None:  # type: ignore[no-untyped-def]
+    before = Unit.objects.count()
+    with pytest.raises(CommandError):
+        call_command("demo", "--scale", "0.01")
+    out = StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert Unit.objects.count() == before
+    assert "community_handler" in out.getvalue()
+
+
+def test_the_command_builds_a_small_district(db) -> None:  # type: ignore[no-untyped-def]
+    out = StringIO()
+    call_command("demo", "--scale", "0.02", "--seed", "5", stdout=out)
+    assert Unit.objects.filter(kind=UnitKind.GRID).exists()
+    assert "done:" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
