@@ -55,3 +55,18 @@ def test_wrong_password_then_english(page, live_server) -> None:  # type: ignore
     assert "Log out" in page.inner_text("header")
     # A community handler has no administration link.
     assert page.locator("nav.mainnav >> text=Administration").count() == 0
+
+
+def test_demo_street_dispatcher_sees_their_street(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.demo.build import DEMO_PASSWORD, generate_demo
+    from civicgrid.org.models import Unit, UnitKind
+
+    generate_demo(seed=1, scale=0.03)
+    street = Unit.objects.get(memberships__user__username="street_dispatcher")
+    n_grids = Unit.objects.filter(kind=UnitKind.GRID, path__startswith=street.path).count()
+    log_in(page, live_server, "street_dispatcher", DEMO_PASSWORD)
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/units/")
+    page.wait_for_selector(f"#grid-map[data-loaded='{n_grids}']")
+    assert page.locator("#map-unit option").all_inner_texts() == [street.name]
+    screenshot(page, "units-demo-street")
