@@ -19,3 +19,9 @@ def fresh_locator():  # type: ignore[no-untyped-def]
     invalidate_locator()
     yield
     invalidate_locator()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """Real hashing costs ~0.3 s a password; tests make dozens of accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

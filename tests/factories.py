@@ -97,3 +97,73 @@ def make_tree() -> TreeFixture:
 
 def memberships_of(user: User) -> list[tuple[str, str]]:
     return list(Membership.objects.filter(user=user).values_list("unit__code", "role"))
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+def make_categories() -> dict[str, object]:
+    """A small category tree with one leaf per tier, and default deadline policies."""
+    from datetime import timedelta
+
+    from civicgrid.cases.models import Category, DeadlinePolicy, Tier, Urgency
+
+    top = Category.objects.create(code="T", name="测试大类")
+    cats = {
+        "micro": Category.objects.create(
+            code="T1",
+            name="楼道杂物",
+            parent=top,
+            default_tier=Tier.MICRO,
+            grid_may_self_handle=True,
+        ),
+        "micro_not_grid": Category.objects.create(
+            code="T2", name="门禁损坏", parent=top, default_tier=Tier.MICRO
+        ),
+        "minor": Category.objects.create(
+            code="T3", name="邻里噪声", parent=top, default_tier=Tier.MINOR
+        ),
+        "moderate": Category.objects.create(
+            code="T4", name="商铺噪声", parent=top, default_tier=Tier.MODERATE
+        ),
+        "major": Category.objects.create(
+            code="T5", name="危房险房", parent=top, default_tier=Tier.MAJOR
+        ),
+    }
+    h = timedelta(hours=1)
+    for urgency, working in [
+        (Urgency.NORMAL, True),
+        (Urgency.URGENT, True),
+        (Urgency.EMERGENCY, False),
+    ]:
+        DeadlinePolicy.objects.create(
+            urgency=urgency,
+            acknowledge=2 * h,
+            check_in=4 * h,
+            resolve=40 * h,
+            follow_up=24 * h,
+            working_time=working,
+        )
+    return cats
+
+
+def submit(tree: TreeFixture, category=None, *, grid_index: int | None = 0, **fields):  # type: ignore[no-untyped-def]
+    """A resident's request located in ``tree.grids[grid_index]`` (None: not located)."""
+    from civicgrid.cases.actions import Submission, submit_case
+
+    lon = lat = None
+    if grid_index is not None:
+        col, row = tree.grid_cells[tree.grids[grid_index].code]
+        lon, lat = ORIGIN_LON + (col + 0.5) * CELL, ORIGIN_LAT + (row + 0.5) * CELL
+    submission = Submission(
+        channel=fields.pop("channel", "web"),
+        title=fields.pop("title", "楼道里堆满杂物"),
+        text=fields.pop("text", "三单元楼道里堆满了纸箱，影响通行和消防安全。"),
+        category=category,
+        lon=lon,
+        lat=lat,
+        contact_name=fields.pop("contact_name", "张女士"),
+        contact_phone=fields.pop("contact_phone", "13812345678"),
+        **fields,
+    )
+    return submit_case(submission, actor=None, district=tree.district)

@@ -24,11 +24,15 @@ def refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from civicgrid.cases.api import router as cases_router
+    from civicgrid.cases.api import tasks_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.org.api import router as org_router
 
     api.add_router("/org", org_router)
     api.add_router("/geo", geo_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("/tasks", tasks_router)
 
 
 _register_routers()

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "civicgrid.org",
     "civicgrid.geo",
     "civicgrid.web",
+    "civicgrid.cases",
+    "civicgrid.dispatch",
     "civicgrid.demo",
 ]
 
@@ -164,6 +166,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 MAP_TILE_URL = _env("MAP_TILE_URL")
 LOCATE_TOLERANCE_M = float(_env("LOCATE_TOLERANCE_M", "50"))
+# Working periods of a working day; deadlines count only these (on the official calendar).
+WORKING_HOURS = _env("WORKING_HOURS", "08:30-12:00,13:30-17:30")
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,8 @@ def test_every_message_is_translated_to_chinese() -> None:
 def test_compiled_catalogue_matches_the_source() -> None:
     po = polib.pofile(str(CATALOGUE / "django.po"))
     mo = polib.mofile(str(CATALOGUE / "django.mo"))
-    compiled = {e.msgid: e.msgstr for e in mo}
-    stale = [e.msgid for e in po if e.translated() and compiled.get(e.msgid) != e.msgstr]
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
+    stale = [
+        e.msgid for e in po if e.translated() and compiled.get((e.msgctxt, e.msgid)) != e.msgstr
+    ]
     assert not stale, f"django.mo is stale: run python3 dev.py messages. {stale[:5]}"

@@ -1,0 +1,552 @@
+"""The case API: queues, a case with its timeline, one endpoint per transition.
+
+Every transition takes the ``version`` the client saw; a stale one is refused
+with 409 and the case is left as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, Category, ContactReveal, WhistleTask, mask_phone
+from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts
+from civicgrid.errors import Forbidden, NotFound
+from civicgrid.org.models import Role, Unit, UnitKind
+from civicgrid.org.scoping import scope_of
+
+router = Router(tags=["cases"])
+
+QueueName = Literal[QUEUE_NAMES]  # type: ignore[valid-type]
+
+
+# --- schemas -----------------------------------------------------------------------------------
+
+
+class UnitRef(Schema):
+    code: str
+    name: str
+
+
+class CaseRow(Schema):
+    tracking_code: str
+    title: str
+    state: str
+    state_label: str
+    tier: str
+    urgency: str
+    category: str | None
+    owner_unit: UnitRef
+    acknowledge_due: datetime | None
+    resolve_due: datetime | None
+    supervised: bool
+    created_at: datetime
+    version: int
+
+
+class CaseList(Schema):
+    counts: dict[str, int]
+    queue: str
+    total: int
+    items: list[CaseRow]
+
+
+class EventOut(Schema):
+    seq: int
+    action: str
+    at: datetime
+    actor: str | None
+    from_state: str
+    to_state: str
+    from_unit: str | None
+    to_unit: str | None
+    note: str
+    data: dict
+
+
+class TaskOut(Schema):
+    id: int
+    case: str
+    case_title: str
+    department: UnitRef
+    lead: bool
+    state: str
+    check_in_due: datetime
+    checked_in_at: datetime | None
+    done_at: datetime | None
+    note: str
+
+
+class ContactOut(Schema):
+    name: str
+    phone: str
+    masked: bool
+
+
+class CaseDetail(CaseRow):
+    text: str
+    channel: str
+    lon: float | None
+    lat: float | None
+    address: str
+    grid: UnitRef | None
+    reply: str
+    rating: int | None
+    solved: bool | None
+    returns: int
+    reopens: int
+    escalations: int
+    reminders: int
+    contact: ContactOut
+    allowed: list[str]
+    events: list[EventOut]
+    tasks: list[TaskOut]
+
+
+class Versioned(Schema):
+    version: int = Field(description="The case version you saw; a stale one is refused (409).")
+
+
+class NoteIn(Versioned):
+    note: str = ""
+
+
+class ReasonIn(Versioned):
+    reason: str
+
+
+class TriageIn(Versioned):
+    category: str = Field(description="category code")
+    urgency: Literal["normal", "urgent", "emergency"]
+    tier: Literal["micro", "minor", "moderate", "major"] | None = None
+    note: str = ""
+
+
+class DispatchIn(Versioned):
+    unit: str | None = Field(None, description="unit code; empty: by the routing rules")
+    note: str = ""
+
+
+class ResolveIn(Versioned):
+    reply: str
+
+
+class VerifyIn(Versioned):
+    passed: bool
+    note: str = ""
+
+
+class FollowUpIn(Versioned):
+    reached: bool
+    note: str = ""
+
+
+class RateIn(Versioned):
+    rating: int = Field(ge=1, le=5)
+    solved: bool
+    comment: str = ""
+
+
+class MergeIn(Versioned):
+    into: str = Field(description="tracking code of the case to merge into")
+    note: str = ""
+
+
+class WhistleIn(Versioned):
+    lead: str = Field(description="department code")
+    assisting: list[str] = []
+    note: str = ""
+
+
+class RevealIn(Schema):
+    reason: str = Field(min_length=2, description="why you need the number (logged)")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _cases(request: HttpRequest) -> QuerySet[Case]:
+    return Case.objects.visible_to(request.user).select_related("owner_unit", "category", "grid")
+
+
+def _case(request: HttpRequest, code: str) -> Case:
+    case = _cases(request).filter(tracking_code=code).first()
+    if case is None:
+        raise NotFound(_("No case %(code)s that you may see.") % {"code": code})
+    return case
+
+
+def _unit(unit: Unit | None) -> UnitRef | None:
+    return UnitRef(code=unit.code, name=unit.name) if unit else None
+
+
+def _row(case: Case) -> dict:
+    return {
+        "tracking_code": case.tracking_code,
+        "title": case.title,
+        "state": case.state,
+        "state_label": str(case.get_state_display()),
+        "tier": case.tier,
+        "urgency": case.urgency,
+        "category": case.category.name if case.category else None,
+        "owner_unit": _unit(case.owner_unit),
+        "acknowledge_due": case.acknowledge_due,
+        "resolve_due": case.resolve_due,
+        "supervised": case.supervised,
+        "created_at": case.created_at,
+        "version": case.version,
+    }
+
+
+def _task(task: WhistleTask) -> TaskOut:
+    return TaskOut(
+        id=task.pk,
+        case=task.case.tracking_code,
+        case_title=task.case.title,
+        department=_unit(task.department),
+        lead=task.lead,
+        state=task.state,
+        check_in_due=task.check_in_due,
+        checked_in_at=task.checked_in_at,
+        done_at=task.done_at,
+        note=task.note,
+    )
+
+
+def contact_view(case: Case, user) -> ContactOut:  # type: ignore[no-untyped-def]
+    """Masked for everyone; the name hidden from handlers when the resident asked."""
+    contact = getattr(case, "contact", None)
+    if contact is None:
+        return ContactOut(name="", phone="", masked=True)
+    may_know = scope_of(user).has_role(Role.OPERATOR, Role.DISPATCHER, Role.LEADER)
+    name = contact.name if (may_know or not contact.hide_identity) else _("(withheld)")
+    return ContactOut(name=name, phone=mask_phone(contact.phone), masked=True)
+
+
+def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
+    from civicgrid.cases.permissions import allowed_actions
+
+    events = case.events.select_related("actor", "from_unit", "to_unit")
+    tasks = case.tasks.select_related("department", "case")
+    return CaseDetail(
+        **_row(case),
+        text=case.text,
+        channel=case.channel,
+        lon=case.lon,
+        lat=case.lat,
+        address=case.address,
+        grid=_unit(case.grid),
+        reply=case.reply,
+        rating=case.rating,
+        solved=case.solved,
+        returns=case.returns,
+        reopens=case.reopens,
+        escalations=case.escalations,
+        reminders=case.reminders,
+        contact=contact_view(case, user),
+        allowed=allowed_actions(case, user),
+        events=[
+            EventOut(
+                seq=e.seq,
+                action=e.action,
+                at=e.at,
+                actor=str(e.actor) if e.actor else None,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                from_unit=e.from_unit.name if e.from_unit else None,
+                to_unit=e.to_unit.name if e.to_unit else None,
+                note=e.note,
+                data=e.data,
+            )
+            for e in events
+        ],
+        tasks=[_task(t) for t in tasks],
+    )
+
+
+@router.get("", response=CaseList, summary="A work queue, with the counts of every queue")
+def list_cases(
+    request: HttpRequest, queue: QueueName = "all", limit: int = 50, offset: int = 0
+) -> CaseList:
+    visible = _cases(request)
+    selected = in_queue(visible, queue).order_by("-created_at")
+    return CaseList(
+        counts=queue_counts(Case.objects.visible_to(request.user)),
+        queue=queue,
+        total=selected.count(),
+        items=[CaseRow(**_row(c)) for c in selected[offset : offset + min(limit, 200)]],
+    )
+
+
+@router.get("/{code}", response=CaseDetail, summary="A case with its timeline and tasks")
+def get_case(request: HttpRequest, code: str) -> CaseDetail:
+    return _detail(_case(request, code), request.user)
+
+
+@router.post("/{code}/contact", response=ContactOut, summary="Reveal the resident's number")
+def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOut:
+    """Only operators, dispatchers and leaders; every reveal is logged with its reason."""
+    case = _case(request, code)
+    if not scope_of(request.user).has_role(Role.OPERATOR, Role.DISPATCHER, Role.LEADER):
+        raise Forbidden(_("Your role does not need the resident's phone number."))
+    contact = case.contact
+    ContactReveal.objects.create(contact=contact, user=request.user, reason=body.reason)
+    return ContactOut(name=contact.name, phone=contact.phone, masked=False)
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def _done(request: HttpRequest, case: Case) -> CaseDetail:
+    return _detail(_case(request, case.tracking_code), request.user)
+
+
+def _category(code: str) -> Category:
+    category = Category.objects.filter(code=code, active=True).first()
+    if category is None:
+        raise NotFound(_("Unknown category: %(c)s") % {"c": code})
+    return category
+
+
+def _visible_unit(request: HttpRequest, code: str, kind: str | None = None) -> Unit:
+    unit = Unit.objects.filter(code=code).first()
+    if unit is None or (kind and unit.kind != kind):
+        raise NotFound(_("Unknown unit: %(c)s") % {"c": code})
+    return unit
+
+
+@router.post("/{code}/triage", response=CaseDetail, summary="分类 Triage")
+def triage(request: HttpRequest, code: str, body: TriageIn) -> CaseDetail:
+    case = actions.triage_case(
+        _case(request, code),
+        actor=request.user,
+        category=_category(body.category),
+        urgency=body.urgency,
+        tier=body.tier,
+        note=body.note,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/dispatch", response=CaseDetail, summary="派单 Dispatch")
+def dispatch(request: HttpRequest, code: str, body: DispatchIn) -> CaseDetail:
+    unit = _visible_unit(request, body.unit) if body.unit else None
+    case = actions.dispatch_case(
+        _case(request, code),
+        actor=request.user,
+        unit=unit,
+        note=body.note,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/acknowledge", response=CaseDetail, summary="签收 Acknowledge")
+def acknowledge(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
+    case = actions.acknowledge_case(
+        _case(request, code), actor=request.user, note=body.note, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/return", response=CaseDetail, summary="退单 Return, with the reason")
+def return_(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
+    case = actions.return_case(
+        _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/handle", response=CaseDetail, summary="处置 Record a step of the work")
+def handle(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
+    case = actions.handle_case(
+        _case(request, code), actor=request.user, note=body.note, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/resolve", response=CaseDetail, summary="办结 Resolve, with the reply")
+def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
+    case = actions.resolve_case(
+        _case(request, code), actor=request.user, reply=body.reply, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/verify", response=CaseDetail, summary="核查 Verify (pass or reopen)")
+def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
+    case = actions.verify_case(
+        _case(request, code),
+        actor=request.user,
+        passed=body.passed,
+        note=body.note,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/follow-up", response=CaseDetail, summary="回访 Record a follow-up call")
+def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
+    case = actions.follow_up_case(
+        _case(request, code),
+        actor=request.user,
+        reached=body.reached,
+        note=body.note,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/rate", response=CaseDetail, summary="评价 Record the resident's rating")
+def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
+    case = actions.rate_case(
+        _case(request, code),
+        actor=request.user,
+        rating=body.rating,
+        solved=body.solved,
+        comment=body.comment,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/close", response=CaseDetail, summary="结案 Close without a rating")
+def close(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
+    case = actions.close_case(
+        _case(request, code), actor=request.user, note=body.note, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/reopen", response=CaseDetail, summary="返工 Reopen")
+def reopen(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
+    case = actions.reopen_case(
+        _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/escalate", response=CaseDetail, summary="提级 Escalate one tier")
+def escalate(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
+    case = actions.escalate_case(
+        _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/supervise", response=CaseDetail, summary="督办 Supervise")
+def supervise(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
+    case = actions.supervise_case(
+        _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/remind", response=CaseDetail, summary="催办 Remind")
+def remind(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
+    case = actions.remind_case(
+        _case(request, code), actor=request.user, note=body.note, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/merge", response=CaseDetail, summary="合并 Merge into another case")
+def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
+    case = actions.merge_case(
+        _case(request, code),
+        actor=request.user,
+        into=_case(request, body.into),
+        note=body.note,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/reject", response=CaseDetail, summary="不予受理 Reject as invalid")
+def reject(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
+    case = actions.reject_case(
+        _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/whistle", response=CaseDetail, summary="吹哨 Call in departments")
+def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
+    lead = _visible_unit(request, body.lead, UnitKind.DEPARTMENT)
+    assisting = [_visible_unit(request, c, UnitKind.DEPARTMENT) for c in body.assisting]
+    case = actions.whistle_case(
+        _case(request, code),
+        actor=request.user,
+        lead=lead,
+        assisting=assisting,
+        note=body.note,
+        expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+# --- a department's tasks -----------------------------------------------------------------
+
+
+tasks_router = Router(tags=["tasks"])
+
+
+class TaskNoteIn(Schema):
+    note: str = ""
+
+
+class TaskFilter(Schema):
+    state: Literal["notified", "checked_in", "working", "done", "returned"] | None = None
+
+
+def _tasks(request: HttpRequest) -> QuerySet[WhistleTask]:
+    scope = scope_of(request.user)
+    return WhistleTask.objects.filter(scope.q("department__path")).select_related(
+        "case", "department"
+    )
+
+
+def _own_task(request: HttpRequest, task_id: int) -> WhistleTask:
+    task = _tasks(request).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("No task %(id)s of your department.") % {"id": task_id})
+    return task
+
+
+@tasks_router.get("", response=list[TaskOut], summary="My department's whistle tasks")
+def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut]:
+    tasks = _tasks(request).order_by("check_in_due")
+    if filters.state:
+        tasks = tasks.filter(state=filters.state)
+    return [_task(t) for t in tasks[:500]]
+
+
+@tasks_router.post("/{task_id}/check-in", response=TaskOut, summary="报到 Check in")
+def check_in(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+    task = actions.check_in_task(_own_task(request, task_id), actor=request.user, note=body.note)
+    return _task(task)
+
+
+@tasks_router.post("/{task_id}/start", response=TaskOut, summary="Start working")
+def start(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+    task = actions.start_task(_own_task(request, task_id), actor=request.user, note=body.note)
+    return _task(task)
+
+
+@tasks_router.post("/{task_id}/done", response=TaskOut, summary="Our part is done")
+def done(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+    task = actions.finish_task(_own_task(request, task_id), actor=request.user, note=body.note)
+    return _task(task)
+
+
+@tasks_router.post("/{task_id}/return", response=TaskOut, summary="Return the task, with reason")
+def return_task(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+    task = actions.return_task(_own_task(request, task_id), actor=request.user, reason=body.note)
+    return _task(task)

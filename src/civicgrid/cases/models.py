@@ -1,0 +1,443 @@
+"""The case (工单) and everything that decides where it goes and by when.
+
+A case's ``state`` and counters are derived from its events (``CaseEvent``, an
+append-only log written by ``civicgrid.cases.actions`` and nothing else) and
+stored on the row for queries. ``version`` goes up with every event, so a
+client acting on a stale page is refused instead of overwriting someone else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.org.models import Level, Unit, UnitKind
+
+if TYPE_CHECKING:
+    from civicgrid.org.models import User
+    from civicgrid.org.scoping import Scope
+
+
+class Tier(models.TextChoices):
+    """分级处置: which level of the tree handles a matter."""
+
+    MICRO = "micro", _("micro matter (grid)")
+    MINOR = "minor", _("minor matter (community)")
+    MODERATE = "moderate", _("moderate matter (street)")
+    MAJOR = "major", _("major matter (district)")
+
+
+TIER_ORDER = [Tier.MICRO, Tier.MINOR, Tier.MODERATE, Tier.MAJOR]
+TIER_LEVEL = {
+    Tier.MICRO: Level.GRID,
+    Tier.MINOR: Level.COMMUNITY,
+    Tier.MODERATE: Level.STREET,
+    Tier.MAJOR: Level.DISTRICT,
+}
+
+
+def next_tier(tier: str) -> str | None:
+    i = TIER_ORDER.index(Tier(tier))
+    return TIER_ORDER[i + 1] if i + 1 < len(TIER_ORDER) else None
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+    EMERGENCY = "emergency", _("emergency")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("resident web page")
+    HOTLINE = "hotline", _("hotline")
+    PATROL = "patrol", _("grid patrol")
+    API = "api", _("API")
+    OPEN311 = "open311", _("Open311")
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    DISPATCHED = "dispatched", _("dispatched")
+    RETURNED = "returned", _("returned")
+    HANDLING = "handling", _("handling")
+    RESOLVED = "resolved", _("resolved")
+    FOLLOW_UP = "follow_up", _("follow-up")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+    MERGED = "merged", _("merged")
+
+
+OPEN_STATES = frozenset(
+    {
+        State.SUBMITTED,
+        State.DISPATCHED,
+        State.RETURNED,
+        State.HANDLING,
+        State.RESOLVED,
+        State.FOLLOW_UP,
+    }
+)
+FINAL_STATES = frozenset({State.CLOSED, State.REJECTED, State.MERGED})
+
+
+class Category(models.Model):
+    """A node of the district's three-level category tree, with how its cases are handled."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    default_tier = models.CharField(
+        _("default tier"), max_length=10, choices=Tier.choices, default=Tier.MINOR
+    )
+    departments = models.ManyToManyField(
+        Unit,
+        verbose_name=_("default departments"),
+        blank=True,
+        limit_choices_to={"kind": UnitKind.DEPARTMENT},
+        related_name="categories",
+    )
+    to_department = models.BooleanField(
+        _("dispatch straight to the department"),
+        default=False,
+        help_text=_("Cases go to the category's first department instead of the territorial unit."),
+    )
+    grid_may_self_handle = models.BooleanField(_("a grid may handle it itself"), default=False)
+    questions = models.JSONField(
+        _("extra questions"),
+        default=list,
+        blank=True,
+        help_text=_('A list of {"code", "label", "datatype", "required", "values"} objects.'),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lineage(self) -> list[Category]:
+        """This category and its ancestors, nearest first."""
+        chain, node = [], self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class DeadlinePolicy(models.Model):
+    """Time limits for a category (and its subcategories) at one urgency.
+
+    A case uses the policy of its category or, failing that, the nearest ancestor
+    with one, or the district default (no category).
+    """
+
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadline_policies",
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    acknowledge = models.DurationField(_("acknowledge within"))
+    check_in = models.DurationField(_("check in within"))
+    resolve = models.DurationField(_("resolve within"))
+    follow_up = models.DurationField(_("follow up within"))
+    working_time = models.BooleanField(
+        _("counted in working time"),
+        default=True,
+        help_text=_("Off for emergencies: their clock runs round the clock."),
+    )
+
+    class Meta:
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "urgency"], name="one_policy_per_category_urgency"
+            ),
+            models.UniqueConstraint(
+                fields=["urgency"],
+                condition=Q(category=None),
+                name="one_default_policy_per_urgency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or _('default')} · {self.get_urgency_display()}"
+
+
+class TierRule(models.Model):
+    """The district's tier table: a category (and its subtree) at an urgency → a tier.
+
+    The most specific rule wins: the nearest category, then a rule naming the
+    urgency over one that does not. Without a rule, the category's default tier.
+    """
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    urgency = models.CharField(
+        _("urgency"),
+        max_length=10,
+        choices=Urgency.choices,
+        blank=True,
+        help_text=_("Empty: any urgency."),
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+
+    class Meta:
+        verbose_name = _("tier rule")
+        verbose_name_plural = _("tier rules")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency"], name="one_rule_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or '*'} · {self.urgency or '*'} → {self.tier}"
+
+
+def new_tracking_code() -> str:
+    """10 characters from an alphabet without look-alikes (no 0/O, 1/I/L)."""
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user: User | Scope) -> CaseQuerySet:
+        """Cases owned by a unit in the user's scope, or whistled to a department in it."""
+        from civicgrid.org.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        owned = scope.q("owner_unit__path")
+        tasked = Q(pk__in=WhistleTask.objects.filter(scope.q("department__path")).values("case"))
+        return self.filter(owned | tasked)
+
+    def open(self) -> CaseQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+
+class Case(models.Model):
+    tracking_code = models.CharField(
+        _("tracking code"), max_length=12, unique=True, default=new_tracking_code, editable=False
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("description"))
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    grid = models.ForeignKey(
+        Unit,
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="located_cases",
+    )
+    owner_unit = models.ForeignKey(
+        Unit, verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="owned_cases"
+    )
+    dispatcher_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("dispatched by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispatched_cases",
+        help_text=_("Where a returned case goes back to."),
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED, db_index=True
+    )
+    version = models.PositiveIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    acknowledge_due = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("resolve by"), null=True, blank=True)
+    follow_up_due = models.DateTimeField(_("follow up by"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(_("reply to the resident"), blank=True)
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    solved = models.BooleanField(_("solved, says the resident"), null=True, blank=True)
+    returns = models.PositiveIntegerField(_("returns"), default=0)
+    reopens = models.PositiveIntegerField(_("reopens"), default=0)
+    escalations = models.PositiveIntegerField(_("escalations"), default=0)
+    reminders = models.PositiveIntegerField(_("reminders"), default=0)
+    supervised = models.BooleanField(_("under supervision"), default=False)
+    created_at = models.DateTimeField(_("submitted at"), db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner_unit", "state"]),
+            models.Index(fields=["state", "acknowledge_due"]),
+            models.Index(fields=["state", "resolve_due"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} {self.title}"
+
+
+class ResidentContact(models.Model):
+    """Who asked, kept apart from the case: only roles that need it see it unmasked,
+    and every reveal is logged (``ContactReveal``)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="contact")
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    hide_identity = models.BooleanField(_("keep my identity from the handlers"), default=False)
+
+    class Meta:
+        verbose_name = _("resident contact")
+        verbose_name_plural = _("resident contacts")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+class ContactReveal(models.Model):
+    contact = models.ForeignKey(ResidentContact, on_delete=models.CASCADE, related_name="reveals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    reason = models.CharField(_("reason"), max_length=200)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact reveal")
+        verbose_name_plural = _("contact reveals")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseEvent(models.Model):
+    """One transition of one case: append-only, the truth a case's state derives from."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(_("action"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty: the resident or the system."),
+    )
+    at = models.DateTimeField(_("time"))
+    from_state = models.CharField(max_length=12, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=State.choices)
+    from_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="one_event_per_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.action}"
+
+
+class TaskState(models.TextChoices):
+    NOTIFIED = "notified", _("notified")
+    CHECKED_IN = "checked_in", _("checked in")
+    WORKING = "working", _("working")
+    DONE = "done", _("done")
+    RETURNED = "returned", _("returned")
+
+
+OPEN_TASK_STATES = frozenset({TaskState.NOTIFIED, TaskState.CHECKED_IN, TaskState.WORKING})
+
+
+class WhistleTask(models.Model):
+    """吹哨报到: a department's part in a case, with its own check-in deadline."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    department = models.ForeignKey(
+        Unit, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
+    )
+    lead = models.BooleanField(_("lead department"), default=False)
+    state = models.CharField(
+        _("state"), max_length=12, choices=TaskState.choices, default=TaskState.NOTIFIED
+    )
+    check_in_due = models.DateTimeField(_("check in by"))
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("whistle task")
+        verbose_name_plural = _("whistle tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "department"],
+                condition=Q(state__in=["notified", "checked_in", "working"]),
+                name="one_open_task_per_department",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id} ({self.state})"
+
+
+class CalendarDay(models.Model):
+    """A district's own word on a date (the State Council's schedule for a year the
+    calendar package does not know yet, a local day off): it wins over the package."""
+
+    date = models.DateField(_("date"), unique=True)
+    working = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'working' if self.working else 'off'}"

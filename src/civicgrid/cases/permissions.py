@@ -1,0 +1,201 @@
+"""Who may make each transition, from which states: one table, used by the transition
+functions to refuse and by the console to show only the buttons that will work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from civicgrid.cases.models import OPEN_STATES, Case, State
+from civicgrid.errors import Conflict, Forbidden
+from civicgrid.org.models import Membership, Role, Unit, User
+from civicgrid.org.scoping import scope_of
+
+HANDLING = (Role.HANDLER, Role.DISPATCHER, Role.GRID_WORKER)
+DISPATCH = (Role.DISPATCHER,)
+SUPERVISING = (Role.DISPATCHER, Role.LEADER)
+VERIFYING = (Role.GRID_WORKER, Role.DISPATCHER, Role.LEADER)
+FOLLOW_UP = (Role.OPERATOR, Role.DISPATCHER)
+MERGING = (Role.DISPATCHER, Role.OPERATOR)
+
+
+def _owner(case: Case) -> list[Unit | None]:
+    return [case.owner_unit]
+
+
+def _owner_or_grid(case: Case) -> list[Unit | None]:
+    return [case.owner_unit, case.grid]
+
+
+@dataclass(frozen=True)
+class Rule:
+    states: frozenset[str]
+    roles: tuple[str, ...]
+    doing: Promise  # "acknowledged": for "a case that is X cannot be <doing>"
+    refusal: Promise  # shown to a person without the right
+    units: Callable[[Case], list[Unit | None]] = _owner
+    system: bool = False  # actor None (the resident or the sweeper) may do it
+
+
+S = State
+RULES: dict[str, Rule] = {
+    "triage": Rule(
+        frozenset({S.SUBMITTED, S.RETURNED}),
+        DISPATCH,
+        pgettext_lazy("a case cannot be …", "triaged"),
+        gettext_lazy("Only a dispatcher of this unit may triage."),
+    ),
+    "dispatch": Rule(
+        frozenset({S.SUBMITTED, S.RETURNED}),
+        DISPATCH,
+        pgettext_lazy("a case cannot be …", "dispatched"),
+        gettext_lazy("Only a dispatcher of this unit may dispatch."),
+    ),
+    "acknowledge": Rule(
+        frozenset({S.DISPATCHED}),
+        HANDLING,
+        pgettext_lazy("a case cannot be …", "acknowledged"),
+        gettext_lazy("You may not acknowledge a case of another unit."),
+    ),
+    "return": Rule(
+        frozenset({S.DISPATCHED, S.HANDLING}),
+        HANDLING,
+        pgettext_lazy("a case cannot be …", "returned"),
+        gettext_lazy("You may not return a case of another unit."),
+    ),
+    "handle": Rule(
+        frozenset({S.HANDLING}),
+        HANDLING,
+        pgettext_lazy("a case cannot be …", "worked on"),
+        gettext_lazy("You may not work on a case of another unit."),
+    ),
+    "resolve": Rule(
+        frozenset({S.HANDLING}),
+        HANDLING,
+        pgettext_lazy("a case cannot be …", "resolved"),
+        gettext_lazy("You may not resolve a case of another unit."),
+    ),
+    "verify": Rule(
+        frozenset({S.RESOLVED}),
+        VERIFYING,
+        pgettext_lazy("a case cannot be …", "verified"),
+        gettext_lazy("Only the grid worker or a dispatcher over this case may verify it."),
+        units=_owner_or_grid,
+    ),
+    "follow_up": Rule(
+        frozenset({S.FOLLOW_UP}),
+        FOLLOW_UP,
+        pgettext_lazy("a case cannot be …", "followed up"),
+        gettext_lazy("Only an operator or dispatcher may record a follow-up."),
+    ),
+    "rate": Rule(
+        frozenset({S.FOLLOW_UP}),
+        FOLLOW_UP,
+        pgettext_lazy("a case cannot be …", "rated"),
+        gettext_lazy("Only an operator or dispatcher may record a rating."),
+        system=True,
+    ),
+    "close": Rule(
+        frozenset({S.FOLLOW_UP}),
+        (*FOLLOW_UP, Role.LEADER),
+        pgettext_lazy("a case cannot be …", "closed"),
+        gettext_lazy("Only an operator, dispatcher or leader may close a case."),
+    ),
+    "reopen": Rule(
+        frozenset({S.RESOLVED, S.FOLLOW_UP, S.CLOSED}),
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "reopened"),
+        gettext_lazy("Only a dispatcher or leader may reopen a case."),
+    ),
+    "escalate": Rule(
+        frozenset({S.DISPATCHED, S.HANDLING, S.RETURNED}),
+        (*HANDLING, Role.LEADER),
+        pgettext_lazy("a case cannot be …", "escalated"),
+        gettext_lazy("You may not escalate a case of another unit."),
+        system=True,
+    ),
+    "supervise": Rule(
+        OPEN_STATES,
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "supervised"),
+        gettext_lazy("Only a leader or dispatcher over this case may supervise it."),
+        system=True,
+    ),
+    "remind": Rule(
+        OPEN_STATES,
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "reminded"),
+        gettext_lazy("Only a leader or dispatcher over this case may send a reminder."),
+        system=True,
+    ),
+    "merge": Rule(
+        frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED}),
+        MERGING,
+        pgettext_lazy("a case cannot be …", "merged"),
+        gettext_lazy("Only a dispatcher or operator may merge duplicates."),
+    ),
+    "reject": Rule(
+        frozenset({S.SUBMITTED, S.RETURNED}),
+        DISPATCH,
+        pgettext_lazy("a case cannot be …", "rejected"),
+        gettext_lazy("Only a dispatcher of this unit may reject."),
+    ),
+    "whistle": Rule(
+        frozenset({S.DISPATCHED, S.HANDLING}),
+        DISPATCH,
+        pgettext_lazy("a case cannot be …", "whistled"),
+        gettext_lazy("Only a dispatcher of the street or district may whistle."),
+    ),
+}
+
+
+def roles_over(actor: User, unit: Unit) -> set[str]:
+    """The roles ``actor`` holds in ``unit`` or in any unit above it."""
+    paths = [unit.path[: i + 1] for i, ch in enumerate(unit.path) if ch == "/"]
+    return set(
+        Membership.objects.filter(
+            user=actor, active=True, unit__active=True, unit__path__in=paths
+        ).values_list("role", flat=True)
+    )
+
+
+def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | None]) -> bool:
+    if actor is None:
+        return False
+    scope = scope_of(actor)
+    if scope.everything:
+        return True
+    return any(
+        unit is not None and scope.covers(unit) and roles_over(actor, unit).intersection(roles)
+        for unit in units
+    )
+
+
+def check(case: Case, action: str, actor: User | None) -> None:
+    """Refuse, with the reason, a transition not allowed now: wrong state (409) or
+    no right to it (403)."""
+    rule = RULES[action]
+    if case.state not in rule.states:
+        if action == "acknowledge" and case.state == State.HANDLING:
+            raise Conflict(_("This case has already been acknowledged."))
+        raise Conflict(
+            _("A case that is %(state)s cannot be %(doing)s.")
+            % {"state": State(case.state).label, "doing": rule.doing}
+        )
+    if actor is None and rule.system:
+        return
+    if not has_right(actor, rule.roles, rule.units(case)):
+        raise Forbidden(str(rule.refusal))
+
+
+def allowed_actions(case: Case, actor: User | None) -> list[str]:
+    """The transitions ``actor`` may make on ``case`` now (for the console's buttons)."""
+    allowed = []
+    for action, rule in RULES.items():
+        if case.state in rule.states and has_right(actor, rule.roles, rule.units(case)):
+            allowed.append(action)
+    return allowed
