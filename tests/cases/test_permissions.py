@@ -1,0 +1,173 @@
+"""Who may make which transition: every role, on its own unit's case and another's.
+
+The expected table is written out here by hand, independent of
+``civicgrid.cases.permissions.RULES``, and each cell is checked by calling the
+real transition function (and against ``allowed_actions``, which draws buttons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, Urgency
+from civicgrid.cases.permissions import allowed_actions
+from civicgrid.errors import Forbidden
+from tests.cases.conftest import Staff
+from tests.factories import submit
+
+ACTORS = [
+    "community_handler",  # owns the case (community 0)
+    "other_community_handler",  # community 1, same street
+    "grid_worker",  # the case's grid, below the community
+    "street_dispatcher",  # street 0, above the community
+    "other_street_dispatcher",
+    "district_dispatcher",
+    "leader",
+    "operator",
+    "department_handler",
+    "outsider",
+]
+
+ABOVE = {"street_dispatcher", "district_dispatcher"}
+# action → who may do it, for a case owned by community 0 (or, where noted, another unit)
+EXPECTED: dict[str, set[str]] = {
+    "triage": {"district_dispatcher"},  # a new case sits at the district
+    "dispatch": {"district_dispatcher"},
+    "reject": {"district_dispatcher"},
+    "merge": {"district_dispatcher", "operator"},
+    "acknowledge": {"community_handler"} | ABOVE,
+    "return": {"community_handler"} | ABOVE,
+    "handle": {"community_handler"} | ABOVE,
+    "resolve": {"community_handler"} | ABOVE,
+    "escalate": {"community_handler", "leader"} | ABOVE,
+    "verify": {"grid_worker", "leader"} | ABOVE,
+    "follow_up": {"operator"} | ABOVE,
+    "rate": {"operator"} | ABOVE,
+    "close": {"operator", "leader"} | ABOVE,
+    "reopen": {"leader"} | ABOVE,
+    "supervise": {"leader"} | ABOVE,
+    "remind": {"leader"} | ABOVE,
+    "whistle": ABOVE,  # on a case owned by street 0
+}
+
+
+def _dispatched(s: Staff, kind: str = "minor") -> Case:
+    case = submit(s.tree)
+    case = actions.triage_case(
+        case, actor=s.district_dispatcher, category=s.categories[kind], urgency=Urgency.NORMAL
+    )
+    return actions.dispatch_case(case, actor=s.district_dispatcher)
+
+
+def _handling(s: Staff) -> Case:
+    return actions.acknowledge_case(_dispatched(s), actor=s.community_handler)
+
+
+def _resolved(s: Staff) -> Case:
+    return actions.resolve_case(_handling(s), actor=s.community_handler, reply="已处理")
+
+
+def _follow_up(s: Staff) -> Case:
+    return actions.verify_case(_resolved(s), actor=s.grid_worker, passed=True)
+
+
+def _closed(s: Staff) -> Case:
+    return actions.close_case(_follow_up(s), actor=s.operator)
+
+
+Setup = Callable[[Staff], tuple[Case, dict]]
+SETUPS: dict[str, Setup] = {
+    "triage": lambda s: (
+        submit(s.tree),
+        {"category": s.categories["minor"], "urgency": Urgency.NORMAL},
+    ),
+    "dispatch": lambda s: (
+        actions.triage_case(
+            submit(s.tree),
+            actor=s.district_dispatcher,
+            category=s.categories["minor"],
+            urgency=Urgency.NORMAL,
+        ),
+        {},
+    ),
+    "reject": lambda s: (submit(s.tree), {"reason": "无效"}),
+    "merge": lambda s: (submit(s.tree), {"into": submit(s.tree)}),
+    "acknowledge": lambda s: (_dispatched(s), {}),
+    "return": lambda s: (_dispatched(s), {"reason": "不属于本单位"}),
+    "handle": lambda s: (_handling(s), {"note": "已到场"}),
+    "resolve": lambda s: (_handling(s), {"reply": "已处理"}),
+    "escalate": lambda s: (_handling(s), {"reason": "需上级协调"}),
+    "verify": lambda s: (_resolved(s), {"passed": True}),
+    "follow_up": lambda s: (_follow_up(s), {"reached": True}),
+    "rate": lambda s: (_follow_up(s), {"rating": 4, "solved": True}),
+    "close": lambda s: (_follow_up(s), {}),
+    "reopen": lambda s: (_closed(s), {"reason": "群众再次反映"}),
+    "supervise": lambda s: (_handling(s), {"reason": "重点关注"}),
+    "remind": lambda s: (_handling(s), {}),
+    "whistle": lambda s: (_dispatched(s, "moderate"), {"lead": s.tree.department}),
+}
+
+FUNCTIONS = {
+    "triage": actions.triage_case,
+    "dispatch": actions.dispatch_case,
+    "reject": actions.reject_case,
+    "merge": actions.merge_case,
+    "acknowledge": actions.acknowledge_case,
+    "return": actions.return_case,
+    "handle": actions.handle_case,
+    "resolve": actions.resolve_case,
+    "escalate": actions.escalate_case,
+    "verify": actions.verify_case,
+    "follow_up": actions.follow_up_case,
+    "rate": actions.rate_case,
+    "close": actions.close_case,
+    "reopen": actions.reopen_case,
+    "supervise": actions.supervise_case,
+    "remind": actions.remind_case,
+    "whistle": actions.whistle_case,
+}
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_permission_matrix(staff: Staff, action: str) -> None:
+    allowed, refused = set(), set()
+    for name in ACTORS:
+        actor = getattr(staff, name)
+        case, kwargs = SETUPS[action](staff)
+        shown = action in allowed_actions(case, actor)
+        version = case.version
+        try:
+            FUNCTIONS[action](case, actor=actor, **kwargs)
+        except Forbidden:
+            refused.add(name)
+            case.refresh_from_db()
+            assert case.version == version, f"{name} was refused {action} but the case changed"
+            assert not shown, f"{action} is offered to {name}, who is then refused"
+        else:
+            allowed.add(name)
+            assert shown, f"{name} may {action} but is not offered the button"
+    assert allowed == EXPECTED[action], f"{action}: allowed {sorted(allowed)}"
+    assert refused == set(ACTORS) - EXPECTED[action]
+
+
+def test_system_may_escalate_remind_and_supervise_but_not_acknowledge(staff: Staff) -> None:
+    case = _dispatched(staff)
+    actions.remind_case(case, actor=None, deadline="acknowledge")
+    actions.supervise_case(case, actor=None, reason="超时", deadline="acknowledge")
+    actions.escalate_case(case, actor=None, reason="签收超时", deadline="acknowledge")
+    with pytest.raises(Forbidden):
+        actions.acknowledge_case(case, actor=None)
+
+
+def test_departments_see_only_their_tasks(staff: Staff) -> None:
+    whistled = _dispatched(staff, "moderate")
+    actions.whistle_case(whistled, actor=staff.street_dispatcher, lead=staff.tree.department)
+    other = _dispatched(staff, "moderate")
+    visible = set(Case.objects.visible_to(staff.department_handler))
+    assert visible == {whistled}
+    assert other not in set(Case.objects.visible_to(staff.other_street_dispatcher))
+    community_cases = set(Case.objects.visible_to(staff.community_handler))
+    assert whistled not in community_cases  # it is the street's
