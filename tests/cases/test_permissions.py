@@ -171,3 +171,10 @@ def test_departments_see_only_their_tasks(staff: Staff) -> None:
     assert other not in set(Case.objects.visible_to(staff.other_street_dispatcher))
     community_cases = set(Case.objects.visible_to(staff.community_handler))
     assert whistled not in community_cases  # it is the street's
+
+
+def test_grid_workers_see_what_is_located_in_their_grid(staff: Staff) -> None:
+    here = _dispatched(staff)  # located in grid 0, owned by community 0
+    elsewhere = submit(staff.tree, grid_index=1)
+    visible = set(Case.objects.visible_to(staff.grid_worker))
+    assert here in visible and elsewhere not in visible

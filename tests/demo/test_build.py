@@ -91,3 +91,29 @@ def test_the_command_builds_a_small_district(db) -> None:  # type: ignore[no-unt
     call_command("demo", "--scale", "0.02", "--seed", "5", stdout=out)
     assert Unit.objects.filter(kind=UnitKind.GRID).exists()
     assert "done:" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
+
+
+def test_the_demo_has_a_three_level_taxonomy_with_deadlines(demo) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.cases.deadlines import policy_for
+    from civicgrid.cases.models import Category, Urgency
+
+    leaves = Category.objects.filter(children__isnull=True)
+    assert demo.categories == Category.objects.count() > 100
+    assert all(len(leaf.lineage()) == 3 for leaf in leaves)
+    gas = Category.objects.get(name="燃气泄漏")
+    assert not policy_for(gas, Urgency.EMERGENCY).working_time
+    assert policy_for(gas, Urgency.NORMAL).working_time
+
+
+def test_every_department_the_taxonomy_names_exists_in_the_full_demo() -> None:
+    from civicgrid.demo.naming import DEPARTMENTS
+    from civicgrid.demo.taxonomy import TAXONOMY
+
+    named = {
+        d
+        for level2 in TAXONOMY.values()
+        for leaves in level2.values()
+        for _n, _t, depts, _s in leaves
+        for d in depts
+    }
+    assert named <= set(DEPARTMENTS), named - set(DEPARTMENTS)

@@ -221,7 +221,8 @@ def new_tracking_code() -> str:
 
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: User | Scope) -> CaseQuerySet:
-        """Cases owned by a unit in the user's scope, or whistled to a department in it."""
+        """Cases owned by a unit in the user's scope, whistled to a department in it, or
+        located in the grid of a grid worker or volunteer."""
         from civicgrid.org.scoping import scope_of
 
         scope = scope_of(user)
@@ -229,7 +230,8 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self
         owned = scope.q("owner_unit__path")
         tasked = Q(pk__in=WhistleTask.objects.filter(scope.q("department__path")).values("case"))
-        return self.filter(owned | tasked)
+        located = scope.q_field("grid__path")
+        return self.filter(owned | tasked | located)
 
     def open(self) -> CaseQuerySet:
         return self.filter(state__in=OPEN_STATES)

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from civicgrid.demo import naming
 from civicgrid.demo.geography import DistrictShape, build_district
+from civicgrid.demo.taxonomy import seed_taxonomy
 from civicgrid.geo.actions import set_boundaries
 from civicgrid.org.actions import UnitSpec, bulk_create_units
 from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
@@ -49,6 +50,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 class DemoSummary:
     units: Counter[str] = field(default_factory=Counter)
     users: int = 0
+    categories: int = 0
     seconds: float = 0.0
     logins: list[tuple[DemoLogin, Unit]] = field(default_factory=list)
 
@@ -189,10 +191,12 @@ def generate_demo(
         set_boundaries((units[code].pk, polygon) for code, polygon in shapes)
         stage("creating staff accounts")
         _create_people(units, rng, summary)
+        stage("seeding the category tree and deadline policies")
+        summary.categories = seed_taxonomy()
     summary.seconds = time.perf_counter() - started
     stage(
         "done: "
         + ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.units.items()))
-        + f", {summary.users:,} accounts"
+        + f", {summary.users:,} accounts, {summary.categories} categories"
     )
     return summary

@@ -23,6 +23,9 @@ class Scope:
     paths: tuple[str, ...]
     roles: frozenset[str]
     everything: bool = False
+    # Where the person works on the ground (grid workers, volunteers): they also see
+    # what is located there, whoever owns it, to patrol and verify.
+    field_paths: tuple[str, ...] = ()
 
     def q(self, path_field: str) -> Q:
         """A filter on ``path_field`` (a unit path, possibly across a relation)."""
@@ -32,6 +35,14 @@ class Scope:
             return Q(pk__in=[])
         return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.paths))
 
+    def q_field(self, path_field: str) -> Q:
+        """A filter on where things are located (``grid__path``), for field roles."""
+        if self.everything:
+            return Q()
+        if not self.field_paths:
+            return Q(pk__in=[])
+        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.field_paths))
+
     def covers(self, unit: Unit) -> bool:
         return self.everything or any(unit.path.startswith(p) for p in self.paths)
 
@@ -40,6 +51,7 @@ class Scope:
 
 
 NOBODY = Scope(paths=(), roles=frozenset())
+FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.VOLUNTEER})
 
 
 def _outermost(paths: set[str]) -> tuple[str, ...]:
@@ -69,6 +81,7 @@ def scope_of(user: User | AnonymousUser | Scope) -> Scope:
         scope = Scope(
             paths=_outermost({path for path, _ in rows}),
             roles=frozenset(role for _, role in rows),
+            field_paths=_outermost({p for p, r in rows if r in FIELD_ROLES}),
         )
     user._civicgrid_scope = scope  # type: ignore[union-attr]
     return scope

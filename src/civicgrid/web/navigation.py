@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -9,10 +10,17 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.org.models import Role, User
+from civicgrid.org.models import Role, UnitKind, User
 from civicgrid.org.scoping import scope_of
 
 STAFF_ROLES = tuple(Role.values)
+
+
+def _in_a_department(user: User) -> bool:
+    return (
+        user.is_superuser
+        or user.memberships.filter(active=True, unit__kind=UnitKind.DEPARTMENT).exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -21,10 +29,13 @@ class NavItem:
     url_name: str
     roles: tuple[str, ...]
     superuser_or_staff_only: bool = False
+    shown_to: Callable[[User], bool] | None = None
 
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Workbench"), "web:home", STAFF_ROLES),
+    NavItem(_("Cases"), "web:cases", STAFF_ROLES),
+    NavItem(_("Whistle tasks"), "web:tasks", STAFF_ROLES, shown_to=_in_a_department),
     NavItem(_("Units and grids"), "web:units", STAFF_ROLES),
     NavItem(_("API"), "api:openapi-view", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
     NavItem(_("Administration"), "admin:index", (Role.ADMIN,), superuser_or_staff_only=True),
@@ -47,6 +58,8 @@ def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[N
         if not scope.has_role(*item.roles):
             continue
         if item.superuser_or_staff_only and not user.is_staff:
+            continue
+        if item.shown_to is not None and not item.shown_to(user):
             continue
         url = reverse(item.url_name)
         current = current_path == url or (url != "/" and current_path.startswith(url))

@@ -1,0 +1,223 @@
+"""Console pages for cases: the work queue, a case, its transitions, department tasks.
+
+Thin: read through the scoped querysets, call the transition functions, show
+their refusals as messages. The buttons on a case page are exactly
+``allowed_actions(case, user)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civicgrid.cases import actions
+from civicgrid.cases.api import contact_view
+from civicgrid.cases.models import Case, Category, Urgency, WhistleTask
+from civicgrid.cases.permissions import allowed_actions
+from civicgrid.cases.queues import in_queue, queue_counts, queue_filters
+from civicgrid.errors import Invalid, Refusal
+from civicgrid.geo.models import Boundary
+from civicgrid.org.models import Unit, UnitKind
+from civicgrid.org.scoping import scope_of
+
+
+def _visible_case(request: HttpRequest, code: str) -> Case:
+    case = (
+        Case.objects.visible_to(request.user)
+        .select_related("owner_unit", "category", "grid", "contact")
+        .filter(tracking_code=code)
+        .first()
+    )
+    if case is None:
+        raise Http404(_("No case %(code)s that you may see.") % {"code": code})
+    return case
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    visible = Case.objects.visible_to(request.user)
+    counts = queue_counts(visible)
+    filters = queue_filters()
+    name = request.GET.get("queue") or next(
+        (q for q in ("triage", "to_acknowledge", "handling") if counts.get(q)), "all"
+    )
+    if name not in filters:
+        name = "all"
+    cases = in_queue(visible, name).select_related("owner_unit", "category").order_by("-created_at")
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    tabs = [(q, label, counts[q]) for q, (label, _q) in filters.items()]
+    return render(request, "web/cases/queue.html", {"tabs": tabs, "current": name, "page": page})
+
+
+# Form fields each transition needs, read from the POST.
+def _text(request: HttpRequest, field: str) -> str:
+    return request.POST.get(field, "").strip()
+
+
+def _units(request: HttpRequest, field: str) -> list[Unit]:
+    codes = [c for c in request.POST.getlist(field) if c]
+    units = list(Unit.objects.filter(code__in=codes, kind=UnitKind.DEPARTMENT))
+    if len(units) != len(set(codes)):
+        raise Invalid(_("Unknown department."))
+    return units
+
+
+def _category(request: HttpRequest) -> Category:
+    category = Category.objects.filter(code=_text(request, "category"), active=True).first()
+    if category is None:
+        raise Invalid(_("Choose a category."))
+    return category
+
+
+def _lead(request: HttpRequest) -> Unit:
+    lead = _units(request, "lead")
+    if not lead:
+        raise Invalid(_("Choose the lead department."))
+    return lead[0]
+
+
+Form = Callable[[HttpRequest, Case], dict[str, Any]]
+FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
+    "triage": (
+        actions.triage_case,
+        lambda r, c: {
+            "category": _category(r),
+            "urgency": _text(r, "urgency") or Urgency.NORMAL,
+            "tier": _text(r, "tier") or None,
+        },
+    ),
+    "dispatch": (actions.dispatch_case, lambda r, c: {"note": _text(r, "note")}),
+    "acknowledge": (actions.acknowledge_case, lambda r, c: {"note": _text(r, "note")}),
+    "return": (actions.return_case, lambda r, c: {"reason": _text(r, "note")}),
+    "handle": (actions.handle_case, lambda r, c: {"note": _text(r, "note")}),
+    "resolve": (actions.resolve_case, lambda r, c: {"reply": _text(r, "note")}),
+    "verify": (
+        actions.verify_case,
+        lambda r, c: {"passed": r.POST.get("passed") == "1", "note": _text(r, "note")},
+    ),
+    "follow_up": (
+        actions.follow_up_case,
+        lambda r, c: {"reached": r.POST.get("reached") == "1", "note": _text(r, "note")},
+    ),
+    "rate": (
+        actions.rate_case,
+        lambda r, c: {
+            "rating": int(r.POST.get("rating") or 0),
+            "solved": r.POST.get("solved") == "1",
+            "comment": _text(r, "note"),
+        },
+    ),
+    "close": (actions.close_case, lambda r, c: {"note": _text(r, "note")}),
+    "reopen": (actions.reopen_case, lambda r, c: {"reason": _text(r, "note")}),
+    "escalate": (actions.escalate_case, lambda r, c: {"reason": _text(r, "note")}),
+    "supervise": (actions.supervise_case, lambda r, c: {"reason": _text(r, "note")}),
+    "remind": (actions.remind_case, lambda r, c: {"note": _text(r, "note")}),
+    "reject": (actions.reject_case, lambda r, c: {"reason": _text(r, "note")}),
+    "merge": (
+        actions.merge_case,
+        lambda r, c: {"into": _visible_case(r, _text(r, "into")), "note": _text(r, "note")},
+    ),
+    "whistle": (
+        actions.whistle_case,
+        lambda r, c: {
+            "lead": _lead(r),
+            "assisting": _units(r, "assisting"),
+            "note": _text(r, "note"),
+        },
+    ),
+}
+
+
+@login_required
+def case_page(request: HttpRequest, code: str) -> HttpResponse:
+    case = _visible_case(request, code)
+    boundary = None
+    if case.grid_id:
+        boundary = (
+            Boundary.objects.filter(unit_id=case.grid_id).values_list("geometry", flat=True).first()
+        )
+    allowed = allowed_actions(case, request.user)
+    context: dict[str, Any] = {
+        "case": case,
+        "events": case.events.select_related("actor", "from_unit", "to_unit"),
+        "tasks": case.tasks.select_related("department"),
+        "allowed": allowed,
+        "contact": contact_view(case, request.user),
+        "map_data": {"grid": boundary, "point": [case.lon, case.lat] if case.lon else None},
+        "urgencies": Urgency.choices,
+    }
+    if "triage" in allowed:
+        context["categories"] = Category.objects.filter(active=True, parent__isnull=False)
+    if "whistle" in allowed:
+        context["departments"] = Unit.objects.filter(
+            kind=UnitKind.DEPARTMENT, active=True
+        ).order_by("code")
+    return render(request, "web/cases/case.html", context)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    if action not in FORMS:
+        raise Http404(action)
+    case = _visible_case(request, code)
+    func, form = FORMS[action]
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        func(case, actor=request.user, expected_version=version, **form(request, case))
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    except (TypeError, ValueError):
+        messages.error(request, _("The form was not filled in correctly."))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("web:case", code=case.tracking_code)
+
+
+@login_required
+def tasks(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request.user)
+    rows = (
+        WhistleTask.objects.filter(scope.q("department__path"))
+        .select_related("case", "department")
+        .order_by("state", "check_in_due")
+    )
+    return render(request, "web/cases/tasks.html", {"tasks": rows[:300]})
+
+
+TASK_ACTIONS = {
+    "check_in": actions.check_in_task,
+    "start": actions.start_task,
+    "done": actions.finish_task,
+}
+
+
+@login_required
+@require_POST
+def task_act(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
+    scope = scope_of(request.user)
+    task = WhistleTask.objects.filter(scope.q("department__path"), pk=task_id).first()
+    if task is None or action not in (*TASK_ACTIONS, "return"):
+        raise Http404(_("No task %(id)s of your department.") % {"id": task_id})
+    note = request.POST.get("note", "").strip()
+    try:
+        if action == "return":
+            actions.return_task(task, actor=request.user, reason=note)
+        else:
+            TASK_ACTIONS[action](task, actor=request.user, note=note)
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("web:tasks")
