@@ -443,3 +443,33 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'working' if self.working else 'off'}"
+
+
+class DeadlineMark(models.Model):
+    """The sweeper's receipt: this deadline of this case got this treatment, once.
+
+    Written in the same transaction as the reminder or escalation it records, under a
+    unique constraint, so a crash rolls both back and a second worker cannot repeat it.
+    """
+
+    class Stage(models.TextChoices):
+        REMIND = "remind", _("reminded before the deadline")
+        OVERDUE = "overdue", _("escalated / supervised after the deadline")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadline_marks")
+    deadline = models.CharField(max_length=32)  # acknowledge, resolve, follow_up, check_in:<task>
+    due = models.DateTimeField()
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deadline mark")
+        verbose_name_plural = _("deadline marks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "deadline", "due", "stage"], name="one_mark_per_deadline_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.deadline} {self.stage}"

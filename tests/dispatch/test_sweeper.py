@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, CaseEvent, DeadlineMark, State, Urgency
+from civicgrid.dispatch import sweeper
+from civicgrid.org.models import Role
+from tests.factories import make_categories, make_member, make_tree, submit
+
+
+def dispatched_cases(n: int, tree=None):  # type: ignore[no-untyped-def]
+    tree = tree or make_tree()
+    categories = make_categories()
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    cases = []
+    for _ in range(n):
+        case = actions.triage_case(
+            submit(tree), actor=dispatcher, category=categories["minor"], urgency=Urgency.NORMAL
+        )
+        cases.append(actions.dispatch_case(case, actor=dispatcher))
+    return tree, cases
+
+
+def make_overdue(cases: list[Case]) -> None:
+    # Tests move deadlines rather than the clock.
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+        acknowledge_due=timezone.now() - timedelta(minutes=5)
+    )
+
+
+def events(action: str) -> dict[int, int]:
+    rows = CaseEvent.objects.filter(action=action).values("case").annotate(n=Count("pk"))
+    return {r["case"]: r["n"] for r in rows}
+
+
+def test_overdue_acknowledgement_escalates_and_supervises_once(db) -> None:  # type: ignore[no-untyped-def]
+    tree, cases = dispatched_cases(2)
+    make_overdue(cases[:1])
+    result = sweeper.sweep()
+    assert (result.escalated, result.supervised) == (1, 1)
+    case = Case.objects.get(pk=cases[0].pk)
+    assert case.owner_unit == tree.streets[0] and case.supervised and case.escalations == 1
+    assert case.state == State.DISPATCHED  # at the street now, with a new deadline
+    again = sweeper.sweep()
+    assert again.acted == 0
+    assert events("escalate") == {case.pk: 1} and events("supervise") == {case.pk: 1}
+    assert Case.objects.get(pk=cases[1].pk).escalations == 0
+
+
+def test_reminder_before_the_deadline_once(db) -> None:  # type: ignore[no-untyped-def]
+    _tree, cases = dispatched_cases(1)
+    Case.objects.filter(pk=cases[0].pk).update(
+        acknowledge_due=timezone.now() + timedelta(minutes=20)
+    )
+    assert sweeper.sweep().reminded == 1
+    assert sweeper.sweep().reminded == 0
+    assert events("remind") == {cases[0].pk: 1}
+    assert DeadlineMark.objects.get().stage == "remind"
+
+
+def test_a_case_at_the_district_is_supervised_not_escalated(db) -> None:  # type: ignore[no-untyped-def]
+    tree, cases = dispatched_cases(1)
+    case = cases[0]
+    for _ in range(2):
+        case = actions.escalate_case(case, actor=None, reason="测试")
+    assert case.owner_unit == tree.district
+    make_overdue([case])
+    result = sweeper.sweep()
+    assert (result.escalated, result.supervised) == (0, 1)
+
+
+def test_a_crash_mid_case_leaves_nothing_half_done(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _tree, cases = dispatched_cases(3)
+    make_overdue(cases)
+    real = actions.supervise_case
+    calls = {"n": 0}
+
+    def crash_on_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker died")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "supervise_case", crash_on_second)
+    with pytest.raises(RuntimeError):
+        sweeper.sweep()
+    # The first case is done; the second rolled back whole (no escalation, no mark).
+    assert sum(events("escalate").values()) == 1 and DeadlineMark.objects.count() == 1
+    monkeypatch.setattr(actions, "supervise_case", real)
+    sweeper.sweep()
+    assert events("escalate") == {c.pk: 1 for c in cases}
+    assert events("supervise") == {c.pk: 1 for c in cases}
+
+
+@pytest.fixture
+def postgres(transactional_db):  # type: ignore[no-untyped-def]
+    if connection.vendor != "postgresql":
+        pytest.skip("many workers at once are tested on PostgreSQL")
+
+
+def test_two_workers_at_once_treat_each_deadline_once(postgres) -> None:  # type: ignore[no-untyped-def]
+    _tree, cases = dispatched_cases(40)
+    make_overdue(cases)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def work() -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results.append(sweeper.sweep())
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(r.escalated for r in results) == 40, results
+    assert events("escalate") == {c.pk: 1 for c in cases}
+    assert events("supervise") == {c.pk: 1 for c in cases}
+
+
+def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(postgres, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _tree, cases = dispatched_cases(150)
+    make_overdue(cases)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "CIVICGRID_DATA_DIR": str(tmp_path),
+        "CIVICGRID_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+    }
+    command = [sys.executable, "-m", "civicgrid", "worker", "--once"]
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    started = time.monotonic()
+    while DeadlineMark.objects.count() < 10 and time.monotonic() - started < 60:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    done_before = DeadlineMark.objects.count()
+    assert 0 < done_before < 150, "the kill should land mid-sweep"
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert events("escalate") == {c.pk: 1 for c in cases}
+    assert events("supervise") == {c.pk: 1 for c in cases}
+    assert DeadlineMark.objects.count() == 150
