@@ -2,6 +2,7 @@
 """The two commands of the README, needing only Python 3.11 on a fresh clone.
 
     python3 dev.py start   install into .venv, build the demo district, serve http://127.0.0.1:8000
+                           (with a background worker for the deadline sweeps)
     python3 dev.py test    install into .venv, run every test on SQLite, then on PostgreSQL
 
 ``test`` runs PostgreSQL when a server answers at CIVICGRID_TEST_POSTGRES_URL
@@ -63,8 +64,14 @@ def start(args: list[str]) -> int:
     host, port = "127.0.0.1", "8000"
     run_civicgrid("migrate", "--verbosity", "0")
     run_civicgrid("demo", "--if-empty")
-    with contextlib.suppress(KeyboardInterrupt):
-        run_civicgrid("serve", "--host", host, "--port", port, *args)
+    # The background worker (deadline sweeps) runs beside the web server.
+    worker = subprocess.Popen([str(BIN / "civicgrid"), "worker"], cwd=ROOT)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_civicgrid("serve", "--host", host, "--port", port, *args)
+    finally:
+        worker.terminate()
+        worker.wait(10)
     return 0
 
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # serves Swagger UI from its own static files, not a CDN
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "civicgrid.org",
     "civicgrid.geo",
     "civicgrid.web",
@@ -161,6 +163,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed package; no collectstatic step
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+
+# --- background work: a database-backed queue (django-tasks), run by `civicgrid worker` ---
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+SWEEP_INTERVAL_S = float(_env("SWEEP_INTERVAL_S", "30"))
+REMIND_BEFORE_MINUTES = int(_env("REMIND_BEFORE_MINUTES", "60"))
 
 # --- civicgrid ------------------------------------------------------------------------------
 

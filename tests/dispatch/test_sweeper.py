@@ -159,3 +159,21 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(postgres, tmp_path)
     assert events("escalate") == {c.pk: 1 for c in cases}
     assert events("supervise") == {c.pk: 1 for c in cases}
     assert DeadlineMark.objects.count() == 150
+
+
+def test_the_worker_command_runs_the_sweep_from_the_task_queue(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.dispatch.tasks import SWEEP_TASK_PATH, schedule_sweep
+
+    _tree, cases = dispatched_cases(2)
+    make_overdue(cases)
+    call_command("worker", "--once", verbosity=0)
+    assert events("escalate") == {c.pk: 1 for c in cases}
+    runs = DBTaskResult.objects.filter(task_path=SWEEP_TASK_PATH)
+    assert runs.filter(status="SUCCESSFUL").count() == 1
+    # The sweep scheduled its successor, and scheduling again adds no second one.
+    assert runs.filter(status="READY").count() == 1
+    assert schedule_sweep() is False
+    assert runs.filter(status="READY").count() == 1
