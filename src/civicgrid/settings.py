@@ -168,6 +168,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SWEEP_INTERVAL_S = float(_env("SWEEP_INTERVAL_S", "30"))
+SWEEP_PARALLEL = int(_env("SWEEP_PARALLEL", "2"))  # sweeps that may wait at once
+SWEEP_BATCH = int(_env("SWEEP_BATCH", "500"))  # cases per sweeper transaction
 REMIND_BEFORE_MINUTES = int(_env("REMIND_BEFORE_MINUTES", "60"))
 
 # --- civicgrid ------------------------------------------------------------------------------

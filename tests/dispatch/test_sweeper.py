@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from django.utils import timezone
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, CaseEvent, DeadlineMark, State, Urgency
 from civicgrid.dispatch import sweeper
+from civicgrid.errors import Refusal
 from civicgrid.org.models import Role
 from tests.factories import make_categories, make_member, make_tree, submit
 
@@ -81,27 +83,108 @@ def test_a_case_at_the_district_is_supervised_not_escalated(db) -> None:  # type
     assert (result.escalated, result.supervised) == (0, 1)
 
 
-def test_a_crash_mid_case_leaves_nothing_half_done(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_mid_batch_leaves_nothing_half_done(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.cases import bulk
+
     _tree, cases = dispatched_cases(3)
     make_overdue(cases)
-    real = actions.supervise_case
-    calls = {"n": 0}
+    real = bulk.escalate_and_supervise_many
 
-    def crash_on_second(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("worker died")
-        return real(*args, **kwargs)
+    def write_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)
+        raise RuntimeError("worker died before commit")
 
-    monkeypatch.setattr(actions, "supervise_case", crash_on_second)
+    monkeypatch.setattr(bulk, "escalate_and_supervise_many", write_then_die)
     with pytest.raises(RuntimeError):
         sweeper.sweep()
-    # The first case is done; the second rolled back whole (no escalation, no mark).
-    assert sum(events("escalate").values()) == 1 and DeadlineMark.objects.count() == 1
-    monkeypatch.setattr(actions, "supervise_case", real)
+    assert not events("escalate") and not DeadlineMark.objects.exists()
+    assert not Case.objects.filter(supervised=True).exists()
+    monkeypatch.setattr(bulk, "escalate_and_supervise_many", real)
     sweeper.sweep()
     assert events("escalate") == {c.pk: 1 for c in cases}
     assert events("supervise") == {c.pk: 1 for c in cases}
+
+
+def test_the_batch_path_writes_what_the_one_case_functions_write(db) -> None:  # type: ignore[no-untyped-def]
+    """Two identical sets of cases: one through actions.escalate_case + supervise_case
+    (and remind_case), one through the sweeper's batch; rows and events must match."""
+    from civicgrid.cases.models import WhistleTask
+
+    tree = make_tree()
+    categories = make_categories()
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    street_dispatcher = make_member(tree.streets[0], Role.DISPATCHER)
+
+    def one_set() -> list[Case]:
+        made = []
+        for kind, grid in [("minor", 0), ("micro", 0), ("moderate", 1), ("minor", None)]:
+            case = actions.triage_case(
+                submit(tree, grid_index=grid),
+                actor=dispatcher,
+                category=categories[kind],
+                urgency=Urgency.NORMAL,
+            )
+            made.append(actions.dispatch_case(case, actor=dispatcher))
+        whistled = actions.triage_case(
+            submit(tree),
+            actor=dispatcher,
+            category=categories["moderate"],
+            urgency=Urgency.NORMAL,
+        )
+        whistled = actions.dispatch_case(whistled, actor=dispatcher)
+        made.append(actions.whistle_case(whistled, actor=street_dispatcher, lead=tree.department))
+        return made
+
+    by_hand, by_batch = one_set(), one_set()
+    WhistleTask.objects.update(check_in_due=timezone.now() + timedelta(days=30))
+    due = timezone.now() - timedelta(minutes=5)
+    Case.objects.filter(pk__in=[c.pk for c in by_hand + by_batch]).update(
+        acknowledge_due=due, resolve_due=due
+    )
+    for case in by_hand:
+        case.refresh_from_db()
+        name = "acknowledge" if case.state == State.DISPATCHED else "resolve"
+        label = "签收" if name == "acknowledge" else "办结"
+        note = f"{label}超时（期限 {timezone.localtime(due):%m-%d %H:%M}）"
+        with contextlib.suppress(Refusal):  # at the district, or departments at work
+            case = actions.escalate_case(case, actor=None, reason=note, deadline=name)
+        actions.supervise_case(case, actor=None, reason=note, deadline=name)
+        DeadlineMark.objects.create(case=case, deadline=name, due=due, stage="overdue")
+    sweeper.sweep()
+
+    fields = [
+        "owner_unit_id",
+        "dispatcher_unit_id",
+        "tier",
+        "state",
+        "escalations",
+        "supervised",
+        "reminders",
+        "version",
+        "returns",
+        "reopens",
+    ]
+    for a, b in zip(by_hand, by_batch, strict=True):
+        a.refresh_from_db()
+        b.refresh_from_db()
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields], a.title
+        assert abs((a.acknowledge_due - b.acknowledge_due).total_seconds()) < 60
+        shape = [
+            "seq",
+            "action",
+            "actor_id",
+            "from_state",
+            "to_state",
+            "from_unit_id",
+            "to_unit_id",
+            "note",
+            "data",
+        ]
+        swept = ["escalate", "supervise"]
+        assert list(a.events.filter(action__in=swept).order_by("seq").values_list(*shape)) == list(
+            b.events.filter(action__in=swept).order_by("seq").values_list(*shape)
+        ), a.title
+        assert b.events.filter(action__in=swept).exists()
 
 
 @pytest.fixture
@@ -142,6 +225,7 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(postgres, tmp_path)
     env = {
         **os.environ,
         "CIVICGRID_DATA_DIR": str(tmp_path),
+        "CIVICGRID_SWEEP_BATCH": "5",  # many small transactions, so the kill lands mid-way
         "CIVICGRID_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}",
     }
@@ -173,7 +257,8 @@ def test_the_worker_command_runs_the_sweep_from_the_task_queue(transactional_db)
     assert events("escalate") == {c.pk: 1 for c in cases}
     runs = DBTaskResult.objects.filter(task_path=SWEEP_TASK_PATH)
     assert runs.filter(status="SUCCESSFUL").count() == 1
-    # The sweep scheduled its successor, and scheduling again adds no second one.
+    # The sweep scheduled its successor; scheduling stops at SWEEP_PARALLEL waiting.
     assert runs.filter(status="READY").count() == 1
+    assert schedule_sweep() is True
     assert schedule_sweep() is False
-    assert runs.filter(status="READY").count() == 1
+    assert runs.filter(status="READY").count() == 2

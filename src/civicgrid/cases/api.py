@@ -304,7 +304,8 @@ def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOu
 
 
 def _done(request: HttpRequest, case: Case) -> CaseDetail:
-    return _detail(_case(request, case.tracking_code), request.user)
+    """The case as the transition left it (fresh from its locked read; no second lookup)."""
+    return _detail(case, request.user)
 
 
 def _category(code: str) -> Category:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from civicgrid.cases.models import OPEN_STATES, Case, State
 from civicgrid.errors import Conflict, Forbidden
-from civicgrid.org.models import Membership, Role, Unit, User
+from civicgrid.org.models import Role, Unit, User
 from civicgrid.org.scoping import scope_of
 
 HANDLING = (Role.HANDLER, Role.DISPATCHER, Role.GRID_WORKER)
@@ -153,16 +153,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def roles_over(actor: User, unit: Unit) -> set[str]:
-    """The roles ``actor`` holds in ``unit`` or in any unit above it."""
-    paths = [unit.path[: i + 1] for i, ch in enumerate(unit.path) if ch == "/"]
-    return set(
-        Membership.objects.filter(
-            user=actor, active=True, unit__active=True, unit__path__in=paths
-        ).values_list("role", flat=True)
-    )
-
-
 def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | None]) -> bool:
     if actor is None:
         return False
@@ -170,7 +160,7 @@ def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | Non
     if scope.everything:
         return True
     return any(
-        unit is not None and scope.covers(unit) and roles_over(actor, unit).intersection(roles)
+        unit is not None and scope.covers(unit) and scope.roles_over(unit).intersection(roles)
         for unit in units
     )
 

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from civicgrid.cases import actions
+from civicgrid.cases import actions, bulk
 from civicgrid.cases.models import Case, DeadlineMark, State, TaskState, WhistleTask
 from civicgrid.errors import Refusal
 
@@ -32,6 +32,9 @@ DEADLINES = {
     State.HANDLING: ("resolve", "resolve_due"),
     State.FOLLOW_UP: ("follow_up", "follow_up_due"),
 }
+
+
+LABELS = {"acknowledge": "签收", "resolve": "办结", "follow_up": "回访", "check_in": "报到"}
 
 
 @dataclass
@@ -51,36 +54,6 @@ def remind_before() -> timedelta:
     return timedelta(minutes=getattr(settings, "REMIND_BEFORE_MINUTES", 60))
 
 
-def _candidates(now: datetime, limit: int) -> list[tuple[int, str, str, datetime]]:
-    """(case id, deadline name, stage, due) for every deadline needing a treatment now."""
-    soon = now + remind_before()
-    rows: list[tuple[int, str, str, datetime]] = []
-    for state, (name, due_field) in DEADLINES.items():
-        for stage, window in (
-            (DeadlineMark.Stage.OVERDUE, Q(**{f"{due_field}__lte": now})),
-            (DeadlineMark.Stage.REMIND, Q(**{f"{due_field}__gt": now, f"{due_field}__lte": soon})),
-        ):
-            done = DeadlineMark.objects.filter(
-                case=OuterRef("pk"), deadline=name, due=OuterRef(due_field), stage=stage
-            )
-            qs = (
-                Case.objects.filter(window, state=state)
-                .exclude(Exists(done))
-                .order_by(due_field)
-                .values_list("pk", due_field)[:limit]
-            )
-            rows += [(pk, name, stage, due) for pk, due in qs]
-    for stage, window in (
-        (DeadlineMark.Stage.OVERDUE, Q(check_in_due__lte=now)),
-        (DeadlineMark.Stage.REMIND, Q(check_in_due__gt=now, check_in_due__lte=soon)),
-    ):
-        tasks = WhistleTask.objects.filter(window, state=TaskState.NOTIFIED).values_list(
-            "case_id", "pk", "check_in_due"
-        )[:limit]
-        rows += [(case_id, f"check_in:{pk}", stage, due) for case_id, pk, due in tasks]
-    return rows
-
-
 def _lock(pk: int) -> Case | None:
     qs = Case.objects.filter(pk=pk)
     if connection.features.has_select_for_update_skip_locked:
@@ -91,9 +64,7 @@ def _lock(pk: int) -> Case | None:
 
 
 def _treat(case: Case, name: str, stage: str, due: datetime, result: SweepResult) -> None:
-    label = {"acknowledge": "签收", "resolve": "办结", "follow_up": "回访"}.get(
-        name.split(":")[0], "报到"
-    )
+    label = LABELS.get(name.split(":")[0], "报到")
     if stage == DeadlineMark.Stage.REMIND:
         actions.remind_case(
             case,
@@ -114,35 +85,112 @@ def _treat(case: Case, name: str, stage: str, due: datetime, result: SweepResult
     result.supervised += 1
 
 
-def sweep(now: datetime | None = None, *, limit: int = 1000) -> SweepResult:
-    """One pass over every deadline due for a reminder or past due."""
+def sweep(now: datetime | None = None, *, batch: int | None = None) -> SweepResult:
+    """Every deadline due for a reminder or past due, in batches until none is left."""
     now = now or timezone.now()
+    batch = batch or settings.SWEEP_BATCH
     result = SweepResult()
-    for pk, name, stage, due in _candidates(now, limit):
-        try:
-            with transaction.atomic():
-                case = _lock(pk)
-                if case is None:
-                    result.skipped += 1  # another worker holds it
-                    continue
-                if not (name.startswith("check_in:") or _still_due(case, name, due)):
-                    result.skipped += 1  # acted on, or re-dispatched, since we looked
-                    continue
-                try:
-                    with transaction.atomic():
-                        DeadlineMark.objects.create(case=case, deadline=name, due=due, stage=stage)
-                except IntegrityError:
-                    result.skipped += 1  # done already, by us or another worker
-                    continue
-                _treat(case, name, stage, due, result)
-        except Refusal as refusal:  # the case moved on meanwhile: the mark rolls back too
-            result.errors.append(f"{pk} {name}: {refusal.message}")
+    for state, (name, due_field) in DEADLINES.items():
+        for stage in (DeadlineMark.Stage.OVERDUE, DeadlineMark.Stage.REMIND):
+            while _sweep_batch(state, name, due_field, stage, now, batch, result):
+                pass
+    _sweep_check_ins(now, result)
     return result
 
 
-def _still_due(case: Case, name: str, due: datetime) -> bool:
-    state_and_field = next((v for v in DEADLINES.items() if v[1][0] == name), None)
-    if state_and_field is None:
-        return False
-    state, (_name, due_field) = state_and_field
-    return case.state == state and getattr(case, due_field) == due
+def _sweep_batch(
+    state: str,
+    name: str,
+    due_field: str,
+    stage: str,
+    now: datetime,
+    batch: int,
+    result: SweepResult,
+) -> int:
+    """One transaction: lock up to ``batch`` due cases no other worker holds, claim
+    their deadlines (the marks), treat the claimed ones. Returns how many it locked."""
+    if stage == DeadlineMark.Stage.OVERDUE:
+        window = Q(**{f"{due_field}__lte": now})
+    else:
+        window = Q(**{f"{due_field}__gt": now, f"{due_field}__lte": now + remind_before()})
+    done = DeadlineMark.objects.filter(
+        case=OuterRef("pk"), deadline=name, due=OuterRef(due_field), stage=stage
+    )
+    with transaction.atomic():
+        qs = Case.objects.filter(window, state=state).exclude(Exists(done)).order_by(due_field)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        cases = list(qs[:batch])
+        if not cases:
+            return 0
+        claimed = _claim(cases, name, due_field, stage, now)
+        mine = [c for c in cases if c.pk in claimed]
+        result.skipped += len(cases) - len(mine)
+        if not mine:
+            return 0
+        label = LABELS[name]
+        if stage == DeadlineMark.Stage.REMIND:
+            notes = {
+                c.pk: f"{label}期限将至（{timezone.localtime(getattr(c, due_field)):%m-%d %H:%M}）"
+                for c in mine
+            }
+            bulk.remind_many(mine, now=now, notes=notes, deadline=name)
+            result.reminded += len(mine)
+        else:
+            notes = {
+                c.pk: f"{label}超时（期限 {timezone.localtime(getattr(c, due_field)):%m-%d %H:%M}）"
+                for c in mine
+            }
+            escalated, supervised = bulk.escalate_and_supervise_many(
+                mine, now=now, notes=notes, deadline=name, escalate=name != "follow_up"
+            )
+            result.escalated += escalated
+            result.supervised += supervised
+        return len(cases)
+
+
+def _claim(cases: list[Case], name: str, due_field: str, stage: str, now: datetime) -> set[int]:
+    """Insert the marks; the unique constraint keeps any another worker already wrote.
+    Returns the cases whose marks this transaction wrote."""
+    table = DeadlineMark._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(c.pk, name, adapt(getattr(c, due_field)), stage, adapt(now)) for c in cases]
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params = [v for row in rows for v in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (case_id, deadline, due, stage, at) VALUES {values} "
+            "ON CONFLICT (case_id, deadline, due, stage) DO NOTHING RETURNING case_id",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _sweep_check_ins(now: datetime, result: SweepResult) -> None:
+    """Departments late to check in: one case at a time (they are few)."""
+    soon = now + remind_before()
+    for stage, window in (
+        (DeadlineMark.Stage.OVERDUE, Q(check_in_due__lte=now)),
+        (DeadlineMark.Stage.REMIND, Q(check_in_due__gt=now, check_in_due__lte=soon)),
+    ):
+        for case_id, task_id, due in WhistleTask.objects.filter(
+            window, state=TaskState.NOTIFIED
+        ).values_list("case_id", "pk", "check_in_due")[:1000]:
+            name = f"check_in:{task_id}"
+            try:
+                with transaction.atomic():
+                    case = _lock(case_id)
+                    if case is None:
+                        result.skipped += 1
+                        continue
+                    try:
+                        with transaction.atomic():
+                            DeadlineMark.objects.create(
+                                case=case, deadline=name, due=due, stage=stage
+                            )
+                    except IntegrityError:
+                        result.skipped += 1
+                        continue
+                    _treat(case, name, stage, due, result)
+            except Refusal as refusal:
+                result.errors.append(f"{case_id} {name}: {refusal.message}")

@@ -1,9 +1,9 @@
 """Background tasks on the database queue (django-tasks), run by ``civicgrid worker``.
 
 The deadline sweep reschedules itself: each run enqueues the next one
-``SWEEP_INTERVAL_S`` later, unless one is already waiting. Should two workers
-both schedule one, the extra sweep finds nothing to do: every deadline is
-treated exactly once by the sweeper's marks, however many sweeps run.
+``SWEEP_INTERVAL_S`` later, unless ``SWEEP_PARALLEL`` are already waiting, so
+that several workers can drain a backlog together. However many sweeps run at
+once, every deadline is treated exactly once (the sweeper's marks).
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ SWEEP_TASK_PATH = "civicgrid.dispatch.tasks.sweep_deadlines"
 
 
 @task()
-def sweep_deadlines(limit: int = 1000) -> dict[str, int]:
-    result = sweep(limit=limit)
-    # A full batch means more is waiting: go again at once.
-    full = result.acted + result.skipped >= limit
-    schedule_sweep(delay_s=0 if full else settings.SWEEP_INTERVAL_S)
+def sweep_deadlines() -> dict[str, int]:
+    result = sweep()  # drains everything due, in batches
+    schedule_sweep(delay_s=settings.SWEEP_INTERVAL_S)
     return {
         "reminded": result.reminded,
         "escalated": result.escalated,
@@ -37,11 +35,12 @@ def sweep_deadlines(limit: int = 1000) -> dict[str, int]:
 
 
 def schedule_sweep(delay_s: float = 0.0) -> bool:
-    """Enqueue a sweep unless one is already waiting; True if one was enqueued."""
+    """Enqueue a sweep unless ``SWEEP_PARALLEL`` are already waiting (so that as many
+    workers can drain a backlog together); True if one was enqueued."""
     waiting = DBTaskResult.objects.filter(
         task_path=SWEEP_TASK_PATH, status=TaskResultStatus.READY
-    ).exists()
-    if waiting:
+    ).count()
+    if waiting >= settings.SWEEP_PARALLEL:
         return False
     run_after = timezone.now() + timedelta(seconds=delay_s) if delay_s > 0 else None
     sweep_deadlines.using(run_after=run_after).enqueue()

@@ -26,6 +26,8 @@ class Scope:
     # Where the person works on the ground (grid workers, volunteers): they also see
     # what is located there, whoever owns it, to patrol and verify.
     field_paths: tuple[str, ...] = ()
+    # Every (unit path, role) the person holds, to answer "which roles over this unit?".
+    grants: tuple[tuple[str, str], ...] = ()
 
     def q(self, path_field: str) -> Q:
         """A filter on ``path_field`` (a unit path, possibly across a relation)."""
@@ -45,6 +47,10 @@ class Scope:
 
     def covers(self, unit: Unit) -> bool:
         return self.everything or any(unit.path.startswith(p) for p in self.paths)
+
+    def roles_over(self, unit: Unit) -> set[str]:
+        """The roles held in ``unit`` or in any unit above it."""
+        return {role for path, role in self.grants if unit.path.startswith(path)}
 
     def has_role(self, *roles: str) -> bool:
         return self.everything or bool(self.roles.intersection(roles))
@@ -75,13 +81,16 @@ def scope_of(user: User | AnonymousUser | Scope) -> Scope:
     if user.is_superuser:
         scope = Scope(paths=(), roles=frozenset(Role.values), everything=True)
     else:
-        rows = Membership.objects.filter(user=user, active=True, unit__active=True).values_list(
-            "unit__path", "role"
+        rows = list(
+            Membership.objects.filter(user=user, active=True, unit__active=True).values_list(
+                "unit__path", "role"
+            )
         )
         scope = Scope(
             paths=_outermost({path for path, _ in rows}),
             roles=frozenset(role for _, role in rows),
             field_paths=_outermost({p for p, r in rows if r in FIELD_ROLES}),
+            grants=tuple(sorted(set(rows))),
         )
     user._civicgrid_scope = scope  # type: ignore[union-attr]
     return scope
