@@ -92,6 +92,19 @@ def _event(
     )
 
 
+def _in_place(case: Case, action: str, now: datetime, note: str, deadline: str) -> CaseEvent:
+    """An event that leaves the state and the owner as they are (remind, supervise)."""
+    return _event(
+        case,
+        action,
+        from_state=case.state,
+        from_unit_id=case.owner_unit_id,
+        now=now,
+        note=note,
+        data={"deadline": deadline},
+    )
+
+
 def remind_many(
     cases: Sequence[Case], *, now: datetime, notes: dict[int, str], deadline: str
 ) -> None:
@@ -99,17 +112,7 @@ def remind_many(
     events = []
     for case in cases:
         case.reminders += 1
-        events.append(
-            _event(
-                case,
-                "remind",
-                from_state=case.state,
-                from_unit_id=case.owner_unit_id,
-                now=now,
-                note=notes[case.pk],
-                data={"deadline": deadline},
-            )
-        )
+        events.append(_in_place(case, "remind", now, notes[case.pk], deadline))
         case.updated_at = now
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(
         reminders=F("reminders") + 1, version=F("version") + 1, updated_at=now
@@ -188,17 +191,7 @@ def escalate_and_supervise_many(
             key = ()  # supervised only
         groups[key].append(case.pk)
         case.supervised = True
-        events.append(
-            _event(
-                case,
-                "supervise",
-                from_state=case.state,
-                from_unit_id=case.owner_unit_id,
-                now=now,
-                note=notes[case.pk],
-                data={"deadline": deadline},
-            )
-        )
+        events.append(_in_place(case, "supervise", now, notes[case.pk], deadline))
         case.updated_at = now
     # Cases moved alike share one UPDATE: a few per batch, not one per case.
     for key, ids in groups.items():
