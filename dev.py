@@ -63,7 +63,8 @@ def start(args: list[str]) -> int:
     ensure_venv()
     host, port = "127.0.0.1", "8000"
     run_civicgrid("migrate", "--verbosity", "0")
-    run_civicgrid("demo", "--if-empty")
+    # The district at once; a year of cases (20,000) filled in by the worker.
+    run_civicgrid("demo", "--if-empty", "--history-in-background", "20000")
     # The background worker (deadline sweeps) runs beside the web server.
     worker = subprocess.Popen([str(BIN / "civicgrid"), "worker"], cwd=ROOT)
     try:

@@ -117,3 +117,34 @@ def test_every_department_the_taxonomy_names_exists_in_the_full_demo() -> None:
         for d in depts
     }
     assert named <= set(DEPARTMENTS), named - set(DEPARTMENTS)
+
+
+def test_a_history_through_the_real_transitions(demo) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from civicgrid.cases.actions import replay
+    from civicgrid.cases.models import Case, CaseEvent
+    from civicgrid.demo.history import generate_history
+
+    summary = generate_history(40, seed=3)
+    assert summary.cases == 40 and summary.refused == 0
+    assert Case.objects.count() == 40
+    assert summary.states.get("closed", 0) > 20
+    first = Case.objects.order_by("created_at").first()
+    assert first.created_at < timezone.now() - timezone.timedelta(days=30)
+    assert not CaseEvent.objects.filter(at__gt=timezone.now()).exists()
+    for case in Case.objects.all():
+        r = replay(case.events.order_by("seq"))
+        assert (r.state, r.owner_unit_id, r.version) == (
+            case.state,
+            case.owner_unit_id,
+            case.version,
+        )
+
+
+def test_the_command_can_leave_the_history_to_the_worker(db) -> None:  # type: ignore[no-untyped-def]
+    from django_tasks_db.models import DBTaskResult
+
+    call_command("demo", "--scale", "0.02", "--history-in-background", "25", stdout=StringIO())
+    task = DBTaskResult.objects.get(task_path="civicgrid.demo.tasks.generate_history_task")
+    assert task.status == "READY" and task.args_kwargs["args"][0] == 25

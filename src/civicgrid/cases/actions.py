@@ -17,9 +17,9 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.cases import clock
 from civicgrid.cases.deadlines import due, policy_for
 from civicgrid.cases.models import (
     FINAL_STATES,
@@ -85,7 +85,7 @@ def _record(
         seq=case.version,
         action=action,
         actor=actor,
-        at=at or timezone.now(),
+        at=at or clock.now(),
         from_state=from_state,
         to_state=case.state,
         from_unit=from_unit or case.owner_unit,
@@ -167,7 +167,7 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
             grid=grid,
             owner_unit=district,
             state=State.SUBMITTED,
-            created_at=timezone.now(),
+            created_at=clock.now(),
         )
         ResidentContact.objects.create(
             case=case,
@@ -236,7 +236,7 @@ def dispatch_case(case: Case, *, actor: User, unit: Unit | None = None, note: st
         raise Invalid(_("%(u)s is not active.") % {"u": unit.name})
     if unit.kind == UnitKind.DEPARTMENT and not (case.category and case.category.to_department):
         raise Invalid(_("Departments are called in by whistling, not by dispatch."))
-    now = timezone.now()
+    now = clock.now()
     policy = policy_for(case.category, case.urgency)
     from_unit, from_state = case.owner_unit, case.state
     case.dispatcher_unit = case.owner_unit
@@ -268,7 +268,7 @@ def acknowledge_case(case: Case, *, actor: User, note: str = "") -> Case:
     check(case, "acknowledge", actor)
     from_state = case.state
     case.state = State.HANDLING
-    case.acknowledged_at = timezone.now()
+    case.acknowledged_at = clock.now()
     _record(case, "acknowledge", actor, from_state=from_state, note=note, at=case.acknowledged_at)
     return case
 
@@ -311,7 +311,7 @@ def resolve_case(
     if _open_tasks(case):
         raise Conflict(_("Departments are still working on this case; wait until they are done."))
     from_state = case.state
-    case.state, case.reply, case.resolved_at = State.RESOLVED, reply, timezone.now()
+    case.state, case.reply, case.resolved_at = State.RESOLVED, reply, clock.now()
     _record(
         case,
         "resolve",
@@ -332,7 +332,7 @@ def verify_case(case: Case, *, actor: User, passed: bool, note: str = "") -> Cas
     if passed:
         policy = policy_for(case.category, case.urgency)
         case.state = State.FOLLOW_UP
-        case.follow_up_due = due(timezone.now(), policy.follow_up, policy)
+        case.follow_up_due = due(clock.now(), policy.follow_up, policy)
     else:
         _need_text(note, _("Say what is still wrong."))
         case.state = State.HANDLING
@@ -367,7 +367,7 @@ def rate_case(
     from_state = case.state
     case.rating, case.solved = rating, solved
     if solved:
-        case.state, case.closed_at = State.CLOSED, timezone.now()
+        case.state, case.closed_at = State.CLOSED, clock.now()
     else:
         case.state = State.HANDLING
         case.reopens += 1
@@ -387,7 +387,7 @@ def close_case(case: Case, *, actor: User, note: str = "") -> Case:
     """结案 without a rating (the resident could not be reached by the follow-up deadline)."""
     check(case, "close", actor)
     from_state = case.state
-    case.state, case.closed_at = State.CLOSED, timezone.now()
+    case.state, case.closed_at = State.CLOSED, clock.now()
     _record(case, "close", actor, from_state=from_state, note=note)
     return case
 
@@ -415,7 +415,7 @@ def escalate_case(case: Case, *, actor: User | None, reason: str, deadline: str 
     if _open_tasks(case):
         raise Conflict(_("Departments are still working on this case; it cannot be escalated."))
     from_unit, from_state = case.owner_unit, case.state
-    now = timezone.now()
+    now = clock.now()
     policy = policy_for(case.category, case.urgency)
     case.owner_unit = target
     if case.dispatcher_unit is None or case.dispatcher_unit.is_within(target):
@@ -474,7 +474,7 @@ def merge_case(case: Case, *, actor: User, into: Case, note: str = "") -> Case:
     if target is None or target.state in FINAL_STATES:
         raise Invalid(_("Merge only into an open case you can see."))
     from_state = case.state
-    case.state, case.merged_into, case.closed_at = State.MERGED, target, timezone.now()
+    case.state, case.merged_into, case.closed_at = State.MERGED, target, clock.now()
     _record(
         case,
         "merge",
@@ -492,7 +492,7 @@ def reject_case(case: Case, *, actor: User, reason: str) -> Case:
     check(case, "reject", actor)
     reason = _need_text(reason, _("Say why the request is rejected."))
     from_state = case.state
-    case.state, case.closed_at = State.REJECTED, timezone.now()
+    case.state, case.closed_at = State.REJECTED, clock.now()
     _record(case, "reject", actor, from_state=from_state, note=reason)
     return case
 
@@ -530,7 +530,7 @@ def whistle_case(
         raise Conflict(
             _("Already whistled and still working: %(d)s") % {"d": "、".join(sorted(busy))}
         )
-    now = timezone.now()
+    now = clock.now()
     policy = policy_for(case.category, case.urgency)
     check_in_due = due(now, policy.check_in, policy)
     tasks = WhistleTask.objects.bulk_create(
@@ -583,7 +583,7 @@ def _task_transition(action: str, task: WhistleTask, actor: User, note: str) -> 
             note = _need_text(note, _("Say why the task is returned."))
         from_task_state = task.state
         task.state = target
-        now = timezone.now()
+        now = clock.now()
         if target == TaskState.CHECKED_IN:
             task.checked_in_at = now
         if target in (TaskState.DONE, TaskState.RETURNED):

@@ -25,6 +25,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing if units exist already"
         )
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also make N cases over the last 12 months (through the transitions)",
+        )
+        parser.add_argument(
+            "--history-in-background",
+            type=int,
+            default=0,
+            metavar="N",
+            help="leave the N cases of history to the worker (civicgrid worker)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if Unit.objects.exists():
@@ -36,6 +50,21 @@ class Command(BaseCommand):
                 _("Units exist already: the demo district goes into an empty database only.")
             )
         generate_demo(options["seed"], options["scale"], progress=self.stdout.write)
+        if options["history"]:
+            from civicgrid.demo.history import generate_history
+
+            summary = generate_history(
+                options["history"], seed=options["seed"], progress=self.stdout.write
+            )
+            self.stdout.write(f"history: {summary.cases:,} cases {summary.states}")
+        if options["history_in_background"]:
+            from civicgrid.demo.tasks import generate_history_task
+
+            generate_history_task.enqueue(options["history_in_background"], options["seed"])
+            self.stdout.write(
+                _("%(n)s cases of history will be made by the background worker.")
+                % {"n": options["history_in_background"]}
+            )
         self.print_logins()
 
     def print_logins(self) -> None:
