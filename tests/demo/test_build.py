@@ -148,3 +148,14 @@ def test_the_command_can_leave_the_history_to_the_worker(db) -> None:  # type: i
     call_command("demo", "--scale", "0.02", "--history-in-background", "25", stdout=StringIO())
     task = DBTaskResult.objects.get(task_path="civicgrid.demo.tasks.generate_history_task")
     assert task.status == "READY" and task.args_kwargs["args"][0] == 25
+
+
+def test_history_calls_come_in_local_office_hours_and_evenings(demo) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from civicgrid.cases.models import Case
+    from civicgrid.demo.history import generate_history
+
+    generate_history(20, seed=4)
+    hours = {timezone.localtime(c.created_at).hour for c in Case.objects.all()}
+    assert hours <= {8, 9, 10, 11, 14, 15, 16, 19}, hours

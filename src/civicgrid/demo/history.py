@@ -87,8 +87,8 @@ def generate_history(
     departments = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True))
     summary = HistorySummary()
     for i in range(count):
-        start = until - timedelta(days=365 * rng.random() ** 0.8)
-        start = start.replace(
+        # Residents call in office hours and evenings, local time.
+        start = timezone.localtime(until - timedelta(days=365 * rng.random() ** 0.8)).replace(
             hour=rng.choice([8, 9, 10, 11, 14, 15, 16, 19]), minute=rng.randrange(60)
         )
         if start > until:
