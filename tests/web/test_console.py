@@ -134,3 +134,28 @@ def test_district_users_can_map_the_whole_district(tree: TreeFixture) -> None:
     assert page.context["selected_code"] == tree.streets[0].code  # a street is lighter to draw
     whole = client.get("/units/", {"map": tree.district.code}).content.decode()
     assert f"/api/geo/units/{tree.district.code}/grids" in whole
+
+
+def test_staff_can_set_the_tier_when_triaging_in_the_console(tree: TreeFixture) -> None:
+    from civicgrid.cases.models import Case
+    from tests.factories import make_categories, submit
+
+    categories = make_categories()
+    case = submit(tree)
+    client = Client()
+    client.force_login(make_member(tree.district, Role.DISPATCHER))
+    page = client.get(f"/cases/{case.tracking_code}/").content.decode()
+    assert 'name="tier"' in page
+    client.post(
+        f"/cases/{case.tracking_code}/triage/",
+        {
+            "version": case.version,
+            "category": categories["minor"].code,
+            "urgency": "normal",
+            "tier": "major",
+        },
+    )
+    assert Case.objects.get(pk=case.pk).tier == "major"
+    other = Client()
+    other.force_login(make_member(tree.communities[1], Role.HANDLER))
+    assert other.get(f"/cases/{case.tracking_code}/").status_code == 404

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import actions
 from civicgrid.cases.api import contact_view
-from civicgrid.cases.models import Case, Category, Urgency, WhistleTask
+from civicgrid.cases.models import Case, Category, Tier, Urgency, WhistleTask
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.cases.queues import in_queue, queue_counts, queue_filters
 from civicgrid.errors import Invalid, Refusal
@@ -153,6 +153,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "contact": contact_view(case, request.user),
         "map_data": {"grid": boundary, "point": [case.lon, case.lat] if case.lon else None},
         "urgencies": Urgency.choices,
+        "tiers": Tier.choices,
     }
     if "triage" in allowed:
         context["categories"] = Category.objects.filter(active=True, parent__isnull=False)
