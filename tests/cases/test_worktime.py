@@ -1,12 +1,17 @@
-"""Working time on the official calendar; expectations checked by hand against
-chinese_calendar's 2026 schedule (National Day off 1–7 Oct, made up on Sunday
-20 Sep and Saturday 10 Oct; Mid-Autumn off 25–27 Sep)."""
+"""Working time on the official calendar.
+
+Expectations are hand-checked against chinese_calendar 1.11's 2026 schedule:
+Mid-Autumn off Fri 25 – Sun 27 Sep; National Day off Thu 1 – Wed 7 Oct, back to work
+Thu 8 Oct; make-up working days (调休) Sunday 20 Sep and Saturday 10 Oct. No holiday or
+调休 in November and December 2026. 2027 is not covered by the package (fallback).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,89 +19,237 @@ from hypothesis import strategies as st
 from civicgrid.cases.worktime import WorkCalendar, WorkingHours, deadline
 
 CST = ZoneInfo("Asia/Shanghai")
-cal = WorkCalendar()
+BERLIN = ZoneInfo("Europe/Berlin")
 H = timedelta(hours=1)
+DAY = 7.5 * H  # 08:30–12:00 and 13:30–17:30
+cal = WorkCalendar()
 
 
-def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=CST)
+def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0, tz: ZoneInfo = CST) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=tz)
+
+
+def test_the_package_knows_2026_as_the_tests_assume() -> None:
+    # If a new chinese_calendar release corrects 2026, the examples below need rechecking.
+    off = [date(2026, 9, d) for d in (25, 26, 27)] + [date(2026, 10, d) for d in range(1, 8)]
+    assert not any(chinese_calendar.is_workday(d) for d in off)
+    assert chinese_calendar.is_workday(date(2026, 9, 20))  # a Sunday
+    assert chinese_calendar.is_workday(date(2026, 10, 8))
+    assert chinese_calendar.is_workday(date(2026, 10, 10))  # a Saturday
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2027, 1, 4))
 
 
 def test_urgent_case_the_afternoon_before_national_day() -> None:
-    # 1.5 h run on 30 Sep (16:00–17:30); the other 2.5 h after the 7-day holiday.
-    assert cal.add(at(2026, 9, 30, 16), 4 * H) == at(2026, 10, 8, 11)
-    assert cal.between(at(2026, 9, 30, 16), at(2026, 10, 8, 11)) == 4 * H
+    # 1.5 h on Wed 30 Sep (16:00–17:30); 1–7 Oct off; 2.5 h on Thu 8 Oct from 08:30.
+    start = at(2026, 9, 30, 16)
+    assert cal.add(start, 4 * H) == at(2026, 10, 8, 11)
+    assert cal.between(start, at(2026, 10, 8, 11)) == 4 * H
+    assert cal.between(start, at(2026, 10, 7, 23, 59)) == 1.5 * H
+    assert cal.next_working_instant(at(2026, 9, 30, 17, 30)) == at(2026, 10, 8, 8, 30)
 
 
-def test_a_make_up_saturday_counts_and_an_ordinary_one_does_not() -> None:
+def test_make_up_days_count_and_ordinary_weekends_do_not() -> None:
     assert cal.is_working_day(date(2026, 10, 10))  # Saturday, made up for National Day
     assert cal.is_working_day(date(2026, 9, 20))  # Sunday, made up too
-    assert not cal.is_working_day(date(2026, 10, 17))
+    assert not cal.is_working_day(date(2026, 9, 19))  # the Saturday before it
+    assert not cal.is_working_day(date(2026, 10, 17))  # an ordinary Saturday
+    # Fri 9 Oct 16:00 + 8 h: 1.5 h Friday, 6.5 h on the make-up Saturday.
     assert cal.add(at(2026, 10, 9, 16), 8 * H) == at(2026, 10, 10, 16, 30)
+    # The same a week later: Sat 17 and Sun 18 Oct are off, it lands on Monday.
     assert cal.add(at(2026, 10, 16, 16), 8 * H) == at(2026, 10, 19, 16, 30)
+    # Submitted on Saturday 19 Sep: the clock starts on the make-up Sunday.
+    assert cal.add(at(2026, 9, 19, 10), H) == at(2026, 9, 20, 9, 30)
+
+
+def test_mid_autumn_holiday_is_skipped() -> None:
+    # Thu 24 Sep 17:00 + 1 h: 0.5 h Thursday, 25–27 Sep off, 0.5 h Monday 28 Sep.
+    assert cal.add(at(2026, 9, 24, 17), H) == at(2026, 9, 28, 9)
 
 
 def test_starts_outside_working_hours() -> None:
     assert cal.add(at(2026, 11, 21, 10), H) == at(2026, 11, 23, 9, 30)  # a Saturday
     assert cal.add(at(2026, 11, 24, 22), H) == at(2026, 11, 25, 9, 30)  # at night
+    assert cal.add(at(2026, 11, 25, 6), H) == at(2026, 11, 25, 9, 30)  # before work
     assert cal.add(at(2026, 11, 24, 12, 30), H) == at(2026, 11, 24, 14, 30)  # lunch
     assert cal.add(at(2026, 11, 24, 11, 30), H) == at(2026, 11, 24, 14)  # across lunch
+    assert cal.add(at(2026, 11, 24, 12), H) == at(2026, 11, 24, 14, 30)  # 12:00 is lunch
 
 
-def test_long_durations() -> None:
-    # 30 working days of 7.5 h from Monday 2 Nov 2026 08:30: six weeks, no holidays.
-    assert cal.add(at(2026, 11, 2, 8, 30), 30 * 7.5 * H) == at(2026, 12, 11, 17, 30)
-    assert cal.between(at(2026, 11, 2), at(2026, 12, 12)) == 30 * 7.5 * H
+def test_a_period_ends_where_the_duration_runs_out() -> None:
+    # Exactly the working left today: 17:30 today, not 08:30 tomorrow.
+    assert cal.add(at(2026, 11, 24, 16), 1.5 * H) == at(2026, 11, 24, 17, 30)
+    assert cal.add(at(2026, 11, 24, 8, 30), DAY) == at(2026, 11, 24, 17, 30)
+    assert cal.add(at(2026, 11, 24, 16), 1.5 * H + timedelta(seconds=1)) == datetime(
+        2026, 11, 25, 8, 30, 1, tzinfo=CST
+    )
+
+
+def test_several_days_and_thirty_working_days() -> None:
+    # Tue 24 Nov 10:00 + 20 h: 6 h Tuesday, 7.5 h Wednesday, 6.5 h on Thu → 16:30.
+    assert cal.add(at(2026, 11, 24, 10), 20 * H) == at(2026, 11, 26, 16, 30)
+    # From Mon 2 Nov: six plain weeks, the 30th working day is Fri 11 Dec.
+    assert cal.add(at(2026, 11, 2, 8, 30), 30 * DAY) == at(2026, 12, 11, 17, 30)
+    assert cal.between(at(2026, 11, 2), at(2026, 12, 12)) == 30 * DAY
+    # From Mon 14 Sep, across both holidays and both make-up days: 14–18 Sep (5),
+    # Sun 20 (6), 21–24 (10), 28–30 (13), 8–10 Oct (16), 12–16 (21), 19–23 (26),
+    # and 26–29 Oct (30): the 30th working day is Thu 29 Oct.
+    assert cal.add(at(2026, 9, 14, 8, 30), 30 * DAY) == at(2026, 10, 29, 17, 30)
+    assert cal.between(at(2026, 9, 13), at(2026, 10, 30)) == 30 * DAY
 
 
 def test_a_year_the_package_does_not_know_falls_back() -> None:
-    # 1 Jan 2027 (Friday) is off in any year; 2–3 Jan is a weekend.
+    # 1 Jan 2027 is a Friday and off whatever the State Council decides; 2–3 Jan are
+    # Saturday and Sunday. Thu 31 Dec 16:00 + 8 h: 1.5 h, then 6.5 h on Mon 4 Jan.
     assert not cal.is_working_day(date(2027, 1, 1))
     assert cal.add(at(2026, 12, 31, 16), 8 * H) == at(2027, 1, 4, 16, 30)
+    # 2028: Mon 1 and Tue 2 May off by law, Wed 3 May worked (its 调休 is unknown yet);
+    # Mon 2 and Tue 3 Oct off, Wed 4 Oct worked.
+    assert [cal.is_working_day(date(2028, 5, d)) for d in (1, 2, 3)] == [False, False, True]
+    assert [cal.is_working_day(date(2028, 10, d)) for d in (2, 3, 4)] == [False, False, True]
 
 
 def test_district_overrides_win() -> None:
-    custom = WorkCalendar(overrides={date(2026, 11, 23): False, date(2026, 11, 22): True})
-    assert custom.add(at(2026, 11, 21, 17), H) == at(2026, 11, 22, 9, 30)  # Sunday worked
-    assert custom.add(at(2026, 11, 22, 17), 7.5 * H) == at(2026, 11, 24, 17)  # Monday off
+    custom = WorkCalendar(
+        overrides={
+            date(2026, 11, 22): True,  # a Sunday worked
+            date(2026, 11, 23): False,  # a Monday off
+            date(2026, 10, 5): True,  # a National Day holiday worked
+            date(2027, 1, 1): True,  # even the fallback's fixed holiday
+        }
+    )
+    assert custom.add(at(2026, 11, 21, 17), H) == at(2026, 11, 22, 9, 30)
+    # 0.5 h on the Sunday, Monday off, 7 h on Tuesday.
+    assert custom.add(at(2026, 11, 22, 17), DAY) == at(2026, 11, 24, 17)
+    assert custom.add(at(2026, 9, 30, 16), 4 * H) == at(2026, 10, 5, 11)
+    assert custom.is_working_day(date(2027, 1, 1))
+    assert cal.add(at(2026, 11, 21, 17), H) == at(2026, 11, 23, 9, 30)  # others unaffected
 
 
-def test_zero_emergencies_and_time_zones() -> None:
-    start = at(2026, 10, 1, 3)
+def test_zero_duration_and_emergencies() -> None:
+    start = at(2026, 10, 1, 3)  # a holiday, at night
     assert cal.add(start, timedelta(0)) == start
     assert deadline(start, 4 * H, working_time=False, calendar=cal) == at(2026, 10, 1, 7)
+    # In working time: 3.5 h on the morning of 8 Oct, 0.5 h after lunch.
+    assert deadline(start, 4 * H, working_time=True, calendar=cal) == at(2026, 10, 8, 14)
+    with pytest.raises(ValueError, match="negative"):
+        cal.add(start, -H)
+
+
+def test_time_zones() -> None:
     utc = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    assert cal.add(utc, H) == at(2026, 11, 24, 10)
-    with pytest.raises(ValueError, match="aware"):
-        cal.add(datetime(2026, 11, 24, 9), H)
+    result = cal.add(utc, H)
+    assert result == at(2026, 11, 24, 10)
+    assert result.tzinfo == CST and result.hour == 10
+    assert cal.between(utc, at(2026, 11, 24, 10)) == H
+    assert cal.add(at(2026, 11, 24, 9), timedelta(0)).tzinfo == CST
+    for refused in (
+        lambda: cal.add(datetime(2026, 11, 24, 9), H),
+        lambda: cal.between(datetime(2026, 11, 24, 9), at(2026, 11, 24, 10)),
+        lambda: cal.next_working_instant(datetime(2026, 11, 24, 9)),
+        lambda: deadline(datetime(2026, 11, 24, 9), H, working_time=False, calendar=cal),
+    ):
+        with pytest.raises(ValueError, match="aware"):
+            refused()
 
 
-@pytest.mark.parametrize(
-    "text", ["", "8:30-12:00,13:30", "12:00-08:30", "08:30-12:00,11:00-17:00", "nine-five"]
-)
-def test_working_hours_refuse_nonsense(text: str) -> None:
-    with pytest.raises(ValueError):
-        WorkingHours.parse(text)
+def test_daylight_saving_time_counts_real_hours() -> None:
+    # Berlin springs forward on Sun 29 Mar 2026, 02:00 → 03:00: 01:00–04:00 lasts 2 h.
+    night = WorkCalendar(
+        WorkingHours.parse("01:00-04:00"), BERLIN, overrides={date(2026, 3, 29): True}
+    )
+    assert night.between(at(2026, 3, 29, 0, tz=BERLIN), at(2026, 3, 29, 5, tz=BERLIN)) == 2 * H
+    assert night.add(at(2026, 3, 29, 1, tz=BERLIN), 2 * H) == at(2026, 3, 29, 4, tz=BERLIN)
+    round_the_clock = deadline(
+        at(2026, 3, 29, 1, tz=BERLIN), 2 * H, working_time=False, calendar=night
+    )
+    assert round_the_clock == at(2026, 3, 29, 4, tz=BERLIN)
+
+
+def test_next_working_instant() -> None:
+    assert cal.next_working_instant(at(2026, 11, 24, 9)) == at(2026, 11, 24, 9)
+    assert cal.next_working_instant(at(2026, 11, 24, 12)) == at(2026, 11, 24, 13, 30)
+    assert cal.next_working_instant(at(2026, 11, 24, 20)) == at(2026, 11, 25, 8, 30)
+    assert cal.next_working_instant(at(2026, 10, 3, 10)) == at(2026, 10, 8, 8, 30)
+
+
+def test_a_calendar_without_working_days_is_refused() -> None:
+    days = (date(2026, 1, 1) + timedelta(days=i) for i in range(4 * 366))
+    idle = WorkCalendar(overrides=dict.fromkeys(days, False))
+    with pytest.raises(ValueError, match="no working day"):
+        idle.add(at(2026, 1, 1), H)
+    with pytest.raises(ValueError, match="no working day"):
+        idle.next_working_instant(at(2026, 1, 1))
+    assert idle.between(at(2026, 1, 1), at(2026, 12, 31)) == timedelta(0)
 
 
 def test_working_hours_parse() -> None:
-    hours = WorkingHours.parse("09:00-12:00, 13:00-18:00")
+    hours = WorkingHours.parse(" 9:00-12:00 , 13:00-18:00 ")
+    assert hours.periods == ((time(9), time(12)), (time(13), time(18)))
     assert hours.day_length == 8 * H
+    assert str(hours) == "09:00-12:00,13:00-18:00"
+    assert WorkingHours.parse(str(WorkingHours())) == WorkingHours()
     assert WorkCalendar(hours).add(at(2026, 11, 24, 9), 8 * H) == at(2026, 11, 24, 18)
 
 
-starts = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 20), timezones=st.just(CST)
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "no working period"),
+        (" , ", "no working period"),
+        ("08:30-12:00,13:30", "HH:MM-HH:MM"),
+        ("08:30-12:00-13:00", "HH:MM-HH:MM"),
+        ("12:00-08:30", "does not start before it ends"),
+        ("08:30-08:30", "does not start before it ends"),
+        ("08:30-12:00,11:00-17:00", "overlaps"),
+        ("13:30-17:30,08:30-12:00", "overlaps or comes before"),
+        ("nine-five", "not a time of day"),
+        ("08:30-25:00", "not a time of day"),
+    ],
 )
-durations = st.integers(min_value=0, max_value=40 * 60).map(lambda m: timedelta(minutes=m))
+def test_working_hours_refuse_nonsense(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        WorkingHours.parse(text)
+
+
+def test_working_hours_are_checked_when_built_directly() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        WorkingHours(())
+    with pytest.raises(ValueError, match="overlaps"):
+        WorkingHours(((time(8), time(12)), (time(11), time(17))))
+
+
+def inside_working_time(calendar: WorkCalendar, t: datetime) -> bool:
+    """``t`` lies in some working period ``(start, end]`` (a deadline may fall at 17:30)."""
+    local = t.astimezone(calendar.tz)
+    if not calendar.is_working_day(local.date()):
+        return False
+    wall = local.time()
+    return any(start < wall <= end for start, end in calendar.hours.periods)
+
+
+starts = st.datetimes(
+    min_value=datetime(2025, 1, 1),
+    max_value=datetime(2026, 12, 31, 23, 59),
+    timezones=st.sampled_from([CST, UTC, ZoneInfo("America/New_York")]),
+    allow_imaginary=False,  # a wall time skipped by DST is no instant at all
+)
+durations = st.timedeltas(min_value=timedelta(0), max_value=40 * H)
 
 
 @settings(max_examples=300, deadline=None)
 @given(start=starts, d1=durations, d2=durations)
 def test_add_and_between_agree(start: datetime, d1: timedelta, d2: timedelta) -> None:
     end = cal.add(start, d1)
+    assert end.tzinfo == CST
     assert cal.between(start, end) == d1
-    assert (cal.add(start, d2) >= end) == (d2 >= d1) or d1 == d2
-    if d1 > timedelta(0):
-        assert cal.is_working_day(end.date())
-        assert cal.next_working_instant(end - timedelta(microseconds=1)) <= end
+    if d1 == timedelta(0):
+        assert end == start
+    else:
+        assert end > start
+        assert inside_working_time(cal, end)
+    low, high = sorted((d1, d2))
+    assert cal.add(start, low) <= cal.add(start, high)
+    assert (cal.add(start, d2) == end) == (d2 == d1)
+    if d1 > timedelta(0):  # a deadline can be extended from where it fell
+        assert cal.add(end, d2) == cal.add(start, d1 + d2)
