@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -9,7 +10,8 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from civicgrid.demo.build import DEMO_LOGINS, DEMO_PASSWORD, generate_demo
+from civicgrid.demo.build import DEMO_LOGINS, DEMO_PASSWORD, DemoSummary, generate_demo
+from civicgrid.demo.geography import build_district
 from civicgrid.geo.locator import build_locator
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Membership, Unit, UnitKind, User
@@ -19,11 +21,11 @@ SCALE = 0.03
 
 
 @pytest.fixture
-def demo(db):  # type: ignore[no-untyped-def]
+def demo(db: None) -> DemoSummary:
     return generate_demo(seed=1, scale=SCALE)
 
 
-def test_counts_and_hierarchy(demo) -> None:  # type: ignore[no-untyped-def]
+def test_counts_and_hierarchy(demo: DemoSummary) -> None:
     units = list(Unit.objects.select_related("parent"))
     assert sum(demo.units.values()) == len(units)
     assert demo.units[UnitKind.DISTRICT] == 1 and demo.units[UnitKind.GRID] >= 1
@@ -37,13 +39,28 @@ def test_counts_and_hierarchy(demo) -> None:  # type: ignore[no-untyped-def]
     assert len(names) == len(set(names)), "unit names are unique"
 
 
-def test_every_territorial_unit_has_a_boundary(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_holds_exactly_the_drawn_units(demo: DemoSummary) -> None:
+    shape = build_district(seed=1, scale=SCALE)
+    communities = [c for s in shape.streets for c in s.communities]
+    drawn = Counter([s.kind for s in shape.streets] + [c.kind for c in communities])
+    drawn[UnitKind.GRID] = len(shape.all_grids())
+    stored = Counter(Unit.objects.values_list("kind", flat=True))
+    assert stored[UnitKind.DISTRICT] == 1
+    assert stored[UnitKind.DEPARTMENT] >= 3
+    assert {k: n for k, n in stored.items() if k in drawn} == dict(drawn)
+    assert stored == demo.units
+    for grid in Unit.objects.filter(kind=UnitKind.GRID).select_related("parent")[:50]:
+        assert grid.parent.kind in {UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.PARK}
+        assert grid.name.startswith(grid.parent.name) and grid.name.endswith("网格")
+
+
+def test_every_territorial_unit_has_a_boundary(demo: DemoSummary) -> None:
     without = Unit.objects.exclude(kind=UnitKind.DEPARTMENT).filter(boundary__isnull=True)
     assert not without.exists()
     assert not Boundary.objects.filter(unit__kind=UnitKind.DEPARTMENT).exists()
 
 
-def test_the_locator_finds_each_grid_from_a_point_inside_it(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_locator_finds_each_grid_from_a_point_inside_it(demo: DemoSummary) -> None:
     from shapely.geometry import shape
 
     locator = build_locator()
@@ -53,7 +70,7 @@ def test_the_locator_finds_each_grid_from_a_point_inside_it(demo) -> None:  # ty
         assert locator.locate(point.x, point.y).grid_code == code
 
 
-def test_demo_logins_work_and_hold_their_roles(demo) -> None:  # type: ignore[no-untyped-def]
+def test_demo_logins_work_and_hold_their_roles(demo: DemoSummary) -> None:
     request = RequestFactory().post("/login/")
     for login in DEMO_LOGINS:
         user = authenticate(request, username=login.username, password=DEMO_PASSWORD)
@@ -68,7 +85,7 @@ def test_demo_logins_work_and_hold_their_roles(demo) -> None:  # type: ignore[no
     assert set(Unit.objects.visible_to(grid_worker).values_list("code", flat=True)) == {grid.code}
 
 
-def test_staff_in_every_unit_share_one_password_hash(demo) -> None:  # type: ignore[no-untyped-def]
+def test_staff_in_every_unit_share_one_password_hash(demo: DemoSummary) -> None:
     assert (
         Membership.objects.values("unit").distinct().count()
         == Unit.objects.exclude(kind=UnitKind.DISTRICT).count() + 1
@@ -76,7 +93,7 @@ def test_staff_in_every_unit_share_one_password_hash(demo) -> None:  # type: ign
     assert User.objects.values("password").distinct().count() == 1
 
 
-def test_the_command_refuses_a_second_district_and_if_empty_skips(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_refuses_a_second_district_and_if_empty_skips(demo: DemoSummary) -> None:
     before = Unit.objects.count()
     with pytest.raises(CommandError):
         call_command("demo", "--scale", "0.01")
@@ -86,14 +103,14 @@ def test_the_command_refuses_a_second_district_and_if_empty_skips(demo) -> None:
     assert "community_handler" in out.getvalue()
 
 
-def test_the_command_builds_a_small_district(db) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_builds_a_small_district(db: None) -> None:
     out = StringIO()
     call_command("demo", "--scale", "0.02", "--seed", "5", stdout=out)
     assert Unit.objects.filter(kind=UnitKind.GRID).exists()
     assert "done:" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
 
 
-def test_the_demo_has_a_three_level_taxonomy_with_deadlines(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_has_a_three_level_taxonomy_with_deadlines(demo: DemoSummary) -> None:
     from civicgrid.cases.deadlines import policy_for
     from civicgrid.cases.models import Category, Urgency
 
@@ -119,7 +136,7 @@ def test_every_department_the_taxonomy_names_exists_in_the_full_demo() -> None:
     assert named <= set(DEPARTMENTS), named - set(DEPARTMENTS)
 
 
-def test_a_history_through_the_real_transitions(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_history_through_the_real_transitions(demo: DemoSummary) -> None:
     from django.utils import timezone
 
     from civicgrid.cases.actions import replay
@@ -142,7 +159,7 @@ def test_a_history_through_the_real_transitions(demo) -> None:  # type: ignore[n
         )
 
 
-def test_the_command_can_leave_the_history_to_the_worker(db) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_can_leave_the_history_to_the_worker(db: None) -> None:
     from django_tasks_db.models import DBTaskResult
 
     call_command("demo", "--scale", "0.02", "--history-in-background", "25", stdout=StringIO())
@@ -150,7 +167,7 @@ def test_the_command_can_leave_the_history_to_the_worker(db) -> None:  # type: i
     assert task.status == "READY" and task.args_kwargs["args"][0] == 25
 
 
-def test_history_calls_come_in_local_office_hours_and_evenings(demo) -> None:  # type: ignore[no-untyped-def]
+def test_history_calls_come_in_local_office_hours_and_evenings(demo: DemoSummary) -> None:
     from django.utils import timezone
 
     from civicgrid.cases.models import Case
@@ -159,3 +176,10 @@ def test_history_calls_come_in_local_office_hours_and_evenings(demo) -> None:  #
     generate_history(20, seed=4)
     hours = {timezone.localtime(c.created_at).hour for c in Case.objects.all()}
     assert hours <= {8, 9, 10, 11, 14, 15, 16, 19}, hours
+
+
+@pytest.mark.parametrize("scale", ["0", "-0.5", "1.5", "abc"])
+def test_the_command_refuses_a_scale_outside_0_to_1(db: None, scale: str) -> None:
+    with pytest.raises(CommandError):
+        call_command("demo", "--scale", scale, stdout=StringIO())
+    assert not Unit.objects.exists()

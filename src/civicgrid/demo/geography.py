@@ -11,6 +11,7 @@ with, so every unit is one valid polygon and the tiling has no gaps or overlaps.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,9 @@ COMMUNITIES_IN_TOWNS = 60  # spread over the 7 towns: 200 in all
 PARKS_PER_STREET = 4  # 56 in the streets
 PARKS_IN_TOWNS = 16  # 72 in all
 GRIDS = 6_926
+
+# Where seeds may fall: (x, y) in metres → keep probability in (0, 1].
+Weight = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -66,8 +70,8 @@ def _outline(rng: np.random.Generator) -> shapely.Polygon:
 
 
 def _points_in(
-    polygon: shapely.Polygon, n: int, rng: np.random.Generator, weight=None
-) -> np.ndarray:  # type: ignore[no-untyped-def]
+    polygon: shapely.Polygon, n: int, rng: np.random.Generator, weight: Weight | None = None
+) -> np.ndarray:
     """``n`` random points inside ``polygon``; ``weight(x, y)`` in (0, 1] thins them."""
     if n <= 0:
         return np.empty((0, 2))
@@ -127,7 +131,13 @@ def _single_polygons(cells: list[shapely.Geometry]) -> list[shapely.Polygon]:
     return [p if p.geom_type == "Polygon" else max(p.geoms, key=lambda g: g.area) for p in polys]
 
 
-def tile(polygon: shapely.Polygon, n: int, rng: np.random.Generator, weight=None, relax: int = 2):  # type: ignore[no-untyped-def]
+def tile(
+    polygon: shapely.Polygon,
+    n: int,
+    rng: np.random.Generator,
+    weight: Weight | None = None,
+    relax: int = 2,
+) -> list[shapely.Polygon]:
     """``n`` polygons tiling ``polygon``."""
     seeds = _points_in(polygon, n, rng, weight)
     if n > 1:
