@@ -159,3 +159,34 @@ def test_staff_can_set_the_tier_when_triaging_in_the_console(tree: TreeFixture) 
     other = Client()
     other.force_login(make_member(tree.communities[1], Role.HANDLER))
     assert other.get(f"/cases/{case.tracking_code}/").status_code == 404
+
+
+def test_console_refuses_unknown_actions_and_other_departments_tasks(tree: TreeFixture) -> None:
+    from civicgrid.cases import actions
+    from civicgrid.cases.models import Case, WhistleTask
+    from civicgrid.org import actions as org_actions
+    from tests.factories import make_categories, submit
+
+    categories = make_categories()
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    case = actions.triage_case(
+        submit(tree), actor=dispatcher, category=categories["moderate"], urgency="normal"
+    )
+    case = actions.dispatch_case(case, actor=dispatcher)
+    case = actions.whistle_case(case, actor=dispatcher, lead=tree.department)
+    task = WhistleTask.objects.get(case=case)
+    other_dept = org_actions.create_unit(
+        code="DX02", name="区水利局", kind="department", parent=tree.district
+    )
+    outsider = Client()
+    outsider.force_login(make_member(other_dept, Role.HANDLER))
+    refused = outsider.post(f"/tasks/{task.pk}/check_in/", {})
+    assert refused.status_code == 404
+    assert WhistleTask.objects.get(pk=task.pk).state == "notified"
+
+    client = Client()
+    client.force_login(dispatcher)
+    version = Case.objects.get(pk=case.pk).version
+    assert client.post(f"/cases/{case.tracking_code}/explode/", {}).status_code == 404
+    assert client.post(f"/tasks/{task.pk}/explode/", {}).status_code == 404
+    assert Case.objects.get(pk=case.pk).version == version

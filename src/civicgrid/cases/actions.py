@@ -24,7 +24,6 @@ from civicgrid.cases.deadlines import due, policy_for
 from civicgrid.cases.models import (
     FINAL_STATES,
     OPEN_TASK_STATES,
-    TIER_ORDER,
     Case,
     CaseEvent,
     Category,
@@ -35,6 +34,7 @@ from civicgrid.cases.models import (
     Tier,
     Urgency,
     WhistleTask,
+    higher_tier,
 )
 from civicgrid.cases.permissions import check, has_right
 from civicgrid.dispatch import routing
@@ -421,7 +421,7 @@ def escalate_case(case: Case, *, actor: User | None, reason: str, deadline: str 
     if case.dispatcher_unit is None or case.dispatcher_unit.is_within(target):
         # A return from the new owner must go above it, not back down.
         case.dispatcher_unit = routing.escalation_target(target)
-    case.tier = _raise_tier(case.tier, routing.tier_of_unit(target))
+    case.tier = higher_tier(case.tier, routing.tier_of_unit(target))
     case.state = State.DISPATCHED
     case.acknowledge_due = due(now, policy.acknowledge, policy)
     case.escalations += 1
@@ -436,12 +436,6 @@ def escalate_case(case: Case, *, actor: User | None, reason: str, deadline: str 
         data={"deadline": deadline, "tier": case.tier},
     )
     return case
-
-
-def _raise_tier(current: str, at_least: str) -> str:
-    if not current:
-        return at_least
-    return max(current, at_least, key=lambda t: TIER_ORDER.index(Tier(t)))
 
 
 @transition

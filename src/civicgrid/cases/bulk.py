@@ -24,6 +24,7 @@ from civicgrid.cases.models import (
     DeadlinePolicy,
     State,
     WhistleTask,
+    higher_tier,
 )
 from civicgrid.dispatch import routing
 from civicgrid.org.models import Unit, UnitKind
@@ -165,7 +166,7 @@ def escalate_and_supervise_many(
                 case.dispatcher_unit = up
                 if up is not None:
                     units.setdefault(up.pk, up)
-            case.tier = _raise(case.tier, routing.tier_of_unit(target))
+            case.tier = higher_tier(case.tier, routing.tier_of_unit(target))
             case.state = State.DISPATCHED
             case.acknowledge_due = policies.acknowledge_due(case)
             case.escalations += 1
@@ -213,9 +214,3 @@ def escalate_and_supervise_many(
         )
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     return escalated, len(cases)
-
-
-def _raise(current: str, at_least: str) -> str:
-    from civicgrid.cases.actions import _raise_tier
-
-    return _raise_tier(current, at_least)

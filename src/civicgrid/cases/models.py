@@ -46,6 +46,13 @@ def next_tier(tier: str) -> str | None:
     return TIER_ORDER[i + 1] if i + 1 < len(TIER_ORDER) else None
 
 
+def higher_tier(current: str, at_least: str) -> str:
+    """``current`` raised to ``at_least`` if lower (an empty tier counts as lowest)."""
+    if not current:
+        return at_least
+    return max(current, at_least, key=lambda t: TIER_ORDER.index(Tier(t)))
+
+
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("normal")
     URGENT = "urgent", _("urgent")

@@ -57,11 +57,7 @@ def visible_unit(request: HttpRequest, code: str) -> Unit:
 @router.get("/me", response=MeOut, summary="Who I am, my roles and my units")
 def me(request: HttpRequest) -> MeOut:
     scope = scope_of(request.user)
-    tops = _with_children(
-        Unit.objects.filter(parent=None)
-        if scope.everything
-        else Unit.objects.filter(path__in=scope.paths)
-    )
+    tops = _with_children(Unit.objects.tops_for(scope))
     return MeOut(
         username=request.user.username,
         display_name=str(request.user),
@@ -73,13 +69,10 @@ def me(request: HttpRequest) -> MeOut:
 @router.get("/units", response=list[UnitOut], summary="The units under a parent I may see")
 def units(request: HttpRequest, parent: str | None = None) -> list[UnitOut]:
     """Children of ``parent``; without it, the top units of the user's scope."""
-    scope = scope_of(request.user)
     if parent:
         qs = Unit.objects.filter(parent=visible_unit(request, parent))
-    elif scope.everything:
-        qs = Unit.objects.filter(parent=None)
     else:
-        qs = Unit.objects.filter(path__in=scope.paths)
+        qs = Unit.objects.tops_for(request.user)
     return [_out(u, u.n_children) for u in _with_children(qs).order_by("kind", "code")]
 
 

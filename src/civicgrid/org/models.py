@@ -77,6 +77,14 @@ class UnitQuerySet(models.QuerySet["Unit"]):
 
         return self.filter(scope_of(user).q("path"))
 
+    def tops_for(self, user: User | Scope) -> UnitQuerySet:
+        """Where the user's tree starts: the roots for a superuser, else the units of
+        their memberships (the tops of the subtrees they may see)."""
+        from civicgrid.org.scoping import scope_of
+
+        scope = scope_of(user)
+        return self.filter(parent=None) if scope.everything else self.filter(path__in=scope.paths)
+
     def subtree(self, unit: Unit) -> UnitQuerySet:
         return self.filter(path__startswith=unit.path)
 

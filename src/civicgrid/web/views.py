@@ -66,13 +66,10 @@ def unit_children(request: HttpRequest) -> HttpResponse:
     """A tree level, as an htmx partial: the children of ``parent`` or the user's top units."""
     visible = Unit.objects.visible_to(request.user)
     parent_code = request.GET.get("parent")
-    scope = scope_of(request.user)
     if parent_code:
         parent = get_object_or_404(visible, code=parent_code)
         children = Unit.objects.filter(parent=parent)
-    elif scope.everything:
-        children = Unit.objects.filter(parent=None)
     else:
-        children = Unit.objects.filter(path__in=scope.paths)
+        children = Unit.objects.tops_for(request.user)
     children = children.annotate(n_children=Count("children")).order_by("kind", "code")
     return render(request, "web/partials/unit_children.html", {"children": children})
