@@ -1,0 +1,1 @@
+"""Triage intelligence: classification, urgency, duplicates, hot issues, reply quality."""
