@@ -9,10 +9,13 @@ The caller holds the cases' row locks and has claimed each deadline with a
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from django.db import connection
 from django.db.models import F
 
 from civicgrid.cases.deadlines import due, policy_for
@@ -67,6 +70,24 @@ class _Policies:
         return self._acknowledge[key]
 
 
+# The columns of a CaseEvent row, in the order ``_event`` builds them.
+EVENT_COLUMNS = (
+    "case_id",
+    "seq",
+    "action",
+    "actor_id",
+    "at",
+    "from_state",
+    "to_state",
+    "from_unit_id",
+    "to_unit_id",
+    "note",
+    "data",
+    "attachments",
+)
+EventRow = tuple[Any, ...]
+
+
 def _event(
     case: Case,
     action: str,
@@ -76,24 +97,27 @@ def _event(
     now: datetime,
     note: str,
     data: dict,
-) -> CaseEvent:
+) -> EventRow:
+    """A CaseEvent as a plain row: the sweeper writes tens of thousands, and model
+    instances cost more to build than the rows cost to store."""
     case.version += 1
-    return CaseEvent(
-        case=case,
-        seq=case.version,
-        action=action,
-        actor=None,
-        at=now,
-        from_state=from_state,
-        to_state=case.state,
-        from_unit_id=from_unit_id,
-        to_unit_id=case.owner_unit_id,
-        note=note,
-        data=data,
+    return (
+        case.pk,
+        case.version,
+        action,
+        None,
+        now,
+        from_state,
+        case.state,
+        from_unit_id,
+        case.owner_unit_id,
+        note,
+        data,
+        [],
     )
 
 
-def _in_place(case: Case, action: str, now: datetime, note: str, deadline: str) -> CaseEvent:
+def _in_place(case: Case, action: str, now: datetime, note: str, deadline: str) -> EventRow:
     """An event that leaves the state and the owner as they are (remind, supervise)."""
     return _event(
         case,
@@ -104,6 +128,28 @@ def _in_place(case: Case, action: str, now: datetime, note: str, deadline: str) 
         note=note,
         data={"deadline": deadline},
     )
+
+
+def insert_events(rows: Sequence[EventRow]) -> None:
+    """Append events: ``COPY`` on PostgreSQL (several times faster than an INSERT of
+    the same rows), ``bulk_create`` elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        CaseEvent.objects.bulk_create(
+            [CaseEvent(**dict(zip(EVENT_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=1000,
+        )
+        return
+    table = CaseEvent._meta.db_table
+    json_at = (EVENT_COLUMNS.index("data"), EVENT_COLUMNS.index("attachments"))
+    statement = f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            values = list(row)
+            for i in json_at:
+                values[i] = json.dumps(values[i], ensure_ascii=False)
+            copy.write_row(values)
 
 
 def remind_many(
@@ -118,7 +164,7 @@ def remind_many(
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(
         reminders=F("reminders") + 1, version=F("version") + 1, updated_at=now
     )
-    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    insert_events(events)
 
 
 def escalate_and_supervise_many(
@@ -145,7 +191,7 @@ def escalate_and_supervise_many(
         )
     )
     policies = _Policies(now)
-    events: list[CaseEvent] = []
+    events: list[EventRow] = []
     escalated = 0
 
     def target_of(owner: Unit) -> Unit | None:
@@ -212,5 +258,5 @@ def escalate_and_supervise_many(
             version=F("version") + 2,
             updated_at=now,
         )
-    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    insert_events(events)
     return escalated, len(cases)

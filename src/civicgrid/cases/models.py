@@ -246,7 +246,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 class Case(models.Model):
     tracking_code = models.CharField(
-        _("tracking code"), max_length=12, unique=True, default=new_tracking_code, editable=False
+        _("tracking code"), max_length=12, default=new_tracking_code, editable=False
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     title = models.CharField(_("title"), max_length=120)
@@ -270,7 +270,11 @@ class Case(models.Model):
         related_name="located_cases",
     )
     owner_unit = models.ForeignKey(
-        Unit, verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="owned_cases"
+        Unit,
+        verbose_name=_("owner unit"),
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+        db_index=False,  # (owner_unit, state) below serves both
     )
     dispatcher_unit = models.ForeignKey(
         Unit,
@@ -282,7 +286,7 @@ class Case(models.Model):
         help_text=_("Where a returned case goes back to."),
     )
     state = models.CharField(
-        _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED, db_index=True
+        _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED
     )
     version = models.PositiveIntegerField(default=0)
     merged_into = models.ForeignKey(
@@ -311,10 +315,27 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-created_at"]
+        # Every index is paid for on each transition; the sweeper's three are partial
+        # (a case is in at most one of them) and end in id, for its keyset paging.
         indexes = [
             models.Index(fields=["owner_unit", "state"]),
-            models.Index(fields=["state", "acknowledge_due"]),
-            models.Index(fields=["state", "resolve_due"]),
+            models.Index(
+                fields=["acknowledge_due", "id"],
+                condition=Q(state="dispatched"),
+                name="dispatched_by_due",
+            ),
+            models.Index(
+                fields=["resolve_due", "id"], condition=Q(state="handling"), name="handling_by_due"
+            ),
+            models.Index(
+                fields=["follow_up_due", "id"],
+                condition=Q(state="follow_up"),
+                name="follow_up_by_due",
+            ),
+        ]
+        constraints = [
+            # A constraint rather than unique=True: no second, LIKE-only index.
+            models.UniqueConstraint(fields=["tracking_code"], name="unique_tracking_code")
         ]
 
     def __str__(self) -> str:
@@ -359,7 +380,8 @@ class ContactReveal(models.Model):
 class CaseEvent(models.Model):
     """One transition of one case: append-only, the truth a case's state derives from."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # (case, seq) is unique and indexed: no separate index on case.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     action = models.CharField(_("action"), max_length=20)
     actor = models.ForeignKey(
@@ -373,7 +395,7 @@ class CaseEvent(models.Model):
     from_state = models.CharField(max_length=12, choices=State.choices, blank=True)
     to_state = models.CharField(max_length=12, choices=State.choices)
     from_unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     to_unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -463,7 +485,9 @@ class DeadlineMark(models.Model):
         REMIND = "remind", _("reminded before the deadline")
         OVERDUE = "overdue", _("escalated / supervised after the deadline")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadline_marks")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="deadline_marks", db_index=False
+    )
     deadline = models.CharField(max_length=32)  # acknowledge, resolve, follow_up, check_in:<task>
     due = models.DateTimeField()
     stage = models.CharField(max_length=10, choices=Stage.choices)

@@ -34,6 +34,20 @@ DEADLINES = {
 }
 
 
+# What the batch transitions read of a case (the rest stays unloaded).
+SWEPT_FIELDS = (
+    "state",
+    "owner_unit_id",
+    "dispatcher_unit_id",
+    "tier",
+    "category_id",
+    "urgency",
+    "version",
+    "escalations",
+    "reminders",
+    "supervised",
+)
+
 LABELS = {"acknowledge": "签收", "resolve": "办结", "follow_up": "回访", "check_in": "报到"}
 
 
@@ -92,10 +106,15 @@ def sweep(now: datetime | None = None, *, batch: int | None = None) -> SweepResu
     result = SweepResult()
     for state, (name, due_field) in DEADLINES.items():
         for stage in (DeadlineMark.Stage.OVERDUE, DeadlineMark.Stage.REMIND):
-            while _sweep_batch(state, name, due_field, stage, now, batch, result):
+            after: Cursor | None = None
+            while after := _sweep_batch(state, name, due_field, stage, now, batch, after, result):
                 pass
     _sweep_check_ins(now, result)
     return result
+
+
+# Where the last batch ended, as (due, id): the next one starts after it.
+Cursor = tuple[datetime, int]
 
 
 def _sweep_batch(
@@ -105,29 +124,30 @@ def _sweep_batch(
     stage: str,
     now: datetime,
     batch: int,
+    after: Cursor | None,
     result: SweepResult,
-) -> int:
+) -> Cursor | None:
     """One transaction: lock up to ``batch`` due cases no other worker holds, claim
-    their deadlines (the marks), treat the claimed ones. Returns how many it locked."""
-    if stage == DeadlineMark.Stage.OVERDUE:
-        window = Q(**{f"{due_field}__lte": now})
-    else:
-        window = Q(**{f"{due_field}__gt": now, f"{due_field}__lte": now + remind_before()})
-    done = DeadlineMark.objects.filter(
-        case=OuterRef("pk"), deadline=name, due=OuterRef(due_field), stage=stage
-    )
+    their deadlines (the marks), treat the claimed ones. Returns where it stopped, or
+    None when nothing is left.
+
+    Batches page through the due cases in (due, id) order from where the last one
+    stopped, rather than from the start: the rows just treated leave dead index
+    entries behind until the next vacuum, and scanning them again each batch made the
+    sweep quadratic. A row skipped because another worker held it is that worker's."""
     with transaction.atomic():
-        qs = Case.objects.filter(window, state=state).exclude(Exists(done)).order_by(due_field)
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True)
-        cases = list(qs[:batch])
+        _relax_commit()
+        if connection.vendor == "postgresql":
+            cases, mine = _pick_and_claim_in_one(state, name, due_field, stage, now, batch, after)
+        else:
+            cases, mine = _pick_and_claim(state, name, due_field, stage, now, batch, after)
         if not cases:
-            return 0
-        claimed = _claim(cases, name, due_field, stage, now)
-        mine = [c for c in cases if c.pk in claimed]
+            return None
+        last = cases[-1]
+        cursor = (getattr(last, due_field), last.pk)
         result.skipped += len(cases) - len(mine)
         if not mine:
-            return 0
+            return cursor
         label = LABELS[name]
         if stage == DeadlineMark.Stage.REMIND:
             notes = {
@@ -146,7 +166,119 @@ def _sweep_batch(
             )
             result.escalated += escalated
             result.supervised += supervised
-        return len(cases)
+        return cursor
+
+
+def _window(due_field: str, stage: str, now: datetime) -> tuple[datetime | None, datetime]:
+    """(after, up to) for a deadline stage: past due, or due within the reminder lead."""
+    if stage == DeadlineMark.Stage.OVERDUE:
+        return None, now
+    return now, now + remind_before()
+
+
+def _pick_and_claim(
+    state: str,
+    name: str,
+    due_field: str,
+    stage: str,
+    now: datetime,
+    batch: int,
+    after: Cursor | None,
+) -> tuple[list[Case], list[Case]]:
+    """Lock the next due cases (those no other worker holds) and claim their
+    deadlines: (picked, claimed by this transaction)."""
+    since, until = _window(due_field, stage, now)
+    window = Q(**{f"{due_field}__lte": until})
+    if since is not None:
+        window &= Q(**{f"{due_field}__gt": since})
+    done = DeadlineMark.objects.filter(
+        case=OuterRef("pk"), deadline=name, due=OuterRef(due_field), stage=stage
+    )
+    qs = (
+        Case.objects.filter(window, state=state)
+        .exclude(Exists(done))
+        .order_by(due_field, "pk")
+        .only(*SWEPT_FIELDS, due_field)
+    )
+    if after is not None:
+        qs = qs.extra(  # a row comparison, which the ORM cannot spell
+            where=[f"({due_field}, {Case._meta.pk.column}) > (%s, %s)"],
+            params=[connection.ops.adapt_datetimefield_value(after[0]), after[1]],
+        )
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    cases = list(qs[:batch])
+    if not cases:
+        return [], []
+    claimed = _claim(cases, name, due_field, stage, now)
+    return cases, [c for c in cases if c.pk in claimed]
+
+
+def _pick_and_claim_in_one(
+    state: str,
+    name: str,
+    due_field: str,
+    stage: str,
+    now: datetime,
+    batch: int,
+    after: Cursor | None,
+) -> tuple[list[Case], list[Case]]:
+    """``_pick_and_claim`` as one PostgreSQL statement: lock (SKIP LOCKED), insert the
+    marks (ON CONFLICT DO NOTHING) and return the rows, in one round trip and without
+    sending the ids back and forth (the two-step version spent a third of its time
+    there)."""
+    since, until = _window(due_field, stage, now)
+    columns = ", ".join(f"c.{Case._meta.get_field(f).column}" for f in SWEPT_FIELDS)
+    conditions = [f"c.{due_field} <= %(until)s"]
+    if since is not None:
+        conditions.append(f"c.{due_field} > %(since)s")
+    if after is not None:
+        conditions.append(f"(c.{due_field}, c.id) > (%(after_due)s, %(after_id)s)")
+    marks = DeadlineMark._meta.db_table
+    sql = f"""
+        WITH picked AS (
+            SELECT c.id, {columns}, c.{due_field}
+            FROM {Case._meta.db_table} c
+            WHERE c.state = %(state)s AND {" AND ".join(conditions)}
+              AND NOT EXISTS (
+                SELECT 1 FROM {marks} m WHERE m.case_id = c.id AND m.deadline = %(name)s
+                  AND m.due = c.{due_field} AND m.stage = %(stage)s)
+            ORDER BY c.{due_field}, c.id
+            LIMIT %(batch)s
+            FOR UPDATE OF c SKIP LOCKED
+        ), claimed AS (
+            INSERT INTO {marks} (case_id, deadline, due, stage, at)
+            SELECT id, %(name)s, {due_field}, %(stage)s, %(now)s FROM picked
+            ON CONFLICT (case_id, deadline, due, stage) DO NOTHING
+            RETURNING case_id
+        )
+        SELECT picked.*, claimed.case_id IS NOT NULL AS mine
+        FROM picked LEFT JOIN claimed ON claimed.case_id = picked.id
+        ORDER BY picked.{due_field}, picked.id
+    """
+    params = {
+        "state": state,
+        "name": name,
+        "stage": stage,
+        "now": now,
+        "until": until,
+        "since": since,
+        "after_due": after[0] if after else None,
+        "after_id": after[1] if after else None,
+        "batch": batch,
+    }
+    cases = list(Case.objects.raw(sql, params))
+    return cases, [c for c in cases if c.mine]
+
+
+def _relax_commit() -> None:
+    """Don't wait for this transaction's WAL flush on PostgreSQL. A server crash could
+    then forget the last batches, but whole: marks and events go together, so the
+    next sweep redoes them; nothing is doubled. A batch's commit no longer costs a
+    disk flush, which was a fifth of the sweep."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _claim(cases: list[Case], name: str, due_field: str, stage: str, now: datetime) -> set[int]:
