@@ -9,9 +9,11 @@ client acting on a stale page is refused instead of overwriting someone else.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -146,6 +148,12 @@ class Category(models.Model):
         return chain
 
 
+# A limit of zero or less would put every deadline in the past (or fail the clock).
+AT_LEAST_A_MINUTE = MinValueValidator(
+    timedelta(minutes=1), message=_("A time limit must be at least one minute.")
+)
+
+
 class DeadlinePolicy(models.Model):
     """Time limits for a category (and its subcategories) at one urgency.
 
@@ -162,10 +170,10 @@ class DeadlinePolicy(models.Model):
         related_name="deadline_policies",
     )
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
-    acknowledge = models.DurationField(_("acknowledge within"))
-    check_in = models.DurationField(_("check in within"))
-    resolve = models.DurationField(_("resolve within"))
-    follow_up = models.DurationField(_("follow up within"))
+    acknowledge = models.DurationField(_("acknowledge within"), validators=[AT_LEAST_A_MINUTE])
+    check_in = models.DurationField(_("check in within"), validators=[AT_LEAST_A_MINUTE])
+    resolve = models.DurationField(_("resolve within"), validators=[AT_LEAST_A_MINUTE])
+    follow_up = models.DurationField(_("follow up within"), validators=[AT_LEAST_A_MINUTE])
     working_time = models.BooleanField(
         _("counted in working time"),
         default=True,
