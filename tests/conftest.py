@@ -25,3 +25,9 @@ def fresh_locator():  # type: ignore[no-untyped-def]
 def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     """Real hashing costs ~0.3 s a password; tests make dozens of accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Photos stored by a test go to its own folder, never var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

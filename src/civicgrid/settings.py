@@ -162,7 +162,10 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed package; no collectstatic step
 MEDIA_URL = "/media/"
-MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_ROOT = DATA_DIR / "media"  # case photos: served only through a view that checks who asks
+
+PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))
 
 # --- background work: a database-backed queue (django-tasks), run by `civicgrid worker` ---
 

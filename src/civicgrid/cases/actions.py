@@ -10,7 +10,7 @@ writes a case's state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -28,6 +28,7 @@ from civicgrid.cases.models import (
     CaseEvent,
     Category,
     Channel,
+    Photo,
     ResidentContact,
     State,
     TaskState,
@@ -37,6 +38,7 @@ from civicgrid.cases.models import (
     higher_tier,
 )
 from civicgrid.cases.permissions import check, has_right
+from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, store_photos
 from civicgrid.dispatch import routing
 from civicgrid.errors import Conflict, Forbidden, Invalid, NotFound
 from civicgrid.org.models import LEVEL_OF_KIND, Level, Role, Unit, UnitKind, User
@@ -111,6 +113,26 @@ def transition(
     return run
 
 
+def _attach(
+    case: Case,
+    actor: User | None,
+    attachments: Sequence[str] | None,
+    photos: Sequence[CheckedPhoto] | None,
+) -> list[str]:
+    """An event's attachments: photos stored now with it, and photos already added to
+    this case (by storage name); anything else is refused."""
+    names = list(attachments or [])
+    if names:
+        known = set(Photo.objects.filter(case=case, name__in=names).values_list("name", flat=True))
+        if unknown := [n for n in names if n not in known]:
+            raise Invalid(_("Not a photo of this case: %(names)s") % {"names": ", ".join(unknown)})
+    if photos:
+        if len(names) + len(photos) > MAX_PHOTOS:
+            raise Invalid(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
+        names += store_photos(case, photos, added_by=actor)
+    return names
+
+
 def _need_text(text: str, message: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -134,6 +156,7 @@ class Submission:
     contact_name: str = ""
     contact_phone: str = ""
     hide_identity: bool = False
+    photos: tuple[CheckedPhoto, ...] = ()
 
 
 def submit_case(submission: Submission, *, actor: User | None, district: Unit) -> Case:
@@ -181,6 +204,7 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
             actor,
             from_state="",
             data={"channel": case.channel, "grid": grid.code if grid else None},
+            attachments=_attach(case, actor, None, submission.photos),
             at=case.created_at,
         )
     return case
@@ -292,24 +316,36 @@ def return_case(case: Case, *, actor: User, reason: str) -> Case:
 
 @transition
 def handle_case(
-    case: Case, *, actor: User, note: str, attachments: list[str] | None = None
+    case: Case,
+    *,
+    actor: User,
+    note: str,
+    attachments: list[str] | None = None,
+    photos: Sequence[CheckedPhoto] | None = None,
 ) -> Case:
     """处置: a step of the work, recorded (the case stays in handling)."""
     check(case, "handle", actor)
     note = _need_text(note, _("Say what was done."))
+    attachments = _attach(case, actor, attachments, photos)
     _record(case, "handle", actor, from_state=case.state, note=note, attachments=attachments)
     return case
 
 
 @transition
 def resolve_case(
-    case: Case, *, actor: User, reply: str, attachments: list[str] | None = None
+    case: Case,
+    *,
+    actor: User,
+    reply: str,
+    attachments: list[str] | None = None,
+    photos: Sequence[CheckedPhoto] | None = None,
 ) -> Case:
     """办结: done, with the reply to the resident (and photos)."""
     check(case, "resolve", actor)
     reply = _need_text(reply, _("A resolved case needs a reply to the resident."))
     if _open_tasks(case):
         raise Conflict(_("Departments are still working on this case; wait until they are done."))
+    attachments = _attach(case, actor, attachments, photos)
     from_state = case.state
     case.state, case.reply, case.resolved_at = State.RESOLVED, reply, clock.now()
     _record(

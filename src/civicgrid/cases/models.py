@@ -422,6 +422,31 @@ class CaseEvent(models.Model):
         return f"{self.case_id}#{self.seq} {self.action}"
 
 
+class Photo(models.Model):
+    """A stored photo of a case (see ``cases.photos``): who added it, and where."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    name = models.CharField(_("file"), max_length=200, unique=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty: the resident."),
+    )
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TaskState(models.TextChoices):
     NOTIFIED = "notified", _("notified")
     CHECKED_IN = "checked_in", _("checked in")

@@ -12,16 +12,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases import actions
 from civicgrid.cases.api import contact_view
-from civicgrid.cases.models import Case, Category, Tier, Urgency, WhistleTask
+from civicgrid.cases.models import Case, Category, Photo, Tier, Urgency, WhistleTask
 from civicgrid.cases.permissions import allowed_actions
+from civicgrid.cases.photos import CheckedPhoto, check_photos
 from civicgrid.cases.queues import in_queue, queue_counts, queue_filters
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.models import Boundary
@@ -84,6 +86,11 @@ def _lead(request: HttpRequest) -> Unit:
     return lead[0]
 
 
+def _photos(request: HttpRequest) -> list[CheckedPhoto]:
+    files = request.FILES.getlist("photos")
+    return check_photos(files, [f.name or "" for f in files])
+
+
 Form = Callable[[HttpRequest, Case], dict[str, Any]]
 FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
     "triage": (
@@ -97,8 +104,14 @@ FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
     "dispatch": (actions.dispatch_case, lambda r, c: {"note": _text(r, "note")}),
     "acknowledge": (actions.acknowledge_case, lambda r, c: {"note": _text(r, "note")}),
     "return": (actions.return_case, lambda r, c: {"reason": _text(r, "note")}),
-    "handle": (actions.handle_case, lambda r, c: {"note": _text(r, "note")}),
-    "resolve": (actions.resolve_case, lambda r, c: {"reply": _text(r, "note")}),
+    "handle": (
+        actions.handle_case,
+        lambda r, c: {"note": _text(r, "note"), "photos": _photos(r)},
+    ),
+    "resolve": (
+        actions.resolve_case,
+        lambda r, c: {"reply": _text(r, "note"), "photos": _photos(r)},
+    ),
     "verify": (
         actions.verify_case,
         lambda r, c: {"passed": r.POST.get("passed") == "1", "note": _text(r, "note")},
@@ -184,6 +197,17 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Done."))
     return redirect("web:case", code=case.tracking_code)
+
+
+@login_required
+def case_photo(request: HttpRequest, code: str, name: str) -> FileResponse:
+    """A photo of a case, to those who may see the case (never a public URL)."""
+    case = _visible_case(request, code)
+    if not Photo.objects.filter(case=case, name=name).exists():
+        raise Http404(_("No such photo."))
+    response = FileResponse(default_storage.open(name), filename=name.rsplit("/", 1)[-1])
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
