@@ -133,3 +133,39 @@ def test_attachments_must_be_photos_of_the_case(staff: Staff) -> None:
         )
     case.refresh_from_db()
     assert case.state == State.HANDLING
+
+
+def test_api_upload_then_resolve_naming_the_photo(staff: Staff) -> None:
+    case = _handling(staff)
+    client = Client()
+    client.force_login(staff.community_handler)
+    url = f"/api/cases/{case.tracking_code}/photos"
+    response = client.post(url, {"photos": [upload(image_bytes("PNG"), "a.png", "image/png")]})
+    assert response.status_code == 200, response.content
+    [name] = response.json()["photos"]
+    assert name.endswith(".png")
+    done = client.post(
+        f"/api/cases/{case.tracking_code}/resolve",
+        {"version": case.version, "reply": "已清理。", "attachments": [name]},
+        content_type="application/json",
+    )
+    assert done.status_code == 200, done.content
+    assert done.json()["events"][-1]["attachments"] == [name]
+    assert client.get(f"/api/cases/{case.tracking_code}/photos/{name}").status_code == 200
+
+
+def test_api_photo_refusals(staff: Staff) -> None:
+    case = _handling(staff)
+    url = f"/api/cases/{case.tracking_code}/photos"
+    dispatcher = Client()
+    dispatcher.force_login(staff.other_street_dispatcher)
+    assert dispatcher.post(url, {"photos": [upload(image_bytes())]}).status_code == 404
+    handler = Client()
+    handler.force_login(staff.community_handler)
+    fake = handler.post(url, {"photos": [upload(b"<?php echo 1; ?>", "x.jpg")]})
+    assert fake.status_code == 400 and "不是 JPEG、PNG 或 WebP 图片" in fake.json()["detail"]
+    assert not Photo.objects.exists()
+    operator = Client()
+    operator.force_login(staff.operator)
+    refused = operator.post(url, {"photos": [upload(image_bytes())]})
+    assert refused.status_code == 403, "an operator does not resolve: no photos"

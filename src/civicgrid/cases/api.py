@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from civicgrid.cases import actions
-from civicgrid.cases.models import Case, Category, ContactReveal, WhistleTask, mask_phone
+from civicgrid.cases.models import Case, Category, ContactReveal, Photo, WhistleTask, mask_phone
+from civicgrid.cases.permissions import allowed_actions
+from civicgrid.cases.photos import check_photos, store_photos
 from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts
 from civicgrid.errors import Forbidden, NotFound
 from civicgrid.org.models import Role, Unit, UnitKind
@@ -68,6 +71,7 @@ class EventOut(Schema):
     to_unit: str | None
     note: str
     data: dict
+    attachments: list[str] = Field(description="photos: GET /api/cases/{code}/photos/{name}")
 
 
 class TaskOut(Schema):
@@ -133,8 +137,26 @@ class DispatchIn(Versioned):
     note: str = ""
 
 
+PHOTOS_FIELD = Field(
+    default_factory=list, description="names returned by POST /api/cases/{code}/photos"
+)
+
+
 class ResolveIn(Versioned):
     reply: str
+    attachments: list[str] = PHOTOS_FIELD
+
+
+class HandleIn(Versioned):
+    note: str = ""
+    attachments: list[str] = PHOTOS_FIELD
+
+
+PHOTO_FILES = File(..., description="JPEG, PNG or WebP; up to 3")
+
+
+class PhotosOut(Schema):
+    photos: list[str]
 
 
 class VerifyIn(Versioned):
@@ -230,7 +252,6 @@ def contact_view(case: Case, user) -> ContactOut:  # type: ignore[no-untyped-def
 
 
 def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
-    from civicgrid.cases.permissions import allowed_actions
 
     events = case.events.select_related("actor", "from_unit", "to_unit")
     tasks = case.tasks.select_related("department", "case")
@@ -263,6 +284,7 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
                 to_unit=e.to_unit.name if e.to_unit else None,
                 note=e.note,
                 data=e.data,
+                attachments=e.attachments,
             )
             for e in events
         ],
@@ -366,9 +388,13 @@ def return_(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
 
 
 @router.post("/{code}/handle", response=CaseDetail, summary="处置 Record a step of the work")
-def handle(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
+def handle(request: HttpRequest, code: str, body: HandleIn) -> CaseDetail:
     case = actions.handle_case(
-        _case(request, code), actor=request.user, note=body.note, expected_version=body.version
+        _case(request, code),
+        actor=request.user,
+        note=body.note,
+        attachments=body.attachments,
+        expected_version=body.version,
     )
     return _done(request, case)
 
@@ -376,9 +402,35 @@ def handle(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
 @router.post("/{code}/resolve", response=CaseDetail, summary="办结 Resolve, with the reply")
 def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
     case = actions.resolve_case(
-        _case(request, code), actor=request.user, reply=body.reply, expected_version=body.version
+        _case(request, code),
+        actor=request.user,
+        reply=body.reply,
+        attachments=body.attachments,
+        expected_version=body.version,
     )
     return _done(request, case)
+
+
+@router.post("/{code}/photos", response=PhotosOut, summary="Add photos (for handle / resolve)")
+def add_photos(
+    request: HttpRequest, code: str, photos: list[UploadedFile] = PHOTO_FILES
+) -> PhotosOut:
+    """JPEG, PNG or WebP, up to 3, checked by content, stored without EXIF. Name them in
+    ``attachments`` of the handle or resolve that follows. Only those who may handle or
+    resolve the case now may add photos."""
+    case = _case(request, code)
+    if not {"handle", "resolve"} & set(allowed_actions(case, request.user)):
+        raise Forbidden(_("You may not add photos to this case now."))
+    checked = check_photos(photos, [p.name or "" for p in photos])
+    return PhotosOut(photos=store_photos(case, checked, added_by=request.user))
+
+
+@router.get("/{code}/photos/{path:name}", summary="A photo of a case", response={200: None})
+def get_photo(request: HttpRequest, code: str, name: str) -> HttpResponse:
+    case = _case(request, code)
+    if not Photo.objects.filter(case=case, name=name).exists():
+        raise NotFound(_("No such photo."))
+    return FileResponse(default_storage.open(name))
 
 
 @router.post("/{code}/verify", response=CaseDetail, summary="核查 Verify (pass or reopen)")
