@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -18,6 +19,11 @@ api = NinjaAPI(
 )
 
 
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": str(_("The request is too large."))}, status=413)
+
+
 @api.exception_handler(Refusal)
 def refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message}, status=exc.status)
@@ -27,12 +33,14 @@ def _register_routers() -> None:
     from civicgrid.cases.api import router as cases_router
     from civicgrid.cases.api import tasks_router
     from civicgrid.geo.api import router as geo_router
+    from civicgrid.intake.api import router as intake_router
     from civicgrid.org.api import router as org_router
 
     api.add_router("/org", org_router)
     api.add_router("/geo", geo_router)
     api.add_router("/cases", cases_router)
     api.add_router("/tasks", tasks_router)
+    api.add_router("/requests", intake_router)
 
 
 _register_routers()

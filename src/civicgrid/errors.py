@@ -27,3 +27,7 @@ class NotFound(Refusal):
 
 class Conflict(Refusal):
     status = 409
+
+
+class TooMany(Refusal):
+    status = 429

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "civicgrid.web",
     "civicgrid.cases",
     "civicgrid.dispatch",
+    "civicgrid.intake",
+    "civicgrid.open311",
     "civicgrid.demo",
 ]
 
@@ -163,6 +165,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed package; no collectstatic step
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"  # case photos: served only through a view that checks who asks
+
+# Intake: public endpoints' limits ("count/seconds"; 0/… switches one off).
+INTAKE_RATE_PER_IP = _env("INTAKE_RATE_PER_IP", "30/600")
+INTAKE_RATE_PER_PHONE = _env("INTAKE_RATE_PER_PHONE", "10/3600")
+INTAKE_MAX_TEXT = int(_env("INTAKE_MAX_TEXT", "5000"))
 
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))

@@ -1,0 +1,73 @@
+"""The native intake API: ``POST /api/requests`` (public, rate-limited, idempotent)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Header, Router, Schema
+
+from civicgrid.cases.models import Channel
+from civicgrid.intake import ratelimit
+from civicgrid.intake.service import IntakeRequest, receive_once
+
+router = Router(tags=["intake"])
+
+
+class RequestIn(Schema):
+    text: str = Field(description="What is wrong, in the resident's words (up to 5,000 chars).")
+    title: str = ""
+    category: str = Field("", description="A category code; empty: triage decides.")
+    lon: float | None = Field(None, description="WGS-84 longitude, inside the district")
+    lat: float | None = Field(None, description="WGS-84 latitude, inside the district")
+    place: int | None = Field(None, description="A gazetteer place id instead of lon/lat")
+    address: str = ""
+    phone: str = Field("", description="Mainland China mobile number (required)")
+    name: str = ""
+    hide_identity: bool = Field(False, description="Keep the name from the handlers")
+
+
+class RequestOut(Schema):
+    tracking_code: str
+    state: str
+    created: bool = Field(description="False: this Idempotency-Key already made the case")
+
+
+class Refused(Schema):
+    detail: str
+
+
+IDEMPOTENCY = Header(
+    ...,
+    alias="Idempotency-Key",
+    description="Any unique string per request (a UUID): sent again, the same case comes back.",
+)
+
+
+@router.post(
+    "",
+    auth=None,
+    response={201: RequestOut, 200: RequestOut, 400: Refused, 409: Refused, 429: Refused},
+    summary="Submit a request (受理)",
+)
+def submit_request(
+    request: HttpRequest, body: RequestIn, idempotency_key: str = IDEMPOTENCY
+) -> tuple[int, RequestOut]:
+    """A resident's request from an app or another system. The same ``Idempotency-Key``
+    twice returns the same case (200), never a second one; with a different body it is
+    refused (409). Refusals (400) say what to fix and create nothing."""
+    ratelimit.check_ip(request)
+    ratelimit.check_phone(body.phone)
+    intake = IntakeRequest(
+        text=body.text,
+        title=body.title,
+        category=body.category,
+        lon=body.lon,
+        lat=body.lat,
+        place=body.place,
+        address=body.address,
+        phone=body.phone,
+        name=body.name,
+        hide_identity=body.hide_identity,
+    )
+    case, created = receive_once(idempotency_key, intake, channel=Channel.API)
+    out = RequestOut(tracking_code=case.tracking_code, state=case.state, created=created)
+    return (201 if created else 200), out

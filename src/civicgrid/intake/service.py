@@ -1,0 +1,231 @@
+"""One intake path for every channel: validate, locate, route, persist, enqueue.
+
+Refusals say what is wrong in words a resident understands and create nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import IO
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from civicgrid.cases.actions import Submission, submit_case
+from civicgrid.cases.models import Case, Category, Channel, Urgency
+from civicgrid.cases.photos import CheckedPhoto, check_photos
+from civicgrid.errors import Conflict, Invalid
+from civicgrid.intake.models import IdempotencyKey, Place
+from civicgrid.org.models import Unit, UnitKind, User
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAX_TITLE = 120
+
+# Words that mean someone may be in danger now: such a request skips the queue.
+EMERGENCY_WORDS = (
+    "煤气味",
+    "燃气味",
+    "天然气泄漏",
+    "燃气泄漏",
+    "煤气泄漏",
+    "着火",
+    "起火",
+    "火灾",
+    "冒烟",
+    "坍塌",
+    "塌了",
+    "倒塌",
+    "被困",
+    "困在电梯",
+    "电梯困人",
+    "触电",
+    "爆炸",
+    "溺水",
+    "掉进",
+    "井盖丢失",
+)
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """A request as any channel hands it in (before validation)."""
+
+    text: str
+    title: str = ""
+    category: str = ""  # a category code; empty: triage decides
+    lon: float | None = None
+    lat: float | None = None
+    place: int | None = None  # a gazetteer place id, instead of a point
+    address: str = ""
+    phone: str = ""
+    name: str = ""
+    hide_identity: bool = False
+    urgency: str = ""  # staff channels may set it; empty: from the text
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(
+            json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+
+
+def normalise_phone(phone: str) -> str:
+    digits = re.sub(r"[\s-]", "", phone or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    return digits
+
+
+def check_phone(phone: str, *, required: bool) -> str:
+    phone = normalise_phone(phone)
+    if not phone:
+        if required:
+            raise Invalid(_("Please give a mobile number, so we can tell you the result."))
+        return ""
+    if not MOBILE.match(phone):
+        raise Invalid(_("%(p)s is not a mainland China mobile number.") % {"p": phone})
+    return phone
+
+
+def check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(_("Please describe the problem."))
+    if len(text) > settings.INTAKE_MAX_TEXT:
+        raise Invalid(
+            _("The description is too long (at most %(n)s characters).")
+            % {"n": settings.INTAKE_MAX_TEXT}
+        )
+    return text
+
+
+def check_category(code: str) -> Category | None:
+    code = (code or "").strip()
+    if not code:
+        return None
+    category = Category.objects.filter(code=code, active=True).first()
+    if category is None:
+        raise Invalid(_("Unknown category: %(c)s") % {"c": code})
+    return category
+
+
+def check_point(lon: float | None, lat: float | None) -> tuple[float, float] | None:
+    """A point inside the district, or None; a point elsewhere is refused."""
+    from civicgrid.geo.locator import locate
+
+    if lon is None and lat is None:
+        return None
+    if lon is None or lat is None:
+        raise Invalid(_("A location needs both longitude and latitude."))
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise Invalid(_("The location is not a pair of numbers.")) from None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Invalid(
+            _("The location (%(lon)s, %(lat)s) is not on Earth.") % {"lon": lon, "lat": lat}
+        )
+    if not locate(lon, lat).located:
+        raise Invalid(
+            _("The location (%(lon).5f, %(lat).5f) is outside this district.")
+            % {"lon": lon, "lat": lat}
+        )
+    return lon, lat
+
+
+def urgency_of(text: str, given: str = "") -> str:
+    if given:
+        if given not in Urgency.values:
+            raise Invalid(_("Unknown urgency: %(u)s") % {"u": given})
+        return given
+    return Urgency.EMERGENCY if any(w in text for w in EMERGENCY_WORDS) else Urgency.NORMAL
+
+
+def the_district() -> Unit:
+    district = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("pk").first()
+    if district is None:
+        raise Invalid(_("This installation has no district yet."))
+    return district
+
+
+def receive(
+    request: IntakeRequest,
+    *,
+    channel: str,
+    actor: User | None = None,
+    photos: Sequence[IO[bytes]] = (),
+    photo_names: Sequence[str] = (),
+    checked_photos: Sequence[CheckedPhoto] = (),
+) -> Case:
+    """受理 a request from any channel: everything checked before anything is written."""
+    if channel not in Channel.values:
+        raise Invalid(_("Unknown channel: %(c)s") % {"c": channel})
+    text = check_text(request.text)
+    title = (request.title or "").strip()[:MAX_TITLE] or text[:30]
+    phone = check_phone(request.phone, required=actor is None)
+    category = check_category(request.category)
+    address = (request.address or "").strip()[:200]
+    point = check_point(request.lon, request.lat)
+    if request.place is not None and point is None:
+        place = Place.objects.filter(pk=request.place, active=True).first()
+        if place is None:
+            raise Invalid(_("Unknown place in the gazetteer."))
+        point = check_point(place.lon, place.lat)
+        address = address or place.name
+    checked = list(checked_photos) + check_photos(list(photos), list(photo_names))
+    if len(checked) > 3:
+        raise Invalid(_("At most %(n)s photos.") % {"n": 3})
+    submission = Submission(
+        channel=channel,
+        title=title,
+        text=text,
+        category=category,
+        urgency=urgency_of(f"{title} {text}", request.urgency),
+        lon=point[0] if point else None,
+        lat=point[1] if point else None,
+        address=address,
+        contact_name=(request.name or "").strip()[:60],
+        contact_phone=phone,
+        hide_identity=request.hide_identity,
+        photos=tuple(checked),
+    )
+    return submit_case(submission, actor=actor, district=the_district())
+
+
+def receive_once(
+    key: str,
+    request: IntakeRequest,
+    *,
+    channel: str,
+    actor: User | None = None,
+    checked_photos: Sequence[CheckedPhoto] = (),
+) -> tuple[Case, bool]:
+    """``receive`` under an idempotency key: (the case, whether it was made now).
+
+    The key's row is written first, in the same transaction as the case: a second
+    request with the key waits for the first to commit and then finds its case."""
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        raise Invalid(_("An Idempotency-Key is 1 to 200 characters."))
+    fingerprint = request.fingerprint()
+    try:
+        with transaction.atomic():
+            row = IdempotencyKey.objects.create(key=key, fingerprint=fingerprint)
+            case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
+            row.case = case
+            row.save(update_fields=["case"])
+            return case, True
+    except IntegrityError:
+        pass
+    row = IdempotencyKey.objects.select_related("case").get(key=key)
+    if row.fingerprint != fingerprint:
+        raise Conflict(_("This Idempotency-Key was used for a different request."))
+    assert row.case is not None  # written in the same transaction as the key
+    return row.case, False
