@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema
+from ninja.responses import Status
 
 from civicgrid.cases.models import Channel
 from civicgrid.intake import ratelimit
@@ -50,7 +51,7 @@ IDEMPOTENCY = Header(
 )
 def submit_request(
     request: HttpRequest, body: RequestIn, idempotency_key: str = IDEMPOTENCY
-) -> tuple[int, RequestOut]:
+) -> Status[RequestOut]:
     """A resident's request from an app or another system. The same ``Idempotency-Key``
     twice returns the same case (200), never a second one; with a different body it is
     refused (409). Refusals (400) say what to fix and create nothing."""
@@ -70,4 +71,4 @@ def submit_request(
     )
     case, created = receive_once(idempotency_key, intake, channel=Channel.API)
     out = RequestOut(tracking_code=case.tracking_code, state=case.state, created=created)
-    return (201 if created else 200), out
+    return Status(201 if created else 200, out)
