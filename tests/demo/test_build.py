@@ -183,3 +183,17 @@ def test_the_command_refuses_a_scale_outside_0_to_1(db: None, scale: str) -> Non
     with pytest.raises(CommandError):
         call_command("demo", "--scale", scale, stdout=StringIO())
     assert not Unit.objects.exists()
+
+
+def test_the_gazetteer_places_lie_in_their_communities(demo: DemoSummary) -> None:
+    from civicgrid.geo.locator import locate
+    from civicgrid.intake.models import Place
+
+    places = list(Place.objects.select_related("community"))
+    assert demo.places == len(places) > 0
+    assert {p.kind for p in places} == {"estate", "road"}
+    for place in places:
+        where = locate(place.lon, place.lat)
+        assert where.located, place.name
+        grid = Unit.objects.get(pk=where.grid_id)
+        assert grid.parent_id == place.community_id, f"{place.name} outside its community"

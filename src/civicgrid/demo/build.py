@@ -51,6 +51,7 @@ class DemoSummary:
     units: Counter[str] = field(default_factory=Counter)
     users: int = 0
     categories: int = 0
+    places: int = 0
     seconds: float = 0.0
     logins: list[tuple[DemoLogin, Unit]] = field(default_factory=list)
 
@@ -167,6 +168,48 @@ def _create_people(units: dict[str, Unit], rng: random.Random, summary: DemoSumm
     summary.users = len(created)
 
 
+ESTATE_SUFFIXES = ("花园", "小区", "家园", "苑", "新村", "公寓", "雅苑", "名城")
+
+
+def _gazetteer(
+    specs: list[UnitSpec],
+    shapes: dict[str, object],
+    units: dict[str, Unit],
+    rng: random.Random,
+) -> int:
+    """Two estates in each community or village and a road through each, at points
+    inside its grids, for residents who would rather name a place than tap a map."""
+    from civicgrid.intake.models import Place
+
+    pool = naming.NamePool(rng)
+    grids_of: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.kind == UnitKind.GRID and spec.parent_code:
+            grids_of.setdefault(spec.parent_code, []).append(spec.code)
+    places = []
+    for spec in specs:
+        if spec.kind not in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
+            continue
+        grids = grids_of.get(spec.code, [])
+        for i, grid_code in enumerate(grids[:3]):
+            point = shapes[grid_code].representative_point()  # type: ignore[attr-defined]
+            if i < 2:
+                name, kind = f"{pool.take()}{rng.choice(ESTATE_SUFFIXES)}", Place.Kind.ESTATE
+            else:
+                name, kind = f"{pool.take()}路", Place.Kind.ROAD
+            places.append(
+                Place(
+                    name=name,
+                    kind=kind,
+                    lon=round(point.x, 6),
+                    lat=round(point.y, 6),
+                    community=units[spec.code],
+                )
+            )
+    Place.objects.bulk_create(places, batch_size=1000)
+    return len(places)
+
+
 def generate_demo(
     seed: int = 1, scale: float = 1.0, progress: Progress | None = None
 ) -> DemoSummary:
@@ -191,12 +234,15 @@ def generate_demo(
         set_boundaries((units[code].pk, polygon) for code, polygon in shapes)
         stage("creating staff accounts")
         _create_people(units, rng, summary)
+        stage("naming estates and roads (the gazetteer)")
+        summary.places = _gazetteer(specs, dict(shapes), units, rng)
         stage("seeding the category tree and deadline policies")
         summary.categories = seed_taxonomy()
     summary.seconds = time.perf_counter() - started
     stage(
         "done: "
         + ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.units.items()))
-        + f", {summary.users:,} accounts, {summary.categories} categories"
+        + f", {summary.users:,} accounts, {summary.places} places,"
+        + f" {summary.categories} categories"
     )
     return summary
