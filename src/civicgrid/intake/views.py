@@ -1,0 +1,225 @@
+"""The resident site (居民端): ask in one step, follow the request to the end.
+
+Mobile-first pages under /r/: the request form (category or "let the system decide",
+description, a tap on the map or a place from the gazetteer, up to 3 photos, mobile
+number, "keep my identity from the handlers"), the tracking code, and the tracking
+page behind code + last four digits of the phone, with the rating form at follow-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State
+from civicgrid.errors import Invalid, Refusal
+from civicgrid.geo.models import Boundary, GeoRevision
+from civicgrid.intake import ratelimit
+from civicgrid.intake.models import Place
+from civicgrid.intake.service import IntakeRequest, receive
+from civicgrid.org.models import UnitKind
+
+TRACKED = "tracked_cases"  # session: the codes this browser has proved it may follow
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        raise Invalid(_("The location is not a pair of numbers.")) from None
+
+
+OUTLINE_LEVELS = (
+    (UnitKind.STREET, UnitKind.TOWN),
+    (UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.PARK),
+    (UnitKind.GRID,),
+)
+
+
+def _outline() -> dict[str, Any]:
+    """The district's streets and towns as GeoJSON (public), cached per geo revision."""
+    revision = GeoRevision.current()
+    key = f"resident-outline:{revision}"
+    cached = cache.get(key)
+    if cached is None:
+        features: list[dict[str, Any]] = []
+        # The coarsest level that has outlines (a district may have imported only grids).
+        for kinds in OUTLINE_LEVELS:
+            rows = Boundary.objects.filter(unit__kind__in=kinds, unit__active=True)
+            features = [
+                {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
+                for name, geometry in rows.values_list("unit__name", "geometry")
+            ]
+            if features:
+                break
+        cached = {"type": "FeatureCollection", "features": features}
+        cache.set(key, cached, 3600)
+    return cached
+
+
+def _form_context(request: HttpRequest, values: dict[str, Any]) -> dict[str, Any]:
+    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
+    places = Place.objects.filter(active=True).select_related("community__parent")
+    return {
+        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "places": places.order_by("community__parent__code", "name"),
+        "outline": _outline(),
+        "values": values,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "intake/submit.html", _form_context(request, {}))
+    values = request.POST.dict()
+    try:
+        ratelimit.check_ip(request)
+        ratelimit.check_phone(values.get("phone", ""))
+        files = request.FILES.getlist("photos")
+        place = values.get("place") or None
+        case = receive(
+            IntakeRequest(
+                text=values.get("text", ""),
+                title=values.get("title", ""),
+                category=values.get("category", ""),
+                lon=_float(values.get("lon")),
+                lat=_float(values.get("lat")),
+                place=int(place) if place and place.isdigit() else None,
+                address=values.get("address", ""),
+                phone=values.get("phone", ""),
+                name=values.get("name", ""),
+                hide_identity=values.get("hide_identity") == "1",
+            ),
+            channel=Channel.WEB,
+            photos=files,
+            photo_names=[f.name or "" for f in files],
+        )
+    except Refusal as refusal:
+        context = _form_context(request, values)
+        context["error"] = refusal.message
+        return render(request, "intake/submit.html", context, status=refusal.status)
+    _remember(request, case.tracking_code)
+    return redirect("resident:done", code=case.tracking_code)
+
+
+def _remember(request: HttpRequest, code: str) -> None:
+    tracked = request.session.get(TRACKED, [])
+    if code not in tracked:
+        request.session[TRACKED] = [*tracked[-19:], code]
+
+
+def done(request: HttpRequest, code: str) -> HttpResponse:
+    case = _tracked_case(request, code)
+    return render(request, "intake/done.html", {"case": case})
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    """Code + last four digits of the phone: the same answer whether the code is wrong
+    or the digits are, so neither can be guessed one at a time."""
+    if request.method == "GET":
+        return render(request, "intake/track.html", {"code": request.GET.get("code", "")})
+    code = request.POST.get("code", "").strip().upper()
+    last4 = request.POST.get("last4", "").strip()
+    try:
+        ratelimit.check_ip(request, "track")
+    except Refusal as refusal:
+        return render(
+            request, "intake/track.html", {"code": code, "error": refusal.message}, status=429
+        )
+    case = Case.objects.filter(tracking_code=code).select_related("contact").first()
+    if case is None or len(last4) != 4 or not case.contact.phone.endswith(last4):
+        error = _("No request matches this tracking code and phone number.")
+        return render(request, "intake/track.html", {"code": code, "error": error}, status=404)
+    _remember(request, case.tracking_code)
+    return redirect("resident:case", code=case.tracking_code)
+
+
+def _tracked_case(request: HttpRequest, code: str) -> Case:
+    if code not in request.session.get(TRACKED, []):
+        raise Http404(_("Open your request with its tracking code and phone number."))
+    case = Case.objects.filter(tracking_code=code).select_related("owner_unit").first()
+    if case is None:
+        raise Http404(_("No such request."))
+    return case
+
+
+# What a resident is told of each step; steps not listed are internal.
+PUBLIC_STEPS = {
+    "submit": "received",
+    "dispatch": "dispatched",
+    "acknowledge": "acknowledged",
+    "return": "redispatching",
+    "escalate": "escalated",
+    "whistle": "departments",
+    "resolve": "resolved",
+    "follow_up": "follow_up",
+    "rate": "rated",
+    "reopen": "reopened",
+    "close": "closed",
+    "merge": "merged",
+    "reject": "rejected",
+}
+
+
+def public_timeline(case: Case) -> list[dict[str, Any]]:
+    """The steps a resident may see: when, what, which unit; the reply and a rejection's
+    reason, never staff notes or names."""
+    events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).select_related("to_unit")
+    steps = []
+    for e in events.order_by("seq"):
+        text = ""
+        if e.action == "resolve":
+            text = case.reply
+        elif e.action in ("reject", "rate"):
+            text = e.note
+        steps.append(
+            {
+                "at": e.at,
+                "step": PUBLIC_STEPS[e.action],
+                "unit": e.to_unit.name if e.to_unit and e.action != "submit" else "",
+                "text": text,
+                "photos": e.action == "resolve" and bool(e.attachments),
+            }
+        )
+    return steps
+
+
+def case_page(request: HttpRequest, code: str) -> HttpResponse:
+    case = _tracked_case(request, code)
+    context = {
+        "case": case,
+        "steps": public_timeline(case),
+        "can_rate": case.state == State.FOLLOW_UP,
+    }
+    return render(request, "intake/case.html", context)
+
+
+@require_POST
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    case = _tracked_case(request, code)
+    try:
+        stars = int(request.POST.get("rating", "0"))
+    except ValueError:
+        stars = 0
+    try:
+        actions.rate_case(
+            case,
+            actor=None,
+            rating=stars,
+            solved=request.POST.get("solved") == "1",
+            comment=request.POST.get("comment", "").strip()[:500],
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Thank you for your rating."))
+    return redirect("resident:case", code=case.tracking_code)
