@@ -517,6 +517,39 @@ def merge_case(case: Case, *, actor: User, into: Case, note: str = "") -> Case:
 
 
 @transition
+def fix_on_the_spot(
+    case: Case,
+    *,
+    actor: User,
+    reply: str,
+    attachments: list[str] | None = None,
+    photos: Sequence[CheckedPhoto] | None = None,
+) -> Case:
+    """随手办: a grid worker found a micro matter on patrol and fixed it there; the case
+    is the grid's and resolved at once (then verified and followed up as any other)."""
+    check(case, "fix_on_the_spot", actor)
+    if case.category is not None and not case.category.grid_may_self_handle:
+        raise Invalid(_("A grid may not handle this category itself; report it instead."))
+    reply = _need_text(reply, _("Say what was done."))
+    attachments = _attach(case, actor, attachments, photos)
+    from_state, from_unit = case.state, case.owner_unit
+    now = clock.now()
+    case.owner_unit, case.tier, case.state = case.grid, Tier.MICRO, State.RESOLVED
+    case.reply, case.acknowledged_at, case.resolved_at = reply, now, now
+    _record(
+        case,
+        "fix_on_the_spot",
+        actor,
+        from_state=from_state,
+        from_unit=from_unit,
+        note=reply,
+        attachments=attachments,
+        at=now,
+    )
+    return case
+
+
+@transition
 def reject_case(case: Case, *, actor: User, reason: str) -> Case:
     """不予受理: not a request the government handles (spam, a test, abuse)."""
     check(case, "reject", actor)

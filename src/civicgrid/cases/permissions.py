@@ -41,8 +41,19 @@ class Rule:
     system: bool = False  # actor None (the resident or the sweeper) may do it
 
 
+def _grid(case: Case) -> list[Unit | None]:
+    return [case.grid]
+
+
 S = State
 RULES: dict[str, Rule] = {
+    "fix_on_the_spot": Rule(
+        frozenset({S.SUBMITTED}),
+        (Role.GRID_WORKER,),
+        pgettext_lazy("a case cannot be …", "fixed on the spot"),
+        gettext_lazy("Only a grid worker of the case's grid may fix it on the spot."),
+        units=_grid,
+    ),
     "triage": Rule(
         frozenset({S.SUBMITTED, S.RETURNED}),
         DISPATCH,

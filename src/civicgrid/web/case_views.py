@@ -112,6 +112,10 @@ FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
         actions.resolve_case,
         lambda r, c: {"reply": _text(r, "note"), "photos": _photos(r)},
     ),
+    "fix_on_the_spot": (
+        actions.fix_on_the_spot,
+        lambda r, c: {"reply": _text(r, "note"), "photos": _photos(r)},
+    ),
     "verify": (
         actions.verify_case,
         lambda r, c: {"passed": r.POST.get("passed") == "1", "note": _text(r, "note")},

@@ -35,6 +35,8 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Workbench"), "web:home", STAFF_ROLES),
     NavItem(_("Cases"), "web:cases", STAFF_ROLES),
+    NavItem(_("Hotline"), "intake:hotline", (Role.OPERATOR, Role.DISPATCHER)),
+    NavItem(_("Patrol"), "intake:patrol", (Role.GRID_WORKER, Role.VOLUNTEER)),
     NavItem(_("Whistle tasks"), "web:tasks", STAFF_ROLES, shown_to=_in_a_department),
     NavItem(_("Units and grids"), "web:units", STAFF_ROLES),
     NavItem(_("API"), "api:openapi-view", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
