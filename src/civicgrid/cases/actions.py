@@ -171,11 +171,11 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
         raise Forbidden(_("You may not submit requests for residents."))
     title = _need_text(submission.title, _("A request needs a title."))
     text = _need_text(submission.text, _("A request needs a description."))
-    grid = None
+    grid_id = grid_code = None
     if submission.lon is not None and submission.lat is not None:
         where = locate(submission.lon, submission.lat)
         if where.located:
-            grid = Unit.objects.get(pk=where.grid_id)
+            grid_id, grid_code = where.grid_id, where.grid_code
     with transaction.atomic():
         case = Case.objects.create(
             channel=submission.channel,
@@ -187,9 +187,10 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
             lon=submission.lon,
             lat=submission.lat,
             address=submission.address,
-            grid=grid,
+            grid_id=grid_id,
             owner_unit=district,
             state=State.SUBMITTED,
+            version=1,  # the submit event's seq, written below without a second save
             created_at=clock.now(),
         )
         ResidentContact.objects.create(
@@ -198,14 +199,18 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
             phone=submission.contact_phone,
             hide_identity=submission.hide_identity,
         )
-        _record(
-            case,
-            "submit",
-            actor,
-            from_state="",
-            data={"channel": case.channel, "grid": grid.code if grid else None},
-            attachments=_attach(case, actor, None, submission.photos),
+        CaseEvent.objects.create(
+            case=case,
+            seq=1,
+            action="submit",
+            actor=actor,
             at=case.created_at,
+            from_state="",
+            to_state=case.state,
+            from_unit=district,
+            to_unit=district,
+            data={"channel": case.channel, "grid": grid_code},
+            attachments=_attach(case, actor, None, submission.photos),
         )
     return case
 

@@ -12,8 +12,8 @@ from civicgrid.org.models import Unit
 
 class IdempotencyKey(models.Model):
     """``POST /api/requests`` with an ``Idempotency-Key``: the same key again returns
-    the case it made, never a second one. The row is written before the case, so a
-    second request with the key waits on the unique index and then finds the first."""
+    the case it made, never a second one (the unique index settles a race: see
+    ``service.receive_once``)."""
 
     key = models.CharField(max_length=200, unique=True)
     fingerprint = models.CharField(max_length=64, help_text=_("Hash of the request body."))

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import IO
@@ -148,11 +149,18 @@ def urgency_of(text: str, given: str = "") -> str:
     return Urgency.EMERGENCY if any(w in text for w in EMERGENCY_WORDS) else Urgency.NORMAL
 
 
+_district: tuple[float, Unit] | None = None
+
+
 def the_district() -> Unit:
-    district = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("pk").first()
-    if district is None:
-        raise Invalid(_("This installation has no district yet."))
-    return district
+    """The installation's district (looked up at most once a minute per process)."""
+    global _district
+    if _district is None or time.monotonic() - _district[0] > 60:
+        district = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("pk").first()
+        if district is None:
+            raise Invalid(_("This installation has no district yet."))
+        _district = (time.monotonic(), district)
+    return _district[1]
 
 
 def receive(
@@ -209,21 +217,22 @@ def receive_once(
 ) -> tuple[Case, bool]:
     """``receive`` under an idempotency key: (the case, whether it was made now).
 
-    The key's row is written first, in the same transaction as the case: a second
-    request with the key waits for the first to commit and then finds its case."""
+    The key's row is written in the same transaction as the case, under a unique
+    index: of two requests with one key at the same moment, the second fails on the
+    index, its case rolls back with it, and it answers with the first one's case."""
     key = (key or "").strip()
     if not key or len(key) > 200:
         raise Invalid(_("An Idempotency-Key is 1 to 200 characters."))
     fingerprint = request.fingerprint()
-    try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(key=key, fingerprint=fingerprint)
-            case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
-            row.case = case
-            row.save(update_fields=["case"])
-            return case, True
-    except IntegrityError:
-        pass
+    existing = IdempotencyKey.objects.filter(key=key).select_related("case").first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
+                IdempotencyKey.objects.create(key=key, fingerprint=fingerprint, case=case)
+                return case, True
+        except IntegrityError:
+            pass  # the same key, at the same moment: that request's case stands
     row = IdempotencyKey.objects.select_related("case").get(key=key)
     if row.fingerprint != fingerprint:
         raise Conflict(_("This Idempotency-Key was used for a different request."))
