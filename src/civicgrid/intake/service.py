@@ -9,7 +9,6 @@ import hashlib
 import json
 import math
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import IO
@@ -149,18 +148,13 @@ def urgency_of(text: str, given: str = "") -> str:
     return Urgency.EMERGENCY if any(w in text for w in EMERGENCY_WORDS) else Urgency.NORMAL
 
 
-_district: tuple[float, Unit] | None = None
-
-
 def the_district() -> Unit:
-    """The installation's district (looked up at most once a minute per process)."""
-    global _district
-    if _district is None or time.monotonic() - _district[0] > 60:
-        district = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("pk").first()
-        if district is None:
-            raise Invalid(_("This installation has no district yet."))
-        _district = (time.monotonic(), district)
-    return _district[1]
+    """The installation's district (one indexed lookup; not cached, so a rebuilt unit
+    tree is never answered with a district that no longer exists)."""
+    district = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("pk").first()
+    if district is None:
+        raise Invalid(_("This installation has no district yet."))
+    return district
 
 
 def receive(
