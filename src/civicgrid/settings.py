@@ -113,7 +113,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'civicgrid.sqlite3'}"),
-        conn_max_age=0,
+        # Each server thread keeps its connection: a new PostgreSQL connection per
+        # request cost more than the request itself.
+        conn_max_age=int(_env("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -176,7 +176,8 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
         where = locate(submission.lon, submission.lat)
         if where.located:
             grid_id, grid_code = where.grid_id, where.grid_code
-    with transaction.atomic():
+    # No savepoint: a caller's transaction (intake's idempotency key) fails as a whole.
+    with transaction.atomic(savepoint=False):
         case = Case.objects.create(
             channel=submission.channel,
             title=title[:120],

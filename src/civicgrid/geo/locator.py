@@ -21,7 +21,7 @@ from shapely.lib import intersects_xy  # the ufunc itself: no wrapper cost per c
 
 from civicgrid.geo.models import Boundary, GeoRevision
 from civicgrid.geo.projection import LocalFrame
-from civicgrid.org.models import UnitKind
+from civicgrid.org.models import Unit, UnitKind
 
 FAR = -2  # a bucket's mark: no grid within the tolerance
 
@@ -63,6 +63,7 @@ class GridLocator:
         self._lon0, self._lat0 = self.frame.lon0, self.frame.lat0
         self._polygon_list = list(self.polygons)
         self._inside = [Location(int(i), c, 0.0) for i, c in zip(self.ids, self.codes, strict=True)]
+        self.districts: dict[int, Unit | None] = {}  # grid id → its district (build_locator)
         self._build_buckets()
 
     def _build_buckets(self) -> None:
@@ -186,15 +187,21 @@ def build_locator(tolerance_m: float | None = None) -> GridLocator:
     rows = (
         Boundary.objects.filter(unit__kind=UnitKind.GRID, unit__active=True)
         .order_by("unit__code")
-        .values_list("unit_id", "unit__code", "geometry")
+        .values_list("unit_id", "unit__code", "unit__path", "geometry")
     )
-    ids, codes, polygons = [], [], []
-    for unit_id, code, geometry in rows.iterator(chunk_size=2000):
+    ids, codes, polygons, tops = [], [], [], []
+    for unit_id, code, path, geometry in rows.iterator(chunk_size=2000):
         ids.append(unit_id)
         codes.append(code)
+        tops.append(path.split("/", 1)[0])
         polygons.append(shape(geometry))
     tol = settings.LOCATE_TOLERANCE_M if tolerance_m is None else tolerance_m
-    return GridLocator(ids, codes, polygons, tol)
+    locator = GridLocator(ids, codes, polygons, tol)
+    districts = {
+        u.code: u for u in Unit.objects.filter(code__in=set(tops), kind=UnitKind.DISTRICT)
+    }
+    locator.districts = {i: districts.get(top) for i, top in zip(ids, tops, strict=True)}
+    return locator
 
 
 class _Cache:
@@ -241,3 +248,8 @@ def invalidate_locator() -> None:
 
 def locate(lon: float, lat: float) -> Location:
     return get_locator().locate(lon, lat)
+
+
+def district_of_grid(grid_id: int) -> Unit | None:
+    """The district a located grid lies in, known to the locator (no query)."""
+    return get_locator().districts.get(grid_id)

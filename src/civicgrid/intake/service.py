@@ -21,6 +21,7 @@ from civicgrid.cases.actions import Submission, submit_case
 from civicgrid.cases.models import Case, Category, Channel, Urgency
 from civicgrid.cases.photos import CheckedPhoto, check_photos
 from civicgrid.errors import Conflict, Invalid
+from civicgrid.geo.locator import district_of_grid, locate
 from civicgrid.intake.models import IdempotencyKey, Place
 from civicgrid.org.models import Unit, UnitKind, User
 
@@ -118,8 +119,6 @@ def check_category(code: str) -> Category | None:
 
 def check_point(lon: float | None, lat: float | None) -> tuple[float, float] | None:
     """A point inside the district, or None; a point elsewhere is refused."""
-    from civicgrid.geo.locator import locate
-
     if lon is None and lat is None:
         return None
     if lon is None or lat is None:
@@ -198,7 +197,11 @@ def receive(
         hide_identity=request.hide_identity,
         photos=tuple(checked),
     )
-    return submit_case(submission, actor=actor, district=the_district())
+    district = None
+    if point is not None:
+        where = locate(*point)
+        district = district_of_grid(where.grid_id) if where.grid_id is not None else None
+    return submit_case(submission, actor=actor, district=district or the_district())
 
 
 def receive_once(
@@ -212,22 +215,23 @@ def receive_once(
     """``receive`` under an idempotency key: (the case, whether it was made now).
 
     The key's row is written in the same transaction as the case, under a unique
-    index: of two requests with one key at the same moment, the second fails on the
-    index, its case rolls back with it, and it answers with the first one's case."""
+    index: a request with a used key (even at the same moment) fails on the index, its
+    case rolls back with it, and it answers with the first one's case. No lookup
+    before the insert: replays are rare, and the common path saves a query."""
     key = (key or "").strip()
     if not key or len(key) > 200:
         raise Invalid(_("An Idempotency-Key is 1 to 200 characters."))
     fingerprint = request.fingerprint()
-    existing = IdempotencyKey.objects.filter(key=key).select_related("case").first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
-                IdempotencyKey.objects.create(key=key, fingerprint=fingerprint, case=case)
-                return case, True
-        except IntegrityError:
-            pass  # the same key, at the same moment: that request's case stands
-    row = IdempotencyKey.objects.select_related("case").get(key=key)
+    try:
+        with transaction.atomic():
+            case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
+            IdempotencyKey.objects.create(key=key, fingerprint=fingerprint, case=case)
+            return case, True
+    except IntegrityError:
+        # The key was used before (or at this very moment): that request's case stands.
+        row = IdempotencyKey.objects.select_related("case").filter(key=key).first()
+        if row is None:
+            raise  # another constraint failed: not ours to explain away
     if row.fingerprint != fingerprint:
         raise Conflict(_("This Idempotency-Key was used for a different request."))
     assert row.case is not None  # written in the same transaction as the key
