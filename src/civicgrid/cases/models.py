@@ -260,7 +260,12 @@ class Case(models.Model):
     title = models.CharField(_("title"), max_length=120)
     text = models.TextField(_("description"))
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # reports group by it; no query looks cases up by it alone
     )
     urgency = models.CharField(
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
@@ -292,13 +297,19 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="dispatched_cases",
         help_text=_("Where a returned case goes back to."),
+        db_index=False,  # read with the case, never searched by
     )
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED
     )
     version = models.PositiveIntegerField(default=0)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        db_index=False,  # the partial index below holds only merged cases
     )
     acknowledge_due = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("resolve by"), null=True, blank=True)
@@ -339,6 +350,9 @@ class Case(models.Model):
                 fields=["follow_up_due", "id"],
                 condition=Q(state="follow_up"),
                 name="follow_up_by_due",
+            ),
+            models.Index(
+                fields=["merged_into"], condition=Q(merged_into__isnull=False), name="merged_cases"
             ),
         ]
         constraints = [
@@ -392,12 +406,15 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     action = models.CharField(_("action"), max_length=20)
+    # Events are written far more often than searched by actor or unit (a user or
+    # unit is never deleted, only deactivated): no index beyond (case, seq).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         help_text=_("Empty: the resident or the system."),
+        db_index=False,
     )
     at = models.DateTimeField(_("time"))
     from_state = models.CharField(max_length=12, choices=State.choices, blank=True)
@@ -406,7 +423,7 @@ class CaseEvent(models.Model):
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     to_unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)

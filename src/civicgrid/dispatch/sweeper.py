@@ -136,7 +136,7 @@ def _sweep_batch(
     entries behind until the next vacuum, and scanning them again each batch made the
     sweep quadratic. A row skipped because another worker held it is that worker's."""
     with transaction.atomic():
-        _relax_commit()
+        _tune_transaction()
         if connection.vendor == "postgresql":
             cases, mine = _pick_and_claim_in_one(state, name, due_field, stage, now, batch, after)
         else:
@@ -271,14 +271,17 @@ def _pick_and_claim_in_one(
     return cases, [c for c in cases if c.mine]
 
 
-def _relax_commit() -> None:
-    """Don't wait for this transaction's WAL flush on PostgreSQL. A server crash could
-    then forget the last batches, but whole: marks and events go together, so the
-    next sweep redoes them; nothing is doubled. A batch's commit no longer costs a
-    disk flush, which was a fifth of the sweep."""
+# For this transaction only, on PostgreSQL: don't wait for the WAL flush. A server
+# crash could then forget the last batches, but whole: marks and events go together,
+# so the next sweep redoes them and nothing is doubled. A batch's commit no longer
+# costs a disk flush.
+TUNING = ("SET LOCAL synchronous_commit TO off",)
+
+
+def _tune_transaction() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute("; ".join(TUNING))
 
 
 def _claim(cases: list[Case], name: str, due_field: str, stage: str, now: datetime) -> set[int]:
