@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "civicgrid.dispatch",
     "civicgrid.intake",
     "civicgrid.open311",
+    "civicgrid.triage",
     "civicgrid.demo",
 ]
 
@@ -173,6 +174,12 @@ MEDIA_ROOT = DATA_DIR / "media"  # case photos: served only through a view that 
 INTAKE_RATE_PER_IP = _env("INTAKE_RATE_PER_IP", "30/600")
 INTAKE_RATE_PER_PHONE = _env("INTAKE_RATE_PER_PHONE", "10/3600")
 INTAKE_MAX_TEXT = int(_env("INTAKE_MAX_TEXT", "5000"))
+
+# Triage: at or above this confidence the machine's category is applied at intake
+# (the case still waits for its dispatcher); below it, a person decides.
+TRIAGE_AUTO_CONFIDENCE = float(_env("TRIAGE_AUTO_CONFIDENCE", "0.9"))
+# A hot issue this hot is proposed for escalation (提级) on the board.
+HOT_ESCALATE_HEAT = float(_env("HOT_ESCALATE_HEAT", "10"))
 
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))

@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("r/", include("civicgrid.intake.urls")),
     path("intake/", include("civicgrid.intake.console_urls")),
+    path("triage/", include("civicgrid.triage.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -220,7 +220,7 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
 def triage_case(
     case: Case,
     *,
-    actor: User,
+    actor: User | None,
     category: Category,
     urgency: str,
     tier: str | None = None,

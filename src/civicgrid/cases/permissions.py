@@ -59,6 +59,7 @@ RULES: dict[str, Rule] = {
         DISPATCH,
         pgettext_lazy("a case cannot be …", "triaged"),
         gettext_lazy("Only a dispatcher of this unit may triage."),
+        system=True,  # the classifier, when it is confident
     ),
     "dispatch": Rule(
         frozenset({S.SUBMITTED, S.RETURNED}),

@@ -201,7 +201,16 @@ def receive(
     if point is not None:
         where = locate(*point)
         district = district_of_grid(where.grid_id) if where.grid_id is not None else None
-    return submit_case(submission, actor=actor, district=district or the_district())
+    case = submit_case(submission, actor=actor, district=district or the_district())
+    transaction.on_commit(lambda: _enqueue_triage(case.pk))
+    return case
+
+
+def _enqueue_triage(case_id: int) -> None:
+    """The machine's reading (category, duplicates) runs in the worker, not the request."""
+    from civicgrid.triage.tasks import suggest_case
+
+    suggest_case.enqueue(case_id)
 
 
 def receive_once(

@@ -35,10 +35,13 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Workbench"), "web:home", STAFF_ROLES),
     NavItem(_("Cases"), "web:cases", STAFF_ROLES),
+    NavItem(_("Triage"), "triage:queue", (Role.DISPATCHER, Role.OPERATOR, Role.LEADER)),
+    NavItem(_("Hot issues"), "triage:hot", (Role.DISPATCHER, Role.LEADER)),
     NavItem(_("Hotline"), "intake:hotline", (Role.OPERATOR, Role.DISPATCHER)),
     NavItem(_("Patrol"), "intake:patrol", (Role.GRID_WORKER, Role.VOLUNTEER)),
     NavItem(_("Whistle tasks"), "web:tasks", STAFF_ROLES, shown_to=_in_a_department),
     NavItem(_("Units and grids"), "web:units", STAFF_ROLES),
+    NavItem(_("Classifier"), "triage:models", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
     NavItem(_("API"), "api:openapi-view", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
     NavItem(_("Administration"), "admin:index", (Role.ADMIN,), superuser_or_staff_only=True),
 )

@@ -1,0 +1,166 @@
+"""The triage pipeline in the product: train and activate classifier versions, and
+read each new case (category with confidence, emergency words, likely duplicates).
+
+A confident reading is applied at once (the system triages; the case still waits for
+its dispatcher); a doubtful one waits in the triage queue for a person.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, Category, State
+from civicgrid.errors import Invalid, Refusal
+from civicgrid.intake.service import EMERGENCY_WORDS
+from civicgrid.org.models import User
+from civicgrid.triage.duplicates import likely_duplicates
+from civicgrid.triage.models import Correction, ModelVersion, Suggestion
+from civicgrid.triage.textmodel import TextClassifier, train_with_holdout
+
+MIN_EXAMPLES = 20
+
+
+def train(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    titles: Sequence[str] | None = None,
+    *,
+    source: str,
+    by: User | None = None,
+    activate: bool = False,
+) -> ModelVersion:
+    """Train on (text, category code) pairs, evaluate on a held-out fifth, store a new
+    version; unknown category codes are refused before anything is trained."""
+    if len(texts) < MIN_EXAMPLES:
+        raise Invalid(_("At least %(n)s examples are needed to train.") % {"n": MIN_EXAMPLES})
+    known = set(Category.objects.filter(code__in=set(labels)).values_list("code", flat=True))
+    if unknown := sorted(set(labels) - known):
+        raise Invalid(
+            _("Unknown category codes in the labels: %(codes)s")
+            % {"codes": ", ".join(unknown[:10])}
+        )
+    if len(set(labels)) < 2:
+        raise Invalid(_("Training needs at least two categories."))
+    started = time.perf_counter()
+    model, evaluation = train_with_holdout(list(texts), list(labels), titles)
+    seconds = time.perf_counter() - started
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            created_by=by,
+            source=source[:200],
+            examples=len(texts),
+            seconds=round(seconds, 2),
+            evaluation=dataclasses.asdict(evaluation),
+            labels=model.labels,
+            data=model.to_bytes(),
+        )
+        if activate:
+            activate_version(version)
+    return version
+
+
+def activate_version(version: ModelVersion) -> None:
+    with transaction.atomic():
+        ModelVersion.objects.filter(active=True).exclude(pk=version.pk).update(active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(active=True)
+        version.active = True
+
+
+def training_rows_from_cases() -> tuple[list[str], list[str], list[str]]:
+    """(texts, category codes, titles) of closed cases: what the district decided."""
+    rows = Case.objects.filter(state=State.CLOSED, category__isnull=False).values_list(
+        "text", "category__code", "title"
+    )
+    texts, labels, titles = [], [], []
+    for text, code, title in rows.iterator(chunk_size=2000):
+        texts.append(text)
+        labels.append(code)
+        titles.append(title)
+    return texts, labels, titles
+
+
+class _Loaded:
+    """The active version, unpickled once per process and reloaded when another
+    version becomes active."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pk: int | None = None
+        self.model: TextClassifier | None = None
+
+    def get(self) -> tuple[ModelVersion | None, TextClassifier | None]:
+        version = ModelVersion.objects.filter(active=True).defer("data").first()
+        if version is None:
+            return None, None
+        with self.lock:
+            if self.pk != version.pk:
+                data = ModelVersion.objects.values_list("data", flat=True).get(pk=version.pk)
+                self.model = TextClassifier.from_bytes(bytes(data))
+                self.pk = version.pk
+            return version, self.model
+
+
+_loaded = _Loaded()
+
+
+def suggest(case: Case) -> Suggestion:
+    """Read a case once (again: replaces its suggestion) and apply a confident one."""
+    version, model = _loaded.get()
+    category, confidence, ranked = None, 0.0, []
+    if model is not None:
+        prediction = model.predict(case.text, case.title)
+        ranked = [[label, round(p, 4)] for label, p in prediction.ranked[:5]]
+        confidence = prediction.confidence
+        category = Category.objects.filter(code=prediction.label, active=True).first()
+    text = f"{case.title} {case.text}"
+    duplicates = likely_duplicates(
+        text, lon=case.lon, lat=case.lat, grid_id=case.grid_id, exclude=case.pk
+    )
+    suggestion, _created = Suggestion.objects.update_or_create(
+        case=case,
+        defaults={
+            "category": category,
+            "confidence": round(confidence, 4),
+            "ranked": ranked,
+            "model": version,
+            "emergency": any(w in text for w in EMERGENCY_WORDS),
+            "duplicates": [[d.case.tracking_code, d.similarity] for d in duplicates],
+        },
+    )
+    if (
+        category is not None
+        and confidence >= settings.TRIAGE_AUTO_CONFIDENCE
+        and case.category_id is None
+        and case.state == State.SUBMITTED
+    ):
+        with contextlib.suppress(Refusal):  # someone acted on it meanwhile: theirs stands
+            actions.triage_case(
+                case,
+                actor=None,
+                category=category,
+                urgency=case.urgency,
+                note=_("By the classifier (confidence %(c).2f).") % {"c": confidence},
+            )
+    return suggestion
+
+
+def decide(case: Case, *, actor: User, category: Category, urgency: str) -> Case:
+    """A person triages from the queue; a choice other than the machine's is kept as
+    training data for the next version."""
+    with transaction.atomic():
+        case = actions.triage_case(case, actor=actor, category=category, urgency=urgency)
+        suggestion = Suggestion.objects.filter(case=case).first()
+        if suggestion is not None and suggestion.category_id != category.pk:
+            Correction.objects.create(
+                case=case, suggested=suggestion.category, chosen=category, by=actor
+            )
+    return case

@@ -1,0 +1,258 @@
+"""Console pages of triage: the triage queue with the machine's suggestions, the
+hot-issue board, and the classifier versions with their scores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, Category, State, Urgency
+from civicgrid.errors import Refusal
+from civicgrid.org.models import Role
+from civicgrid.org.scoping import scope_of
+from civicgrid.triage.hot import Item, hot_issues
+from civicgrid.triage.models import ModelVersion
+from civicgrid.triage.service import activate_version, decide
+
+TRIAGE_ROLES = (Role.DISPATCHER, Role.OPERATOR, Role.LEADER)
+SEVERITY = {Urgency.NORMAL: 1.0, Urgency.URGENT: 2.0, Urgency.EMERGENCY: 3.0}
+
+
+def _need(request: HttpRequest, *roles: str) -> None:
+    if not (request.user.is_superuser or scope_of(request.user).has_role(*roles)):
+        raise PermissionDenied(_("This page is for another role."))
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """Cases waiting for triage: emergencies first, then the machine's least sure."""
+    _need(request, *TRIAGE_ROLES)
+    cases = list(
+        Case.objects.visible_to(request.user)
+        .filter(state__in=(State.SUBMITTED, State.RETURNED))
+        .select_related("suggestion__category__parent", "category", "grid")
+        .order_by("-created_at")[:200]
+    )
+
+    def order(case: Case) -> tuple[int, float]:
+        s = getattr(case, "suggestion", None)
+        emergency = case.urgency == Urgency.EMERGENCY or (s is not None and s.emergency)
+        return (0 if emergency else 1, s.confidence if s else -1.0)
+
+    cases.sort(key=order)
+    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
+    context = {
+        "cases": cases,
+        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "urgencies": Urgency.choices,
+        "auto": settings.TRIAGE_AUTO_CONFIDENCE,
+    }
+    return render(request, "triage/queue.html", context)
+
+
+@login_required
+@require_POST
+def decide_view(request: HttpRequest, code: str) -> HttpResponse:
+    _need(request, *TRIAGE_ROLES)
+    case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
+    if case is None:
+        raise Http404(_("No case %(code)s that you may see.") % {"code": code})
+    try:
+        into = request.POST.get("merge_into", "")
+        if into:
+            target = Case.objects.visible_to(request.user).filter(tracking_code=into).first()
+            if target is None:
+                raise Http404(into)
+            actions.merge_case(case, actor=request.user, into=target)
+        else:
+            category = Category.objects.filter(
+                code=request.POST.get("category", ""), active=True
+            ).first()
+            if category is None:
+                messages.error(request, _("Choose a category."))
+                return redirect("triage:queue")
+            decide(
+                case,
+                actor=request.user,
+                category=category,
+                urgency=request.POST.get("urgency") or case.urgency,
+            )
+    except Refusal as refusal:
+        messages.error(request, f"{code}: {refusal.message}")
+    else:
+        messages.success(request, _("%(code)s: done.") % {"code": code})
+    return redirect("triage:queue")
+
+
+def _clusters(request: HttpRequest, days: int) -> list[dict[str, Any]]:
+    """Hot issues among the cases this user sees, from the last ``days`` days (cached a
+    few minutes per user: clustering a month of a district takes a second or two)."""
+    key = f"hot:{request.user.pk}:{days}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    now = timezone.now()
+    rows = (
+        Case.objects.visible_to(request.user)
+        .filter(created_at__gte=now - timedelta(days=days))
+        .exclude(state__in=(State.MERGED, State.REJECTED))
+        .values_list(
+            "pk",
+            "title",
+            "text",
+            "created_at",
+            "lon",
+            "lat",
+            "grid__code",
+            "contact__phone",
+            "urgency",
+            "tracking_code",
+            "state",
+        )[:8000]
+    )
+    items, codes, states = [], {}, {}
+    for pk, title, text, at, lon, lat, grid, phone, urgency, code, state in rows:
+        items.append(
+            Item(
+                id=pk,
+                title=title,
+                text=text[:600],
+                at=at,
+                lon=lon,
+                lat=lat,
+                place=grid,
+                residents=phone or None,
+                severity=SEVERITY.get(urgency, 1.0),
+            )
+        )
+        codes[pk], states[pk] = code, state
+    clusters = hot_issues(items, now=now, window_days=min(days, 30), top=20)
+    found = [
+        {
+            "title": c.title,
+            "label": c.label,
+            "heat": round(c.heat, 1),
+            "size": c.size,
+            "residents": c.parts.residents,
+            "growth": round(c.parts.growth, 2),
+            "lon": c.lon,
+            "lat": c.lat,
+            "first_at": c.first_at,
+            "last_at": c.last_at,
+            "codes": [codes[i] for i in c.member_ids],
+            "open": [codes[i] for i in c.member_ids if states[i] not in ("closed",)],
+            "propose": c.heat >= settings.HOT_ESCALATE_HEAT,
+        }
+        for c in clusters
+    ]
+    cache.set(key, found, 300)
+    return found
+
+
+@login_required
+def hot_board(request: HttpRequest) -> HttpResponse:
+    _need(request, Role.DISPATCHER, Role.LEADER)
+    days = 30 if request.GET.get("days") != "90" else 90
+    clusters = _clusters(request, days)
+    points = [
+        {"lon": c["lon"], "lat": c["lat"], "heat": c["heat"], "title": c["title"], "n": i + 1}
+        for i, c in enumerate(clusters)
+        if c["lon"] is not None
+    ]
+    context = {"clusters": clusters, "points": points, "days": days}
+    return render(request, "triage/hot.html", context)
+
+
+@login_required
+@require_POST
+def escalate_cluster(request: HttpRequest) -> HttpResponse:
+    """提级 a hot issue in one click: every open case of it that this person may
+    escalate goes one tier up, with the cluster named as the reason."""
+    _need(request, Role.DISPATCHER, Role.LEADER)
+    codes = request.POST.getlist("codes")
+    label = request.POST.get("label", "")[:80]
+    done = refused = 0
+    cases = Case.objects.visible_to(request.user).filter(tracking_code__in=codes)
+    for case in cases:
+        try:
+            actions.escalate_case(
+                case, actor=request.user, reason=_("Hot issue: %(label)s") % {"label": label}
+            )
+            done += 1
+        except Refusal:
+            refused += 1
+    messages.success(
+        request,
+        _("Escalated %(done)s cases; %(refused)s could not be escalated now.")
+        % {"done": done, "refused": refused},
+    )
+    cache.delete_many([f"hot:{request.user.pk}:30", f"hot:{request.user.pk}:90"])
+    return redirect("triage:hot")
+
+
+def _may_activate(request: HttpRequest) -> bool:
+    return request.user.is_superuser or scope_of(request.user).has_role(Role.ADMIN)
+
+
+@login_required
+def models(request: HttpRequest) -> HttpResponse:
+    _need(request, Role.ADMIN, Role.DISPATCHER, Role.LEADER)
+    versions = ModelVersion.objects.defer("data").select_related("created_by")
+    return render(
+        request,
+        "triage/models.html",
+        {"versions": versions, "may_activate": _may_activate(request)},
+    )
+
+
+@login_required
+def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _need(request, Role.ADMIN, Role.DISPATCHER, Role.LEADER)
+    version = ModelVersion.objects.defer("data").filter(pk=pk).first()
+    if version is None:
+        raise Http404(_("No such version."))
+    ev = version.evaluation
+    names = dict(Category.objects.values_list("code", "name"))
+    per_class = [
+        {"code": code, "name": names.get(code, code), **scores}
+        for code, scores in sorted(ev.get("per_class", {}).items())
+    ]
+    labels = ev.get("confusion_labels", [])
+    confusion = [
+        {"name": names.get(code, code), "row": row}
+        for code, row in zip(labels, ev.get("confusion", []), strict=False)
+    ]
+    context = {
+        "version": version,
+        "ev": ev,
+        "per_class": per_class,
+        "columns": [names.get(code, code) for code in labels],
+        "confusion": confusion,
+        "may_activate": _may_activate(request),
+    }
+    return render(request, "triage/model.html", context)
+
+
+@login_required
+@require_POST
+def activate(request: HttpRequest, pk: int) -> HttpResponse:
+    if not _may_activate(request):
+        raise PermissionDenied(_("Only an administrator may change the active classifier."))
+    version = ModelVersion.objects.defer("data").filter(pk=pk).first()
+    if version is None:
+        raise Http404(_("No such version."))
+    activate_version(version)
+    messages.success(request, _("Version %(v)s is now active.") % {"v": version.pk})
+    return redirect("triage:models")
