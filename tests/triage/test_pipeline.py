@@ -225,3 +225,45 @@ def test_hot_board_lists_a_cluster_and_escalates_it(setup, settings) -> None:  #
     response = client.post("/triage/hot/escalate/", {"codes": codes, "label": "工地噪音"})
     assert response.status_code == 302
     assert all(c.escalations == 1 for c in Case.objects.filter(tracking_code__in=codes))
+
+
+def test_a_stock_reply_is_flagged_for_the_verifier(setup) -> None:  # type: ignore[no-untyped-def]
+    tree, categories = setup
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    handler = make_member(tree.communities[0], Role.HANDLER)
+    case = submit(tree, title="楼道堆物", text="三单元楼道里堆满纸箱，消防通道被堵。")
+    case = actions.triage_case(
+        case, actor=dispatcher, category=categories["micro"], urgency=Urgency.NORMAL
+    )
+    case = actions.dispatch_case(case, actor=dispatcher)
+    case = actions.acknowledge_case(case, actor=handler)
+    client = Client()
+    client.force_login(handler)
+    response = client.post(
+        f"/cases/{case.tracking_code}/resolve/",
+        {"version": case.version, "note": "您好，您的来信已收悉，感谢您的支持。"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "答复可能没有回应诉求" in page and "只有套话" in page
+    check = case.events.get(action="resolve").data["reply_check"]
+    assert not check["ok"] and "boilerplate" in check["flags"]
+
+
+def test_a_concrete_reply_passes(setup) -> None:  # type: ignore[no-untyped-def]
+    tree, categories = setup
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    handler = make_member(tree.communities[0], Role.HANDLER)
+    case = submit(tree, title="楼道堆物", text="三单元楼道里堆满纸箱，消防通道被堵。")
+    case = actions.triage_case(
+        case, actor=dispatcher, category=categories["micro"], urgency=Urgency.NORMAL
+    )
+    case = actions.dispatch_case(case, actor=dispatcher)
+    case = actions.acknowledge_case(case, actor=handler)
+    case = actions.resolve_case(
+        case,
+        actor=handler,
+        reply="社区已于11月20日联系物业清理三单元楼道内的纸箱，消防通道已恢复畅通，"
+        "今后物业每周巡查一次，如再有堆物可拨打社区电话反映。",
+    )
+    assert case.events.get(action="resolve").data["reply_check"]["ok"] is True

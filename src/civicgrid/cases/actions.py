@@ -360,10 +360,25 @@ def resolve_case(
         actor,
         from_state=from_state,
         note=reply,
+        data={"reply_check": reply_check(case, reply)},
         attachments=attachments,
         at=case.resolved_at,
     )
     return case
+
+
+def reply_check(case: Case, reply: str) -> dict[str, Any]:
+    """Is the reply an answer to this request? Flags (empty, boilerplate, unrelated, …)
+    go with the resolve event, for whoever verifies before the follow-up call."""
+    from civicgrid.triage.replies import check_reply
+
+    check = check_reply(case.title, case.text, reply)
+    return {
+        "ok": check.ok,
+        "flags": check.flags,
+        "relevance": round(check.relevance, 2),
+        "completeness": round(check.completeness, 2),
+    }
 
 
 @transition

@@ -200,6 +200,13 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         messages.error(request, _("The form was not filled in correctly."))
     else:
         messages.success(request, _("Done."))
+        if action == "resolve":
+            check = case.events.filter(action="resolve").order_by("-seq").first()
+            if check is not None and not check.data.get("reply_check", {}).get("ok", True):
+                messages.warning(
+                    request,
+                    _("The reply may not answer the request; the verifier will see why."),
+                )
     return redirect("web:case", code=case.tracking_code)
 
 
