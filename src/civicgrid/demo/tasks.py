@@ -11,4 +11,23 @@ from civicgrid.demo.history import generate_history
 @task()
 def generate_history_task(count: int, seed: int = 1) -> dict[str, int]:
     summary = generate_history(count, seed=seed)
-    return {"cases": summary.cases, "refused": summary.refused, **summary.states}
+    trained = train_demo_classifier()
+    return {
+        "cases": summary.cases,
+        "refused": summary.refused,
+        "classifier": trained,
+        **summary.states,
+    }
+
+
+def train_demo_classifier() -> int:
+    """A first classifier from the demo's closed cases, made active (0: too few cases)."""
+    from civicgrid.errors import Refusal
+    from civicgrid.triage.service import train, training_rows_from_cases
+
+    texts, labels, titles = training_rows_from_cases()
+    try:
+        version = train(texts, labels, titles, source="demo history", activate=True)
+    except Refusal:
+        return 0
+    return version.pk

@@ -57,6 +57,10 @@ class Command(BaseCommand):
                 options["history"], seed=options["seed"], progress=self.stdout.write
             )
             self.stdout.write(f"history: {summary.cases:,} cases {summary.states}")
+            from civicgrid.demo.tasks import train_demo_classifier
+
+            version = train_demo_classifier()
+            self.stdout.write(f"classifier: v{version} (active)" if version else "no classifier")
         if options["history_in_background"]:
             from civicgrid.demo.tasks import generate_history_task
 
