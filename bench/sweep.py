@@ -1,13 +1,15 @@
 """The deadline sweep: N cases past their acknowledge deadline, swept by two
 ``civicgrid worker --once`` processes at once on PostgreSQL.
 
-    .venv/bin/python bench/sweep.py [--cases 100000] [--workers 2] [--database-url URL]
+    .venv/bin/python bench/sweep.py [--cases 100000] [--workers 2] [--repeat 3] [--database-url URL]
 
 Creates a scratch database (``civicgrid_bench_sweep``), a small district and the
 cases (inserted in bulk: the fixture, not what is measured), then times the
 workers from start to exit and checks exactly-once: one escalation, one
 supervision and one mark per case. The reference in the same run is a bare SQL
 statement marking every case at once (the floor no per-case logic can beat).
+The sweep runs ``--repeat`` times over the same cases, put back as they were (and
+vacuumed) in between; the target is judged on the median run.
 Target (issue #3): 100,000 cases in ≤ 10 s.
 """
 
@@ -20,7 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -32,6 +35,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="sweeps of the same cases, reset in between"
+    )
     args = parser.parse_args()
 
     admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
@@ -52,7 +58,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from civicgrid.cases.models import Case, CaseEvent, DeadlineMark, ResidentContact, State
+    from civicgrid.cases.models import Case, CaseEvent, ResidentContact, State
     from civicgrid.demo.build import generate_demo
     from civicgrid.org.models import Unit, UnitKind
 
@@ -105,34 +111,14 @@ def main() -> None:
         cursor.execute("ANALYZE")
     fixture_s = time.perf_counter() - started
 
-    started = time.perf_counter()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "civicgrid", "worker", "--once", "--interval", "0.05"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(args.workers)
-    ]
-    errors = [w.communicate()[1] for w in workers]
-    sweep_s = time.perf_counter() - started
-
-    escalations = dict(
-        CaseEvent.objects.filter(action="escalate")
-        .values_list("case")
-        .annotate(n=django.db.models.Count("pk"))
-        .values_list("case", "n")
-    )
-    supervisions = CaseEvent.objects.filter(action="supervise").count()
-    marks = DeadlineMark.objects.count()
-    exactly_once = (
-        len(escalations) == args.cases
-        and set(escalations.values()) == {1}
-        and supervisions == args.cases
-        and marks == args.cases
-    )
+    runs = []
+    for run in range(args.repeat):
+        if run:
+            _reset(connection, district.pk, now - timedelta(minutes=5))
+        runs.append(_sweep_once(env, args.workers, args.cases))
+    exactly_once = all(r["exactly_once"] for r in runs)
+    times = sorted(r["sweep_s"] for r in runs)
+    median_s = times[len(times) // 2]
 
     # Reference: one UPDATE touching every case, no per-case logic.
     with connection.cursor() as cursor:
@@ -151,21 +137,84 @@ def main() -> None:
                 "cases": args.cases,
                 "workers": args.workers,
                 "fixture_insert_s": round(fixture_s, 2),
-                "sweep_s": round(sweep_s, 2),
-                "cases_per_s": round(args.cases / sweep_s, 1),
+                "runs": runs,
+                "sweep_s_best": times[0],
+                "sweep_s_median": median_s,
+                "cases_per_s_median": round(args.cases / median_s, 1),
                 "reference_single_update_s": round(reference_s, 3),
                 "exactly_once": exactly_once,
-                "escalated_cases": len(escalations),
-                "supervise_events": supervisions,
-                "marks": marks,
-                "worker_errors": [e[-500:] for e in errors if e.strip()],
                 "target_s": 10,
-                "meets_target": exactly_once and sweep_s <= 10,
+                "meets_target": exactly_once and median_s <= 10,
             },
             ensure_ascii=False,
             indent=2,
         )
     )
+
+
+def _sweep_once(env: dict[str, str], n_workers: int, n_cases: int) -> dict[str, object]:
+    """Start the workers together, wait for all to exit; check exactly-once."""
+    import django.db.models
+
+    from civicgrid.cases.models import CaseEvent, DeadlineMark
+
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "civicgrid", "worker", "--once", "--interval", "0.05"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n_workers)
+    ]
+    logs = [w.communicate()[1] for w in workers]
+    sweep_s = time.perf_counter() - started
+    errors = [
+        log[-800:]
+        for w, log in zip(workers, logs, strict=True)
+        if w.returncode or "Traceback" in log or "state=FAILED" in log
+    ]
+    escalations = dict(
+        CaseEvent.objects.filter(action="escalate")
+        .values_list("case")
+        .annotate(n=django.db.models.Count("pk"))
+        .values_list("case", "n")
+    )
+    supervisions = CaseEvent.objects.filter(action="supervise").count()
+    marks = DeadlineMark.objects.count()
+    return {
+        "sweep_s": round(sweep_s, 2),
+        "exactly_once": len(escalations) == n_cases
+        and set(escalations.values()) == {1}
+        and supervisions == n_cases
+        and marks == n_cases,
+        "escalated_cases": len(escalations),
+        "supervise_events": supervisions,
+        "marks": marks,
+        "worker_errors": errors,
+    }
+
+
+def _reset(connection: Any, district_id: int, due: datetime) -> None:
+    """Every case back to dispatched at its community, overdue, as the fixture made it;
+    then what autovacuum would do, so that each run starts from the same state."""
+    from django_tasks_db.models import DBTaskResult
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_caseevent WHERE seq > 1")
+        cursor.execute("DELETE FROM cases_deadlinemark")
+        cursor.execute(
+            """UPDATE cases_case c SET state = 'dispatched', owner_unit_id = e.to_unit_id,
+                   dispatcher_unit_id = %s, tier = 'minor', version = 1, escalations = 0,
+                   supervised = false, acknowledge_due = %s
+               FROM cases_caseevent e WHERE e.case_id = c.id AND e.seq = 1""",
+            [district_id, due],
+        )
+    DBTaskResult.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.db import connection
 from django.db.models import F
 
 from civicgrid.cases.deadlines import due, policy_for
+from civicgrid.cases.lookups import ids_q
 from civicgrid.cases.models import (
     OPEN_TASK_STATES,
     Case,
@@ -32,18 +34,42 @@ from civicgrid.cases.models import (
 from civicgrid.dispatch import routing
 from civicgrid.org.models import Unit, UnitKind
 
-CASE_FIELDS = [
-    "owner_unit",
-    "dispatcher_unit",
-    "tier",
+
+@dataclass(slots=True)
+class Swept:
+    """What the sweeper reads and writes of a due case: a plain row, because a ``Case``
+    model costs more to build than the batch costs to store."""
+
+    pk: int
+    state: str
+    owner_unit_id: int
+    dispatcher_unit_id: int | None
+    tier: str
+    category_id: int | None
+    urgency: str
+    version: int
+    escalations: int
+    reminders: int
+    supervised: bool
+    due: datetime  # the deadline being swept
+    acknowledge_due: datetime | None = None
+    updated_at: datetime | None = None
+
+
+# The Case fields behind Swept's, in its order (``pk`` first, ``due`` last).
+SWEPT_FIELDS = (
+    "pk",
     "state",
-    "acknowledge_due",
-    "escalations",
-    "supervised",
-    "reminders",
+    "owner_unit_id",
+    "dispatcher_unit_id",
+    "tier",
+    "category_id",
+    "urgency",
     "version",
-    "updated_at",
-]
+    "escalations",
+    "reminders",
+    "supervised",
+)
 
 
 class _Policies:
@@ -55,7 +81,7 @@ class _Policies:
         self._categories: dict[int, Category] = {}
         self._acknowledge: dict[tuple[int | None, str], datetime] = {}
 
-    def acknowledge_due(self, case: Case) -> datetime:
+    def acknowledge_due(self, case: Swept) -> datetime:
         key = (case.category_id, case.urgency)
         if key not in self._acknowledge:
             category = None
@@ -89,7 +115,7 @@ EventRow = tuple[Any, ...]
 
 
 def _event(
-    case: Case,
+    case: Swept,
     action: str,
     *,
     from_state: str,
@@ -117,7 +143,7 @@ def _event(
     )
 
 
-def _in_place(case: Case, action: str, now: datetime, note: str, deadline: str) -> EventRow:
+def _in_place(case: Swept, action: str, now: datetime, note: str, deadline: str) -> EventRow:
     """An event that leaves the state and the owner as they are (remind, supervise)."""
     return _event(
         case,
@@ -143,17 +169,22 @@ def insert_events(rows: Sequence[EventRow]) -> None:
         return
     table = CaseEvent._meta.db_table
     json_at = (EVENT_COLUMNS.index("data"), EVENT_COLUMNS.index("attachments"))
+    encoded: dict[str, str] = {}  # a batch's data are a handful of distinct values
     statement = f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
             values = list(row)
             for i in json_at:
-                values[i] = json.dumps(values[i], ensure_ascii=False)
+                key = repr(values[i])
+                text = encoded.get(key)
+                if text is None:
+                    text = encoded[key] = json.dumps(values[i], ensure_ascii=False)
+                values[i] = text
             copy.write_row(values)
 
 
 def remind_many(
-    cases: Sequence[Case], *, now: datetime, notes: dict[int, str], deadline: str
+    cases: Sequence[Swept], *, now: datetime, notes: dict[int, str], deadline: str
 ) -> None:
     """催办 by the sweeper for each case (as ``actions.remind_case(actor=None)``)."""
     events = []
@@ -161,14 +192,14 @@ def remind_many(
         case.reminders += 1
         events.append(_in_place(case, "remind", now, notes[case.pk], deadline))
         case.updated_at = now
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+    Case.objects.filter(ids_q([c.pk for c in cases])).update(
         reminders=F("reminders") + 1, version=F("version") + 1, updated_at=now
     )
     insert_events(events)
 
 
 def escalate_and_supervise_many(
-    cases: Sequence[Case],
+    cases: Sequence[Swept],
     *,
     now: datetime,
     notes: dict[int, str],
@@ -186,9 +217,9 @@ def escalate_and_supervise_many(
     units.update(Unit.objects.in_bulk(parent_ids - set(units)))
     districts = {u.code: u for u in Unit.objects.filter(kind=UnitKind.DISTRICT)}
     busy = set(
-        WhistleTask.objects.filter(case__in=cases, state__in=OPEN_TASK_STATES).values_list(
-            "case_id", flat=True
-        )
+        WhistleTask.objects.filter(
+            ids_q([c.pk for c in cases], "case_id"), state__in=OPEN_TASK_STATES
+        ).values_list("case_id", flat=True)
     )
     policies = _Policies(now)
     events: list[EventRow] = []
@@ -205,11 +236,11 @@ def escalate_and_supervise_many(
         target = None if (case.pk in busy or not escalate) else target_of(owner)
         if target is not None:
             from_state, from_unit = case.state, case.owner_unit_id
-            case.owner_unit = target
+            case.owner_unit_id = target.pk
             dispatcher = units.get(case.dispatcher_unit_id) if case.dispatcher_unit_id else None
             if dispatcher is None or dispatcher.is_within(target):
                 up = target_of(target)
-                case.dispatcher_unit = up
+                case.dispatcher_unit_id = up.pk if up is not None else None
                 if up is not None:
                     units.setdefault(up.pk, up)
             case.tier = higher_tier(case.tier, routing.tier_of_unit(target))
@@ -242,7 +273,7 @@ def escalate_and_supervise_many(
         case.updated_at = now
     # Cases moved alike share one UPDATE: a few per batch, not one per case.
     for key, ids in groups.items():
-        rows = Case.objects.filter(pk__in=ids)
+        rows = Case.objects.filter(ids_q(ids))
         if not key:  # supervised only
             rows.update(supervised=True, version=F("version") + 1, updated_at=now)
             continue

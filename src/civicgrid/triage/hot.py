@@ -45,8 +45,6 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 
 __all__ = ["Cluster", "HeatParts", "Item", "heat", "hot_issues"]
 
@@ -391,6 +389,8 @@ def _weigh(counts: sparse.csr_matrix) -> sparse.csr_matrix:
     share them) the least important; smoothed, a small batch is weighed nearly by
     TF alone, and a batch of thousands nearly by plain IDF.
     """
+    from sklearn.preprocessing import normalize  # here: 0.6 s to import, not at start-up
+
     x = counts.tocsr().astype(np.float32)
     n = x.shape[0]
     df = np.bincount(x.indices, minlength=x.shape[1])
@@ -405,6 +405,8 @@ def _vectorise(
     """Weighted document-term matrix and its vocabulary; one zero column if no terms."""
     if not any(docs):
         return sparse.csr_matrix((len(docs), 1), dtype=np.float32), [""]
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vec = CountVectorizer(**kwargs)  # type: ignore[arg-type]
     counts = vec.fit_transform(docs)
     return _weigh(counts), list(vec.get_feature_names_out())
@@ -423,6 +425,8 @@ class _Features:
 
 
 def _features(items: Sequence[Item]) -> _Features:
+    from sklearn.preprocessing import normalize
+
     docs = [_analyse(it.title, it.text) for it in items]
     xw, vocab = _vectorise([d.words for d in docs], analyzer=_identity, lowercase=False)
     chars = [d.chars for d in docs]
