@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Urgency
+from civicgrid.errors import Conflict
 from civicgrid.org.models import Role
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
 from civicgrid.triage.service import suggest
@@ -164,19 +165,24 @@ def test_a_doubtful_reading_waits_and_a_correction_is_kept(setup, tmp_path, sett
     )
 
 
-def test_intake_enqueues_the_reading(setup, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
-    from civicgrid.intake.service import IntakeRequest, receive
+def test_intake_enqueues_the_reading_in_the_cases_transaction(setup) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.intake.service import IntakeRequest, receive, receive_once
     from civicgrid.triage.tasks import suggest_case
 
-    with django_capture_on_commit_callbacks(execute=True):
-        case = receive(
-            IntakeRequest(text="楼道里堆满杂物。", lon=120.005, lat=30.005, phone="13800000000"),
-            channel="api",
-        )
+    request = IntakeRequest(text="楼道里堆满杂物。", lon=120.005, lat=30.005, phone="13800000000")
+    case = receive(request, channel="api")
     task = DBTaskResult.objects.get()
     assert task.task_path.endswith("suggest_case") and task.args_kwargs["args"] == [case.pk]
     suggest_case.call(case.pk)
     assert Suggestion.objects.get(case=case).model is None, "no classifier active yet"
+
+    # A request that fails after the case was written (its key was used for another
+    # body) leaves neither a case nor a queued reading behind.
+    receive_once("k-1", request, channel="api")
+    before = (Case.objects.count(), DBTaskResult.objects.count())
+    with pytest.raises(Conflict):
+        receive_once("k-1", IntakeRequest(text="另一件事。", phone="13800000000"), channel="api")
+    assert (Case.objects.count(), DBTaskResult.objects.count()) == before
 
 
 def test_model_pages_and_who_may_activate(setup, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -39,6 +39,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.permissions import check, has_right
 from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, store_photos
+from civicgrid.db import insert
 from civicgrid.dispatch import routing
 from civicgrid.errors import Conflict, Forbidden, Invalid, NotFound
 from civicgrid.org.models import LEVEL_OF_KIND, Level, Role, Unit, UnitKind, User
@@ -178,29 +179,33 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
             grid_id, grid_code = where.grid_id, where.grid_code
     # No savepoint: a caller's transaction (intake's idempotency key) fails as a whole.
     with transaction.atomic(savepoint=False):
-        case = Case.objects.create(
-            channel=submission.channel,
-            title=title[:120],
-            text=text,
-            category=submission.category,
-            urgency=submission.urgency,
-            tier=routing.tier_for(submission.category, submission.urgency),
-            lon=submission.lon,
-            lat=submission.lat,
-            address=submission.address,
-            grid_id=grid_id,
-            owner_unit=district,
-            state=State.SUBMITTED,
-            version=1,  # the submit event's seq, written below without a second save
-            created_at=clock.now(),
+        case = insert(
+            Case(
+                channel=submission.channel,
+                title=title[:120],
+                text=text,
+                category=submission.category,
+                urgency=submission.urgency,
+                tier=routing.tier_for(submission.category, submission.urgency),
+                lon=submission.lon,
+                lat=submission.lat,
+                address=submission.address,
+                grid_id=grid_id,
+                owner_unit=district,
+                state=State.SUBMITTED,
+                version=1,  # the submit event's seq, written below without a second save
+                created_at=clock.now(),
+            )
         )
-        ResidentContact.objects.create(
-            case=case,
-            name=submission.contact_name,
-            phone=submission.contact_phone,
-            hide_identity=submission.hide_identity,
+        insert(
+            ResidentContact(
+                case=case,
+                name=submission.contact_name,
+                phone=submission.contact_phone,
+                hide_identity=submission.hide_identity,
+            )
         )
-        CaseEvent.objects.create(
+        event = CaseEvent(
             case=case,
             seq=1,
             action="submit",
@@ -213,6 +218,7 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
             data={"channel": case.channel, "grid": grid_code},
             attachments=_attach(case, actor, None, submission.photos),
         )
+        insert(event)
     return case
 
 

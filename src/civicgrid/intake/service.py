@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.actions import Submission, submit_case
 from civicgrid.cases.models import Case, Category, Channel, Urgency
 from civicgrid.cases.photos import CheckedPhoto, check_photos
+from civicgrid.db import insert
 from civicgrid.errors import Conflict, Invalid
 from civicgrid.geo.locator import district_of_grid, locate
 from civicgrid.intake.models import IdempotencyKey, Place
@@ -201,8 +202,11 @@ def receive(
     if point is not None:
         where = locate(*point)
         district = district_of_grid(where.grid_id) if where.grid_id is not None else None
-    case = submit_case(submission, actor=actor, district=district or the_district())
-    transaction.on_commit(lambda: _enqueue_triage(case.pk))
+    # The reading is queued in the case's own transaction (the queue is a table of the
+    # same database): both are stored, or neither; no commit of its own.
+    with transaction.atomic(savepoint=False):
+        case = submit_case(submission, actor=actor, district=district or the_district())
+        _enqueue_triage(case.pk)
     return case
 
 
@@ -234,7 +238,7 @@ def receive_once(
     try:
         with transaction.atomic():
             case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
-            IdempotencyKey.objects.create(key=key, fingerprint=fingerprint, case=case)
+            insert(IdempotencyKey(key=key, fingerprint=fingerprint, case=case))
             return case, True
     except IntegrityError:
         # The key was used before (or at this very moment): that request's case stands.
