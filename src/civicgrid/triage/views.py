@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, State, Urgency
-from civicgrid.errors import Refusal
-from civicgrid.org.models import Role
+from civicgrid.cases.permissions import RULES, allowed_actions
+from civicgrid.errors import Conflict, Refusal
+from civicgrid.org.models import Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
 from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import ModelVersion
@@ -28,6 +29,11 @@ from civicgrid.triage.service import activate_version, decide
 
 TRIAGE_ROLES = (Role.DISPATCHER, Role.OPERATOR, Role.LEADER)
 SEVERITY = {Urgency.NORMAL: 1.0, Urgency.URGENT: 2.0, Urgency.EMERGENCY: 3.0}
+ESCALATABLE = RULES["escalate"].states
+#: Runners-up less likely than this are not worth a dispatcher's reading.
+ALTERNATIVE_MIN = 0.05
+#: Confusions listed above the matrix.
+MISTAKES_SHOWN = 10
 
 
 def _need(request: HttpRequest, *roles: str) -> None:
@@ -35,16 +41,55 @@ def _need(request: HttpRequest, *roles: str) -> None:
         raise PermissionDenied(_("This page is for another role."))
 
 
+def _leaf_groups() -> list[tuple[str, list[Category]]]:
+    """The categories a case can be triaged into, grouped under their parents' path.
+
+    Leaves, at whatever depth (a district's tree may have two levels or three): the
+    classifier suggests leaves, so the choice must hold the suggestion, or accepting
+    it would silently pick another category."""
+    every = {c.pk: c for c in Category.objects.filter(active=True).order_by("code")}
+    parents = {c.parent_id for c in every.values()}
+    groups: dict[str, list[Category]] = {}
+    for category in every.values():
+        if category.pk in parents or category.parent_id is None:
+            continue
+        path, node = [], every.get(category.parent_id)
+        while node is not None:
+            path.append(node.name)
+            node = every.get(node.parent_id) if node.parent_id else None
+        groups.setdefault(" / ".join(reversed(path)), []).append(category)
+    return list(groups.items())
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """Cases waiting for triage: emergencies first, then the machine's least sure."""
+    """Cases waiting for triage: emergencies first, then the machine's least sure.
+
+    Waiting means submitted and not yet given a category: once a person (or the
+    classifier, when sure) has triaged a case it waits for dispatch in the console's
+    queue, not here, or a decided case would stay in this list until dispatched."""
     _need(request, *TRIAGE_ROLES)
     cases = list(
         Case.objects.visible_to(request.user)
-        .filter(state__in=(State.SUBMITTED, State.RETURNED))
-        .select_related("suggestion__category__parent", "category", "grid")
+        .filter(state=State.SUBMITTED, category__isnull=True)
+        .select_related("suggestion__category__parent", "grid", "owner_unit")
         .order_by("-created_at")[:200]
     )
+    groups = _leaf_groups()
+    names = {c.code: c.name for _label, leaves in groups for c in leaves}
+    for case in cases:
+        # Operators may merge but not triage, leaders neither: show only what works.
+        allowed = allowed_actions(case, request.user)
+        case.may_triage, case.may_merge = "triage" in allowed, "merge" in allowed
+        suggestion = getattr(case, "suggestion", None)
+        # Preselected only if it is one of the choices (a retired category is not).
+        suggested = suggestion.category if suggestion is not None else None
+        case.preselect = suggested.code if suggested and suggested.code in names else ""
+        # The machine's runners-up, to help a person correct it.
+        ranked = suggestion.ranked if suggestion is not None else []
+        case.alternatives = [
+            (names.get(code, code), p) for code, p in ranked[1:3] if p >= ALTERNATIVE_MIN
+        ]
 
     def order(case: Case) -> tuple[int, float]:
         s = getattr(case, "suggestion", None)
@@ -52,10 +97,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         return (0 if emergency else 1, s.confidence if s else -1.0)
 
     cases.sort(key=order)
-    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
     context = {
         "cases": cases,
-        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "category_groups": groups,
         "urgencies": Urgency.choices,
         "auto": settings.TRIAGE_AUTO_CONFIDENCE,
     }
@@ -70,6 +114,13 @@ def decide_view(request: HttpRequest, code: str) -> HttpResponse:
     if case is None:
         raise Http404(_("No case %(code)s that you may see.") % {"code": code})
     try:
+        seen = request.POST.get("version", "")
+        if seen.isdigit() and int(seen) != case.version:
+            # Triaged or changed by someone else (or a second click) since the page
+            # was drawn: theirs stands until this person has seen it.
+            raise Conflict(
+                _("Someone else has changed this case since you opened it. Reload and try again.")
+            )
         into = request.POST.get("merge_into", "")
         if into:
             target = Case.objects.visible_to(request.user).filter(tracking_code=into).first()
@@ -120,10 +171,11 @@ def _clusters(request: HttpRequest, days: int) -> list[dict[str, Any]]:
             "urgency",
             "tracking_code",
             "state",
+            "escalations",
         )[:8000]
     )
-    items, codes, states = [], {}, {}
-    for pk, title, text, at, lon, lat, grid, phone, urgency, code, state in rows:
+    items, codes, movable, escalated = [], {}, set(), set()
+    for pk, title, text, at, lon, lat, grid, phone, urgency, code, state, escalations in rows:
         items.append(
             Item(
                 id=pk,
@@ -137,7 +189,11 @@ def _clusters(request: HttpRequest, days: int) -> list[dict[str, Any]]:
                 severity=SEVERITY.get(urgency, 1.0),
             )
         )
-        codes[pk], states[pk] = code, state
+        codes[pk] = code
+        if escalations:
+            escalated.add(pk)
+        elif state in ESCALATABLE:
+            movable.add(pk)
     clusters = hot_issues(items, now=now, window_days=min(days, 30), top=20)
     found = [
         {
@@ -152,8 +208,10 @@ def _clusters(request: HttpRequest, days: int) -> list[dict[str, Any]]:
             "first_at": c.first_at,
             "last_at": c.last_at,
             "codes": [codes[i] for i in c.member_ids],
-            "open": [codes[i] for i in c.member_ids if states[i] not in ("closed",)],
-            "propose": c.heat >= settings.HOT_ESCALATE_HEAT,
+            # The cases one click would move: dispatched and not yet escalated (not
+            # those waiting for triage, done, or already a tier up).
+            "open": [codes[i] for i in c.member_ids if i in movable],
+            "escalated": sum(1 for i in c.member_ids if i in escalated),
         }
         for c in clusters
     ]
@@ -166,12 +224,27 @@ def hot_board(request: HttpRequest) -> HttpResponse:
     _need(request, Role.DISPATCHER, Role.LEADER)
     days = 30 if request.GET.get("days") != "90" else 90
     clusters = _clusters(request, days)
+    for c in clusters:
+        c["propose"] = c["heat"] >= settings.HOT_ESCALATE_HEAT
     points = [
         {"lon": c["lon"], "lat": c["lat"], "heat": c["heat"], "title": c["title"], "n": i + 1}
         for i, c in enumerate(clusters)
         if c["lon"] is not None
     ]
-    context = {"clusters": clusters, "points": points, "days": days}
+    # The grids of the user's widest unit, drawn under the clusters for orientation.
+    top = (
+        Unit.objects.tops_for(request.user)
+        .exclude(kind__in=(UnitKind.GRID, UnitKind.DEPARTMENT))
+        .order_by("path")
+        .first()
+    )
+    context = {
+        "clusters": clusters,
+        "points": points,
+        "days": days,
+        "map_unit": top,
+        "tile_url": settings.MAP_TILE_URL,
+    }
     return render(request, "triage/hot.html", context)
 
 
@@ -179,12 +252,17 @@ def hot_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def escalate_cluster(request: HttpRequest) -> HttpResponse:
     """提级 a hot issue in one click: every open case of it that this person may
-    escalate goes one tier up, with the cluster named as the reason."""
+    escalate goes one tier up, with the cluster named as the reason.
+
+    Cases already escalated are left where they are (counted as not escalated): a
+    second click, or a colleague's board cached before the first, must not push the
+    same cases up another tier."""
     _need(request, Role.DISPATCHER, Role.LEADER)
     codes = request.POST.getlist("codes")
     label = request.POST.get("label", "")[:80]
-    done = refused = 0
     cases = Case.objects.visible_to(request.user).filter(tracking_code__in=codes)
+    done, refused = 0, cases.exclude(escalations=0).count()
+    cases = cases.filter(escalations=0)
     for case in cases:
         try:
             actions.escalate_case(
@@ -230,16 +308,29 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for code, scores in sorted(ev.get("per_class", {}).items())
     ]
     labels = ev.get("confusion_labels", [])
+    matrix = ev.get("confusion", [])
     confusion = [
         {"name": names.get(code, code), "row": row}
-        for code, row in zip(labels, ev.get("confusion", []), strict=False)
+        for code, row in zip(labels, matrix, strict=False)
     ]
+    # With dozens of categories the matrix is read by scrolling; its largest
+    # off-diagonal cells, listed first, are what a person looks for in it.
+    mistakes = sorted(
+        (
+            (n, names.get(labels[i], labels[i]), names.get(labels[j], labels[j]))
+            for i, row in enumerate(matrix[: len(labels)])
+            for j, n in enumerate(row[: len(labels)])
+            if i != j and n
+        ),
+        key=lambda m: -m[0],
+    )[:MISTAKES_SHOWN]
     context = {
         "version": version,
         "ev": ev,
         "per_class": per_class,
         "columns": [names.get(code, code) for code in labels],
         "confusion": confusion,
+        "mistakes": [{"n": n, "true": t, "predicted": p} for n, t, p in mistakes],
         "may_activate": _may_activate(request),
     }
     return render(request, "triage/model.html", context)
