@@ -190,3 +190,22 @@ def test_console_refuses_unknown_actions_and_other_departments_tasks(tree: TreeF
     assert client.post(f"/cases/{case.tracking_code}/explode/", {}).status_code == 404
     assert client.post(f"/tasks/{task.pk}/explode/", {}).status_code == 404
     assert Case.objects.get(pk=case.pk).version == version
+
+
+def test_only_the_longest_matching_link_is_current(tree: TreeFixture) -> None:
+    from civicgrid.web.navigation import navigation_for
+
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    current = [str(k.label) for k in navigation_for(dispatcher, "/triage/hot/") if k.current]
+    assert current == ["热点问题"], current
+    current = [str(k.label) for k in navigation_for(dispatcher, "/triage/") if k.current]
+    assert current == ["分类"], current
+
+
+def test_a_refusal_is_a_translated_page_in_the_console(tree: TreeFixture) -> None:
+    client = Client()
+    client.force_login(make_member(tree.communities[0], Role.HANDLER))
+    response = client.get("/triage/models/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "不允许" in page and "<nav" in page, page[:400]

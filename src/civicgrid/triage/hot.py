@@ -344,8 +344,12 @@ def _analyse(title: str, text: str) -> _Doc:
         if name < 2:
             continue
         end = starts[k] + len(tok)
+        # A leading word like 在/住 is dropped when it is a token of its own, never a
+        # character of the name (和平村 keeps its 和).
+        while first < k and len(toks[first]) == 1 and toks[first] in _LEADING_NOISE:
+            first += 1
         raw = head[max(starts[first], end - 8) : end]
-        phrase = _ADMIN_PREFIX.sub("", raw).lstrip(_LEADING_NOISE)
+        phrase = _ADMIN_PREFIX.sub("", raw)
         if len(phrase) < len(suffix) + 2 or phrase in NOT_PLACES:
             continue
         phrases.append(phrase)

@@ -94,7 +94,9 @@ class _Loaded:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pk: int | None = None
+        # (id, trained at): an id alone can come back on SQLite after the newest
+        # version is deleted and another trained.
+        self.key: tuple[int, object] | None = None
         self.model: TextClassifier | None = None
 
     def get(self) -> tuple[ModelVersion | None, TextClassifier | None]:
@@ -102,10 +104,11 @@ class _Loaded:
         if version is None:
             return None, None
         with self.lock:
-            if self.pk != version.pk:
+            key = (version.pk, version.created_at)
+            if self.key != key:
                 data = ModelVersion.objects.values_list("data", flat=True).get(pk=version.pk)
                 self.model = TextClassifier.from_bytes(bytes(data))
-                self.pk = version.pk
+                self.key = key
             return version, self.model
 
 

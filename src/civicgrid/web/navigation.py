@@ -66,7 +66,15 @@ def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[N
             continue
         if item.shown_to is not None and not item.shown_to(user):
             continue
-        url = reverse(item.url_name)
-        current = current_path == url or (url != "/" and current_path.startswith(url))
-        links.append(NavLink(item.label, url, current))
+        links.append(NavLink(item.label, reverse(item.url_name), False))
+    # The current item is the longest link the page's path starts with: on
+    # /triage/hot/ that is "Hot issues", not also "Triage" (/triage/).
+    matching = [
+        link
+        for link in links
+        if current_path == link.url or (link.url != "/" and current_path.startswith(link.url))
+    ]
+    if matching:
+        best = max(matching, key=lambda link: len(link.url))
+        links = [NavLink(k.label, k.url, k is best) for k in links]
     return links
