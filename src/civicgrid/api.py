@@ -6,6 +6,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
 from ninja.security import django_auth
 
 from civicgrid.errors import Refusal
@@ -22,6 +23,57 @@ api = NinjaAPI(
 @api.exception_handler(RequestDataTooBig)
 def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(request, {"detail": str(_("The request is too large."))}, status=413)
+
+
+# What a malformed request gets instead of the validator's English: one message per
+# problem, naming the field, by the kind of problem.
+_INVALID = {
+    "missing": _("%(field)s is required."),
+    "float_parsing": _("%(field)s must be a number."),
+    "float_type": _("%(field)s must be a number."),
+    "int_parsing": _("%(field)s must be a whole number."),
+    "int_type": _("%(field)s must be a whole number."),
+    "int_from_float": _("%(field)s must be a whole number."),
+    "bool_parsing": _("%(field)s must be true or false."),
+    "bool_type": _("%(field)s must be true or false."),
+    "string_type": _("%(field)s must be text."),
+    "string_too_long": _("%(field)s is too long."),
+    "greater_than": _("%(field)s is out of range."),
+    "greater_than_equal": _("%(field)s is out of range."),
+    "less_than": _("%(field)s is out of range."),
+    "less_than_equal": _("%(field)s is out of range."),
+    "enum": _("%(field)s is not one of the allowed values."),
+    "literal_error": _("%(field)s is not one of the allowed values."),
+    "datetime_parsing": _("%(field)s must be a date and time (ISO 8601)."),
+    "datetime_from_date_parsing": _("%(field)s must be a date and time (ISO 8601)."),
+    "date_parsing": _("%(field)s must be a date (YYYY-MM-DD)."),
+    "json_invalid": _("The request body is not valid JSON."),
+}
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """422 with a sentence per problem in the user's language; the machine-readable
+    list stays under ``errors``."""
+    problems = []
+    for error in exc.errors:
+        names = [str(p) for p in error.get("loc", ()) if isinstance(p, str)]
+        field = names[-1] if names and names[-1] not in ("body", "query", "path") else ""
+        template = _INVALID.get(error.get("type", ""), _("%(field)s has an invalid value."))
+        message = str(template) % {"field": field or str(_("the request"))}
+        problems.append({"field": field, "type": error.get("type", ""), "message": message})
+    detail = " ".join(dict.fromkeys(p["message"] for p in problems))
+    return api.create_response(request, {"detail": detail, "errors": problems}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals; the one residents' apps meet (a body that is not JSON) in
+    the user's language."""
+    message = str(exc)
+    if message.startswith("Cannot parse request body"):
+        message = str(_INVALID["json_invalid"])
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 @api.exception_handler(Refusal)

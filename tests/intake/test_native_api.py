@@ -90,8 +90,29 @@ def test_bad_input_is_refused_and_nothing_stored(district, change, status, messa
     assert nothing_stored() and not IdempotencyKey.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ({**GOOD, "lon": "东经120度"}, "lon 必须是数字"),
+        ({**GOOD, "hide_identity": "maybe"}, "hide_identity 必须是 true 或 false"),
+        ({k: v for k, v in GOOD.items() if k != "text"}, "缺少必填项 text"),
+        ("{not json", "请求正文不是有效的 JSON"),
+    ],
+)
+def test_malformed_requests_are_refused_in_chinese(district, body, message) -> None:  # type: ignore[no-untyped-def]
+    data = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    response = Client().post(
+        "/api/requests", data, content_type="application/json", headers={"Idempotency-Key": "k"}
+    )
+    assert response.status_code in (400, 422), response.content
+    assert message in response.json()["detail"], response.json()
+    assert nothing_stored()
+
+
 def test_missing_key_and_10_mb_body_are_refused(district) -> None:  # type: ignore[no-untyped-def]
-    assert post(GOOD, key="").status_code == 422
+    missing = post(GOOD, key="")
+    assert missing.status_code == 422
+    assert "缺少必填项 Idempotency-Key" in missing.json()["detail"]
     huge = post({**GOOD, "text": "长" * (10 * 1024 * 1024 // 3)})
     assert huge.status_code in (400, 413)
     assert nothing_stored()
