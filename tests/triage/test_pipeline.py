@@ -233,8 +233,8 @@ def test_hot_board_lists_a_cluster_and_escalates_it(setup, settings) -> None:  #
     assert all(c.escalations == 1 for c in Case.objects.filter(tracking_code__in=codes))
 
 
-def test_a_stock_reply_is_flagged_for_the_verifier(setup) -> None:  # type: ignore[no-untyped-def]
-    tree, categories = setup
+def _in_hand(tree, categories) -> tuple[Case, object]:  # type: ignore[no-untyped-def]
+    """A case about blocked stairs, acknowledged by its community's handler."""
     dispatcher = make_member(tree.district, Role.DISPATCHER)
     handler = make_member(tree.communities[0], Role.HANDLER)
     case = submit(tree, title="楼道堆物", text="三单元楼道里堆满纸箱，消防通道被堵。")
@@ -242,7 +242,11 @@ def test_a_stock_reply_is_flagged_for_the_verifier(setup) -> None:  # type: igno
         case, actor=dispatcher, category=categories["micro"], urgency=Urgency.NORMAL
     )
     case = actions.dispatch_case(case, actor=dispatcher)
-    case = actions.acknowledge_case(case, actor=handler)
+    return actions.acknowledge_case(case, actor=handler), handler
+
+
+def test_a_stock_reply_is_flagged_for_the_verifier(setup) -> None:  # type: ignore[no-untyped-def]
+    case, handler = _in_hand(*setup)
     client = Client()
     client.force_login(handler)
     response = client.post(
@@ -257,15 +261,7 @@ def test_a_stock_reply_is_flagged_for_the_verifier(setup) -> None:  # type: igno
 
 
 def test_a_concrete_reply_passes(setup) -> None:  # type: ignore[no-untyped-def]
-    tree, categories = setup
-    dispatcher = make_member(tree.district, Role.DISPATCHER)
-    handler = make_member(tree.communities[0], Role.HANDLER)
-    case = submit(tree, title="楼道堆物", text="三单元楼道里堆满纸箱，消防通道被堵。")
-    case = actions.triage_case(
-        case, actor=dispatcher, category=categories["micro"], urgency=Urgency.NORMAL
-    )
-    case = actions.dispatch_case(case, actor=dispatcher)
-    case = actions.acknowledge_case(case, actor=handler)
+    case, handler = _in_hand(*setup)
     case = actions.resolve_case(
         case,
         actor=handler,
