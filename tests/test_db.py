@@ -1,12 +1,19 @@
-"""``civicgrid.db.insert`` stores the same rows as Django's ``create``."""
+"""``civicgrid.db.insert`` and ``insert_together`` store the same rows as Django's ``create``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django_tasks_db.models import DBTaskResult
+
+from civicgrid import queue
 from civicgrid.cases.models import Case, CaseEvent, ResidentContact, State
-from civicgrid.db import insert
+from civicgrid.db import insert, insert_together
 from civicgrid.intake.models import IdempotencyKey
+from civicgrid.triage.tasks import suggest_case
 from tests.factories import make_tree
 
 
@@ -72,3 +79,120 @@ def test_insert_writes_what_create_writes(db) -> None:  # type: ignore[no-untype
         for moving in ("key", "created_at"):
             row_a.pop(moving, None), row_b.pop(moving, None)
         assert row_a == row_b, type(a).__name__
+
+
+def _case_fields(tree: Any, at: datetime) -> dict:
+    return {
+        "channel": "api",
+        "title": "路灯不亮",
+        "text": "小区门口路灯不亮。",
+        "lon": 120.005,
+        "lat": 30.005,
+        "grid": tree.grids[0],
+        "owner_unit": tree.district,
+        "state": State.SUBMITTED,
+        "version": 1,
+        "created_at": at,
+    }
+
+
+def _rows_of(case: Case, tree: Any, at: datetime, key: str) -> list:
+    return [
+        ResidentContact(case=case, phone="13800000000", hide_identity=True),
+        CaseEvent(
+            case=case,
+            seq=1,
+            action="submit",
+            at=at,
+            to_state=State.SUBMITTED,
+            to_unit=tree.district,
+            data={"channel": "api", "字": [1, 2]},
+        ),
+        IdempotencyKey(key=key, fingerprint="f", case=case),
+    ]
+
+
+def test_insert_together_writes_what_create_writes(db) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    made = Case.objects.create(**_case_fields(tree, at), tracking_code="C-create")
+    made_rows = _rows_of(made, tree, at, "k-create")
+    for row in made_rows:
+        row.save()
+    made_task = suggest_case.enqueue(made.tracking_code).db_result
+
+    case = Case(**_case_fields(tree, at), tracking_code="C-together")
+    rows = _rows_of(case, tree, at, "k-together")
+    task = queue.row(suggest_case, case.tracking_code)
+    assert case.pk is None
+    insert_together([case, *rows, task])
+
+    assert case.pk and case.pk != made.pk and not case._state.adding
+    a, b = _row(Case, made.pk), _row(Case, case.pk)
+    assert a.pop("tracking_code") == "C-create" and b.pop("tracking_code") == "C-together"
+    assert a.pop("updated_at") is not None and b.pop("updated_at") is not None  # auto_now
+    assert a == b
+    for mine, theirs in zip(rows, made_rows, strict=True):
+        assert mine.pk and mine.case_id == case.pk, "pk and foreign key set on the object"
+        row_a, row_b = _row(type(theirs), theirs.pk), _row(type(mine), mine.pk)
+        assert row_a.pop("case_id") == made.pk and row_b.pop("case_id") == case.pk
+        for moving in ("key", "created_at"):
+            row_a.pop(moving, None), row_b.pop(moving, None)
+        assert row_a == row_b, type(mine).__name__
+    # The queue row is the one enqueue() stores (its pre_save signal ran: run_after).
+    queued_a, queued_b = _row(DBTaskResult, made_task.pk), _row(DBTaskResult, task.pk)
+    assert queued_a.pop("args_kwargs") == {"args": ["C-create"], "kwargs": {}}
+    assert queued_b.pop("args_kwargs") == {"args": ["C-together"], "kwargs": {}}
+    assert queued_a.pop("enqueued_at") <= queued_b.pop("enqueued_at")
+    assert queued_a == queued_b
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_together_is_all_or_nothing() -> None:
+    """A row that cannot be written (a used key) leaves none of the others behind, and
+    a caller's transaction stays usable after it (a savepoint on every database)."""
+    tree = make_tree()
+    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    first = Case(**_case_fields(tree, at))
+    insert_together([first, *_rows_of(first, tree, at, "k-1")])
+    counts = (Case.objects.count(), ResidentContact.objects.count(), CaseEvent.objects.count())
+
+    again = Case(**_case_fields(tree, at))
+    with pytest.raises(IntegrityError):
+        insert_together([again, *_rows_of(again, tree, at, "k-1")])
+    assert (Case.objects.count(), ResidentContact.objects.count(), CaseEvent.objects.count()) == (
+        counts
+    ), "outside a transaction: nothing of the failed rows stored"
+
+    with transaction.atomic():
+        again = Case(**_case_fields(tree, at))
+        with pytest.raises(IntegrityError):
+            insert_together([again, *_rows_of(again, tree, at, "k-1")])
+        assert Case.objects.count() == counts[0], "the caller's transaction still answers"
+        fine = Case(**_case_fields(tree, at))
+        insert_together([fine, *_rows_of(fine, tree, at, "k-2")])
+    assert Case.objects.count() == counts[0] + 1 and IdempotencyKey.objects.count() == 2
+
+
+def test_insert_together_on_postgresql_is_one_statement(db) -> None:  # type: ignore[no-untyped-def]
+    from django.test.utils import CaptureQueriesContext
+
+    tree = make_tree()
+    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    case = Case(**_case_fields(tree, at))
+    with CaptureQueriesContext(connection) as queries:
+        insert_together([case, *_rows_of(case, tree, at, "k-1")])
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    if connection.vendor == "postgresql":
+        assert len(statements) == 1 and statements[0].startswith("WITH r0 AS (INSERT INTO")
+    else:
+        assert len(statements) == 4, statements
+
+
+def test_insert_together_refuses_a_reference_to_a_later_row(db) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    case = Case(**_case_fields(tree, datetime(2026, 10, 1, tzinfo=UTC)))
+    contact = ResidentContact(case=case, phone="13800000000")
+    with pytest.raises(ValueError, match="later row"):
+        insert_together([contact, case])
+    assert not Case.objects.exists()

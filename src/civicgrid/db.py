@@ -1,40 +1,63 @@
-"""``insert(obj)``: ``obj.save()`` of a new row with its INSERT built once per model.
+"""New rows written with their INSERT built once per model: ``insert`` and ``insert_together``.
 
 Intake writes five rows per request (case, contact, event, idempotency key, task),
 and Django compiles each INSERT anew: field by field, quoting every column, about
 a quarter of a millisecond a row, more than the database takes to store it. Here
-the statement of each model is built once per process and database; values still
-go through each field's ``pre_save`` and ``get_db_prep_save``, as in Django's own
-insert, so the rows are the same (a test holds them equal). Models with save
-signal receivers go through ``save()``.
+the statement is built once per process, database and shape; values still go
+through each field's ``pre_save`` and ``get_db_prep_save``, and the model's
+``pre_save``/``post_save`` signals are sent, as in Django's own insert, so the rows
+are the same (tests hold them equal).
+
+``insert_together`` stores rows that belong together, where later ones refer to
+earlier ones by foreign key (a case, its contact, its first event). On PostgreSQL
+that is one statement, each INSERT a data-modifying ``WITH`` clause and each
+reference ``(SELECT id FROM rN)``: one round trip instead of one per row plus
+BEGIN and COMMIT, and atomic by itself. Elsewhere (SQLite, where a statement costs
+no round trip) it is one INSERT per row in a transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Field, Model, signals
 
 M = TypeVar("M", bound=Model)
 
 # (model, database alias, pk given) → (sql, fields, returns the pk)
 _PLANS: dict[tuple[type[Model], str, bool], tuple[str, list[Field], bool]] = {}
+# (database alias, ((model, pk given, {field name: index of the referred row}), …)) →
+# (sql, per row: (fields, the referring fields' row indices), rows whose pk is returned)
+_Shape = tuple[tuple[type[Model], bool, tuple[tuple[str, int], ...]], ...]
+_TOGETHER: dict[
+    tuple[str, _Shape], tuple[str, list[tuple[list[Field], dict[str, int]]], list[int]]
+] = {}
 
 
-def _plan(model: type[Model], connection: Any, pk_given: bool) -> tuple[str, list[Field], bool]:
+def _fields(model: type[Model], pk_given: bool) -> list[Field]:
     meta = model._meta
-    fields = [
+    return [
         f
         for f in meta.local_concrete_fields
         if not f.generated and (pk_given or f is not meta.auto_field)
     ]
+
+
+def _placeholder(field: Field, connection: Any) -> str:
+    if hasattr(field, "get_placeholder"):
+        return field.get_placeholder(None, None, connection)
+    return "%s"
+
+
+def _plan(model: type[Model], connection: Any, pk_given: bool) -> tuple[str, list[Field], bool]:
+    meta = model._meta
+    fields = _fields(model, pk_given)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(
-        f.get_placeholder(None, None, connection) if hasattr(f, "get_placeholder") else "%s"
-        for f in fields
-    )
+    values = ", ".join(_placeholder(f, connection) for f in fields)
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"
     returning = not pk_given and connection.features.can_return_columns_from_insert
     if returning:
@@ -42,12 +65,27 @@ def _plan(model: type[Model], connection: Any, pk_given: bool) -> tuple[str, lis
     return sql, fields, returning
 
 
+def _pre_save(obj: Model, using: str) -> None:
+    model = type(obj)
+    if signals.pre_save.has_listeners(model):
+        signals.pre_save.send(
+            sender=model, instance=obj, raw=False, using=using, update_fields=None
+        )
+
+
+def _stored(obj: Model, using: str) -> None:
+    obj._state.adding = False
+    obj._state.db = using
+    model = type(obj)
+    if signals.post_save.has_listeners(model):
+        signals.post_save.send(
+            sender=model, instance=obj, created=True, raw=False, using=using, update_fields=None
+        )
+
+
 def insert(obj: M, using: str = DEFAULT_DB_ALIAS) -> M:
     """Store a new ``obj`` (as ``obj.save(force_insert=True)``), setting its pk."""
     model = type(obj)
-    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
-        obj.save(force_insert=True, using=using)
-        return obj
     connection = connections[using]
     pk_given = obj.pk is not None
     key = (model, using, pk_given)
@@ -55,6 +93,7 @@ def insert(obj: M, using: str = DEFAULT_DB_ALIAS) -> M:
     if plan is None:
         plan = _PLANS[key] = _plan(model, connection, pk_given)
     sql, fields, returning = plan
+    _pre_save(obj, using)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -66,6 +105,100 @@ def insert(obj: M, using: str = DEFAULT_DB_ALIAS) -> M:
                     cursor, model._meta.db_table, model._meta.pk.column
                 )
             obj.pk = pk
-    obj._state.adding = False
-    obj._state.db = using
+    _stored(obj, using)
     return obj
+
+
+def _references(objs: Sequence[Model]) -> list[dict[str, int]]:
+    """Per row: its foreign keys that point at an earlier, not yet stored row (by index)."""
+    position = {id(obj): i for i, obj in enumerate(objs)}
+    refs: list[dict[str, int]] = []
+    for i, obj in enumerate(objs):
+        mine: dict[str, int] = {}
+        for f in type(obj)._meta.local_concrete_fields:
+            if f.remote_field is None or not f.is_cached(obj):
+                continue
+            target = f.get_cached_value(obj)
+            j = position.get(id(target))
+            if j is None or target.pk is not None:
+                continue
+            if j >= i:
+                raise ValueError(f"{type(obj).__name__}.{f.name} refers to a later row")
+            if f.target_field is not target._meta.pk:
+                raise ValueError(f"{type(obj).__name__}.{f.name} does not refer to a pk")
+            mine[f.name] = j
+        refs.append(mine)
+    return refs
+
+
+def _together_plan(
+    objs: Sequence[Model], refs: list[dict[str, int]], connection: Any
+) -> tuple[str, list[tuple[list[Field], dict[str, int]]], list[int]]:
+    quote = connection.ops.quote_name
+    clauses, rows, returned = [], [], []
+    for i, (obj, mine) in enumerate(zip(objs, refs, strict=True)):
+        meta = obj._meta
+        pk_given = obj.pk is not None
+        fields = _fields(type(obj), pk_given)
+        values = []
+        for f in fields:
+            if f.name in mine:
+                target = objs[mine[f.name]]._meta.pk
+                values.append(f"(SELECT {quote(target.column)} FROM r{mine[f.name]})")
+            else:
+                values.append(_placeholder(f, connection))
+        clause = (
+            f"r{i} AS (INSERT INTO {quote(meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(values)})"
+        )
+        if not pk_given:
+            clause += f" RETURNING {quote(meta.pk.column)}"
+            returned.append(i)
+        clauses.append(clause + ")")
+        rows.append((fields, mine))
+    selected = ", ".join(f"(SELECT {quote(objs[i]._meta.pk.column)} FROM r{i})" for i in returned)
+    return f"WITH {', '.join(clauses)} SELECT {selected or '1'}", rows, returned
+
+
+def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Store new rows in order, all or none; a row's foreign key may name an earlier one
+    of them (assigned as an object, before it has a pk). Sets every row's pk."""
+    if not objs:
+        return
+    connection = connections[using]
+    refs = _references(objs)
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            for obj, mine in zip(objs, refs, strict=True):
+                for name, j in mine.items():
+                    setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
+                insert(obj, using)
+        return
+    shape = tuple(
+        (type(obj), obj.pk is not None, tuple(sorted(mine.items())))
+        for obj, mine in zip(objs, refs, strict=True)
+    )
+    plan = _TOGETHER.get((using, shape))
+    if plan is None:
+        plan = _TOGETHER[(using, shape)] = _together_plan(objs, refs, connection)
+    sql, rows, returned = plan
+    params: list[Any] = []
+    for obj, (fields, mine) in zip(objs, rows, strict=True):
+        _pre_save(obj, using)
+        params += [
+            f.get_db_prep_save(f.pre_save(obj, True), connection)
+            for f in fields
+            if f.name not in mine
+        ]
+    # Inside a caller's transaction, a savepoint: a failed statement (a used key) must
+    # not spoil the rest of that transaction. Outside, the statement is atomic itself.
+    guard = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pks = cursor.fetchone()
+    for i, pk in zip(returned, pks, strict=False):
+        objs[i].pk = pk
+    for obj, (_, mine) in zip(objs, rows, strict=True):
+        for name, j in mine.items():
+            setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
+        _stored(obj, using)

@@ -165,16 +165,19 @@ def test_a_doubtful_reading_waits_and_a_correction_is_kept(setup, tmp_path, sett
     )
 
 
-def test_intake_enqueues_the_reading_in_the_cases_transaction(setup) -> None:  # type: ignore[no-untyped-def]
+def test_intake_enqueues_the_reading_with_the_case(setup) -> None:  # type: ignore[no-untyped-def]
     from civicgrid.intake.service import IntakeRequest, receive, receive_once
     from civicgrid.triage.tasks import suggest_case
 
     request = IntakeRequest(text="楼道里堆满杂物。", lon=120.005, lat=30.005, phone="13800000000")
     case = receive(request, channel="api")
     task = DBTaskResult.objects.get()
-    assert task.task_path.endswith("suggest_case") and task.args_kwargs["args"] == [case.pk]
-    suggest_case.call(case.pk)
+    assert task.task_path.endswith("suggest_case")
+    assert task.args_kwargs == {"args": [case.tracking_code], "kwargs": {}}
+    assert task.task == suggest_case and task.status == "READY"
+    suggest_case.call(case.tracking_code)
     assert Suggestion.objects.get(case=case).model is None, "no classifier active yet"
+    assert suggest_case.call(case.pk)["case"] == case.pk, "rows queued with the id still run"
 
     # A request that fails after the case was written (its key was used for another
     # body) leaves neither a case nor a queued reading behind.

@@ -17,6 +17,7 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import clock
@@ -38,8 +39,8 @@ from civicgrid.cases.models import (
     higher_tier,
 )
 from civicgrid.cases.permissions import check, has_right
-from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, store_photos
-from civicgrid.db import insert
+from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, discard, photo_rows, store_photos
+from civicgrid.db import insert_together
 from civicgrid.dispatch import routing
 from civicgrid.errors import Conflict, Forbidden, Invalid, NotFound
 from civicgrid.org.models import LEVEL_OF_KIND, Level, Role, Unit, UnitKind, User
@@ -160,8 +161,18 @@ class Submission:
     photos: tuple[CheckedPhoto, ...] = ()
 
 
-def submit_case(submission: Submission, *, actor: User | None, district: Unit) -> Case:
-    """受理: a new case, located, in the district dispatchers' queue (``submitted``)."""
+def submit_case(
+    submission: Submission,
+    *,
+    actor: User | None,
+    district: Unit,
+    along: Callable[[Case], Sequence[Model]] | None = None,
+) -> Case:
+    """受理: a new case, located, in the district dispatchers' queue (``submitted``).
+
+    ``along`` gives rows that belong with the new case (intake's idempotency key, the
+    queued machine reading), made from the case before it has an id: they are written
+    with it, all or none (on PostgreSQL in one statement: ``db.insert_together``)."""
     from civicgrid.geo.locator import locate
 
     if submission.channel not in Channel.values:
@@ -172,53 +183,54 @@ def submit_case(submission: Submission, *, actor: User | None, district: Unit) -
         raise Forbidden(_("You may not submit requests for residents."))
     title = _need_text(submission.title, _("A request needs a title."))
     text = _need_text(submission.text, _("A request needs a description."))
+    if len(submission.photos) > MAX_PHOTOS:
+        raise Invalid(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
     grid_id = grid_code = None
     if submission.lon is not None and submission.lat is not None:
         where = locate(submission.lon, submission.lat)
         if where.located:
             grid_id, grid_code = where.grid_id, where.grid_code
-    # No savepoint: a caller's transaction (intake's idempotency key) fails as a whole.
-    with transaction.atomic(savepoint=False):
-        case = insert(
-            Case(
-                channel=submission.channel,
-                title=title[:120],
-                text=text,
-                category=submission.category,
-                urgency=submission.urgency,
-                tier=routing.tier_for(submission.category, submission.urgency),
-                lon=submission.lon,
-                lat=submission.lat,
-                address=submission.address,
-                grid_id=grid_id,
-                owner_unit=district,
-                state=State.SUBMITTED,
-                version=1,  # the submit event's seq, written below without a second save
-                created_at=clock.now(),
-            )
-        )
-        insert(
-            ResidentContact(
-                case=case,
-                name=submission.contact_name,
-                phone=submission.contact_phone,
-                hide_identity=submission.hide_identity,
-            )
-        )
-        event = CaseEvent(
-            case=case,
-            seq=1,
-            action="submit",
-            actor=actor,
-            at=case.created_at,
-            from_state="",
-            to_state=case.state,
-            from_unit=district,
-            to_unit=district,
-            data={"channel": case.channel, "grid": grid_code},
-            attachments=_attach(case, actor, None, submission.photos),
-        )
-        insert(event)
+    case = Case(
+        channel=submission.channel,
+        title=title[:120],
+        text=text,
+        category=submission.category,
+        urgency=submission.urgency,
+        tier=routing.tier_for(submission.category, submission.urgency),
+        lon=submission.lon,
+        lat=submission.lat,
+        address=submission.address,
+        grid_id=grid_id,
+        owner_unit=district,
+        state=State.SUBMITTED,
+        version=1,  # the submit event's seq, written with it
+        created_at=clock.now(),
+    )
+    contact = ResidentContact(
+        case=case,
+        name=submission.contact_name,
+        phone=submission.contact_phone,
+        hide_identity=submission.hide_identity,
+    )
+    photos = photo_rows(case, submission.photos, added_by=actor)
+    event = CaseEvent(
+        case=case,
+        seq=1,
+        action="submit",
+        actor=actor,
+        at=case.created_at,
+        from_state="",
+        to_state=case.state,
+        from_unit=district,
+        to_unit=district,
+        data={"channel": case.channel, "grid": grid_code},
+        attachments=[photo.name for photo in photos],
+    )
+    try:
+        insert_together([case, contact, event, *photos, *(along(case) if along else ())])
+    except BaseException:
+        discard(photo.name for photo in photos)
+        raise
     return case
 
 

@@ -101,17 +101,15 @@ def check_photos(uploads: Sequence[IO[bytes]], names: Sequence[str] = ()) -> lis
     return [check_photo(u, name=n) for u, n in zip(uploads, names, strict=True)]
 
 
-def store_photos(case: Case, photos: Iterable[CheckedPhoto], *, added_by: User | None) -> list[str]:
-    """Store checked photos as the case's; returns their storage names (for the event's
-    attachments). The files go if the rows cannot be written."""
+def photo_rows(case: Case, photos: Iterable[CheckedPhoto], *, added_by: User | None) -> list[Photo]:
+    """Store checked photos' files; their rows, not yet written (``discard`` the files
+    if the rows cannot be written)."""
     now = timezone.now()
-    names: list[str] = []
+    rows: list[Photo] = []
     try:
-        rows = []
         for photo in photos:
             name = f"photos/{now:%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
             name = default_storage.save(name, ContentFile(photo.content))
-            names.append(name)
             rows.append(
                 Photo(
                     case=case,
@@ -121,6 +119,18 @@ def store_photos(case: Case, photos: Iterable[CheckedPhoto], *, added_by: User |
                     height=photo.height,
                 )
             )
+    except BaseException:
+        discard(row.name for row in rows)
+        raise
+    return rows
+
+
+def store_photos(case: Case, photos: Iterable[CheckedPhoto], *, added_by: User | None) -> list[str]:
+    """Store checked photos as the case's; returns their storage names (for the event's
+    attachments). The files go if the rows cannot be written."""
+    rows = photo_rows(case, photos, added_by=added_by)
+    names = [row.name for row in rows]
+    try:
         Photo.objects.bulk_create(rows)
     except BaseException:
         discard(names)

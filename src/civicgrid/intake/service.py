@@ -9,22 +9,25 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import IO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db.models import Model
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
+from civicgrid import queue
 from civicgrid.cases.actions import Submission, submit_case
 from civicgrid.cases.models import Case, Category, Channel, Urgency
 from civicgrid.cases.photos import CheckedPhoto, check_photos
-from civicgrid.db import insert
 from civicgrid.errors import Conflict, Invalid
 from civicgrid.geo.locator import district_of_grid, locate
 from civicgrid.intake.models import IdempotencyKey, Place
 from civicgrid.org.models import Unit, UnitKind, User
+from civicgrid.triage.tasks import suggest_case
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TITLE = 120
@@ -165,8 +168,10 @@ def receive(
     photos: Sequence[IO[bytes]] = (),
     photo_names: Sequence[str] = (),
     checked_photos: Sequence[CheckedPhoto] = (),
+    along: Callable[[Case], Sequence[Model]] | None = None,
 ) -> Case:
-    """受理 a request from any channel: everything checked before anything is written."""
+    """受理 a request from any channel: everything checked before anything is written.
+    ``along``: more rows to write with the case (see ``submit_case``)."""
     if channel not in Channel.values:
         raise Invalid(_("Unknown channel: %(c)s") % {"c": channel})
     text = check_text(request.text)
@@ -202,19 +207,20 @@ def receive(
     if point is not None:
         where = locate(*point)
         district = district_of_grid(where.grid_id) if where.grid_id is not None else None
-    # The reading is queued in the case's own transaction (the queue is a table of the
-    # same database): both are stored, or neither; no commit of its own.
-    with transaction.atomic(savepoint=False):
-        case = submit_case(submission, actor=actor, district=district or the_district())
-        _enqueue_triage(case.pk)
+    # The machine's reading (category, duplicates) runs in the worker, not the request;
+    # its queue row is written with the case (the queue is a table of the same
+    # database): both are stored, or neither.
+    reading: list[DBTaskResult] = []
+
+    def with_case(case: Case) -> list[Model]:
+        reading.append(queue.row(suggest_case, case.tracking_code))
+        return [*reading, *(along(case) if along else ())]
+
+    case = submit_case(
+        submission, actor=actor, district=district or the_district(), along=with_case
+    )
+    queue.announce(reading[0])
     return case
-
-
-def _enqueue_triage(case_id: int) -> None:
-    """The machine's reading (category, duplicates) runs in the worker, not the request."""
-    from civicgrid.triage.tasks import suggest_case
-
-    suggest_case.enqueue(case_id)
 
 
 def receive_once(
@@ -227,19 +233,23 @@ def receive_once(
 ) -> tuple[Case, bool]:
     """``receive`` under an idempotency key: (the case, whether it was made now).
 
-    The key's row is written in the same transaction as the case, under a unique
-    index: a request with a used key (even at the same moment) fails on the index, its
-    case rolls back with it, and it answers with the first one's case. No lookup
+    The key's row is written with the case (all or none), under a unique index: a
+    request with a used key (even at the same moment) fails on the index, its case is
+    not written either, and it answers with the first one's case. No lookup
     before the insert: replays are rare, and the common path saves a query."""
     key = (key or "").strip()
     if not key or len(key) > 200:
         raise Invalid(_("An Idempotency-Key is 1 to 200 characters."))
     fingerprint = request.fingerprint()
+
+    def key_of(case: Case) -> list[Model]:
+        return [IdempotencyKey(key=key, fingerprint=fingerprint, case=case)]
+
     try:
-        with transaction.atomic():
-            case = receive(request, channel=channel, actor=actor, checked_photos=checked_photos)
-            insert(IdempotencyKey(key=key, fingerprint=fingerprint, case=case))
-            return case, True
+        case = receive(
+            request, channel=channel, actor=actor, checked_photos=checked_photos, along=key_of
+        )
+        return case, True
     except IntegrityError:
         # The key was used before (or at this very moment): that request's case stands.
         row = IdempotencyKey.objects.select_related("case").filter(key=key).first()

@@ -8,11 +8,14 @@ from civicgrid.cases.models import Case
 
 
 @task()
-def suggest_case(case_id: int) -> dict[str, object]:
+def suggest_case(case_ref: str | int) -> dict[str, object]:
+    """The machine's reading of a new case. ``case_ref``: its tracking code (intake
+    queues it with the case, before the case has an id), or its id."""
     from civicgrid.triage.service import suggest
 
-    case = Case.objects.filter(pk=case_id).first()
+    lookup = {"tracking_code": case_ref} if isinstance(case_ref, str) else {"pk": case_ref}
+    case = Case.objects.filter(**lookup).first()
     if case is None:
-        return {"case": case_id, "missing": True}
+        return {"case": case_ref, "missing": True}
     s = suggest(case)
-    return {"case": case_id, "category": s.category_id, "confidence": s.confidence}
+    return {"case": case_ref, "category": s.category_id, "confidence": s.confidence}

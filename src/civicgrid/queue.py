@@ -1,0 +1,39 @@
+"""A background task queued as a row written with the rows it belongs to.
+
+``task.enqueue()`` stores its row at once, in a statement of its own. Intake queues
+the machine's reading of a new case in the same statement as the case itself
+(``civicgrid.db.insert_together``): ``row(task, …)`` is the row ``enqueue`` would
+store, not yet stored; ``announce(row)`` sends django-tasks' ``task_enqueued``
+signal once it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import Task, normalize_json, task_enqueued
+from django_tasks_db.models import DBTaskResult
+
+
+def row(task: Task, *args: Any, **kwargs: Any) -> DBTaskResult:
+    """The queue row of ``task.enqueue(*args, **kwargs)``, unsaved (as
+    ``DatabaseBackend._task_to_db_task`` builds it)."""
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        raise TypeError(f"{task.module_path}: its backend does not keep a queue table")
+    backend.validate_task(task)
+    return DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,
+        backend_name=backend.alias,
+    )
+
+
+def announce(stored: DBTaskResult) -> None:
+    """What ``enqueue`` does after storing the row."""
+    task_enqueued.send(type(stored.task.get_backend()), task_result=stored.task_result)
