@@ -15,14 +15,26 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import Task, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult
 
+_valid: dict[int, tuple[Task, DatabaseBackend]] = {}
 
-def row(task: Task, *args: Any, **kwargs: Any) -> DBTaskResult:
-    """The queue row of ``task.enqueue(*args, **kwargs)``, unsaved (as
-    ``DatabaseBackend._task_to_db_task`` builds it)."""
+
+def _backend(task: Task) -> DatabaseBackend:
+    """The task's backend, the task checked by it once per process (tasks are frozen)."""
+    known = _valid.get(id(task))
+    if known is not None and known[0] is task:
+        return known[1]
     backend = task.get_backend()
     if not isinstance(backend, DatabaseBackend):
         raise TypeError(f"{task.module_path}: its backend does not keep a queue table")
     backend.validate_task(task)
+    _valid[id(task)] = (task, backend)
+    return backend
+
+
+def row(task: Task, *args: Any, **kwargs: Any) -> DBTaskResult:
+    """The queue row of ``task.enqueue(*args, **kwargs)``, unsaved (as
+    ``DatabaseBackend._task_to_db_task`` builds it)."""
+    backend = _backend(task)
     return DBTaskResult(
         id=backend._get_id(),
         args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
