@@ -296,3 +296,19 @@ def test_known_hot_issues_are_in_the_top_five_of_the_public_messages() -> None:
     assert mixing[0] is not parking[0]
     assert min(mixing[0].size, parking[0].size) >= 20
     assert elapsed < 30
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("投诉朗发新城小区附近搅拌站噪音", "朗发新城小区"),  # 朗|发|新城|小区
+        ("投诉卓景园滨江苑捆绑销售车位", "卓景园滨江苑"),  # 卓|景园|滨江|苑
+        ("在和平村路口垃圾堆放", "和平村"),
+    ],
+)
+def test_a_place_keeps_the_whole_of_its_name(text: str, name: str) -> None:
+    """jieba cuts an unknown estate name into pieces; the place phrase (and so the
+    cluster's label) still holds the whole name, not its last characters."""
+    from civicgrid.triage.hot import _analyse
+
+    assert name in _analyse(text, "").phrases

@@ -340,10 +340,20 @@ def _analyse(title: str, text: str) -> _Doc:
             if not _CJK_OR_ALNUM.match(prev):
                 break
             first -= 1
-            name += len(prev)
+            # A generic word inside a name (丽发|新城|小区) is not yet the name itself.
+            name += 0 if prev in _GENERIC_MARKERS else len(prev)
         if name < 2:
             continue
         end = starts[k] + len(tok)
+        # jieba cuts an unknown name into single characters (伊|景园|滨河苑): a single
+        # character just before the name that is no stop word belongs to it.
+        while first > 0 and end - starts[first - 1] <= 8:
+            prev = toks[first - 1]
+            if len(prev) != 1 or prev in STOPWORDS or prev in _LEADING_NOISE:
+                break
+            if prev in _NAME_STOPS or not _CJK_OR_ALNUM.match(prev):
+                break
+            first -= 1
         # A leading word like 在/住 is dropped when it is a token of its own, never a
         # character of the name (和平村 keeps its 和).
         while first < k and len(toks[first]) == 1 and toks[first] in _LEADING_NOISE:
