@@ -196,3 +196,28 @@ def test_insert_together_refuses_a_reference_to_a_later_row(db) -> None:  # type
     with pytest.raises(ValueError, match="later row"):
         insert_together([contact, case])
     assert not Case.objects.exists()
+
+
+def test_insert_together_writes_empty_columns_of_each_shape(db) -> None:  # type: ignore[no-untyped-def]
+    """Which values are empty changes the statement on PostgreSQL (NULL written into
+    it): rows of two shapes, one after the other, each read back as given."""
+    tree = make_tree()
+    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    located = Case(**_case_fields(tree, at))
+    unlocated = Case(**{**_case_fields(tree, at), "grid": None, "lon": None, "lat": None})
+    for case, key in (
+        (located, "k-1"),
+        (unlocated, "k-2"),
+        (Case(**_case_fields(tree, at)), "k-3"),
+    ):
+        insert_together([case, *_rows_of(case, tree, at, key)])
+    assert Case.objects.get(pk=located.pk).grid_id == tree.grids[0].pk
+    back = Case.objects.get(pk=unlocated.pk)
+    assert (back.grid_id, back.lon, back.lat, back.owner_unit_id) == (
+        None,
+        None,
+        None,
+        tree.district.pk,
+    )
+    assert ResidentContact.objects.get(case=unlocated).phone == "13800000000"
+    assert Case.objects.count() == 3

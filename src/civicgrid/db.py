@@ -29,21 +29,24 @@ M = TypeVar("M", bound=Model)
 
 # (model, database alias, pk given) → (sql, fields, returns the pk)
 _PLANS: dict[tuple[type[Model], str, bool], tuple[str, list[Field], bool]] = {}
-# (database alias, ((model, pk given, {field name: index of the referred row}), …)) →
-# (sql, per row: (fields, the referring fields' row indices), rows whose pk is returned)
-_Shape = tuple[tuple[type[Model], bool, tuple[tuple[str, int], ...]], ...]
-_TOGETHER: dict[
-    tuple[str, _Shape], tuple[str, list[tuple[list[Field], dict[str, int]]], list[int]]
-] = {}
+# (database alias, per row: (model, pk given, (field name, index of the row it refers
+# to)…, which values are NULL)) → (sql, the rows whose pk the statement returns)
+_Shape = tuple[tuple[type[Model], bool, tuple[tuple[str, int], ...], tuple[bool, ...]], ...]
+_TOGETHER: dict[tuple[str, _Shape], tuple[str, list[int]]] = {}
+_FIELDS: dict[tuple[type[Model], bool], list[Field]] = {}
 
 
 def _fields(model: type[Model], pk_given: bool) -> list[Field]:
-    meta = model._meta
-    return [
-        f
-        for f in meta.local_concrete_fields
-        if not f.generated and (pk_given or f is not meta.auto_field)
-    ]
+    """The columns an INSERT of ``model`` writes (the auto pk only when given)."""
+    fields = _FIELDS.get((model, pk_given))
+    if fields is None:
+        meta = model._meta
+        fields = _FIELDS[(model, pk_given)] = [
+            f
+            for f in meta.local_concrete_fields
+            if not f.generated and (pk_given or f is not meta.auto_field)
+        ]
+    return fields
 
 
 def _placeholder(field: Field, connection: Any) -> str:
@@ -131,33 +134,35 @@ def _references(objs: Sequence[Model]) -> list[dict[str, int]]:
     return refs
 
 
+_Row = tuple[list[Field], dict[str, int], list[Any]]  # columns, references, values
+
+
 def _together_plan(
-    objs: Sequence[Model], refs: list[dict[str, int]], connection: Any
-) -> tuple[str, list[tuple[list[Field], dict[str, int]]], list[int]]:
+    objs: Sequence[Model], rows: list[_Row], connection: Any
+) -> tuple[str, list[int]]:
     quote = connection.ops.quote_name
-    clauses, rows, returned = [], [], []
-    for i, (obj, mine) in enumerate(zip(objs, refs, strict=True)):
+    clauses, returned = [], []
+    for i, (obj, (fields, mine, values)) in enumerate(zip(objs, rows, strict=True)):
         meta = obj._meta
-        pk_given = obj.pk is not None
-        fields = _fields(type(obj), pk_given)
-        values = []
-        for f in fields:
+        sql_values = []
+        for f, value in zip(fields, values, strict=True):
             if f.name in mine:
                 target = objs[mine[f.name]]._meta.pk
-                values.append(f"(SELECT {quote(target.column)} FROM r{mine[f.name]})")
+                sql_values.append(f"(SELECT {quote(target.column)} FROM r{mine[f.name]})")
+            elif value is None:
+                sql_values.append("NULL")
             else:
-                values.append(_placeholder(f, connection))
+                sql_values.append(_placeholder(f, connection))
         clause = (
             f"r{i} AS (INSERT INTO {quote(meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(values)})"
+            f"({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(sql_values)})"
         )
-        if not pk_given:
+        if obj.pk is None:
             clause += f" RETURNING {quote(meta.pk.column)}"
             returned.append(i)
         clauses.append(clause + ")")
-        rows.append((fields, mine))
     selected = ", ".join(f"(SELECT {quote(objs[i]._meta.pk.column)} FROM r{i})" for i in returned)
-    return f"WITH {', '.join(clauses)} SELECT {selected or '1'}", rows, returned
+    return f"WITH {', '.join(clauses)} SELECT {selected or '1'}", returned
 
 
 def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
@@ -174,22 +179,30 @@ def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> Non
                     setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
                 insert(obj, using)
         return
+    rows: list[_Row] = []
+    for obj, mine in zip(objs, refs, strict=True):
+        _pre_save(obj, using)
+        fields = _fields(type(obj), obj.pk is not None)
+        values = [
+            None if f.name in mine else f.get_db_prep_save(f.pre_save(obj, True), connection)
+            for f in fields
+        ]
+        rows.append((fields, mine, values))
+    # A NULL is written into the statement rather than sent: a new case has a dozen
+    # empty columns, and psycopg re-parses a statement of over 50 parameters on every
+    # call (it keeps parsed statements only up to that many). So the statement depends
+    # on which values are empty; a few such shapes occur, each built once.
     shape = tuple(
-        (type(obj), obj.pk is not None, tuple(sorted(mine.items())))
-        for obj, mine in zip(objs, refs, strict=True)
+        (type(obj), obj.pk is not None, tuple(sorted(mine.items())), tuple(v is None for v in vals))
+        for obj, (_, mine, vals) in zip(objs, rows, strict=True)
     )
     plan = _TOGETHER.get((using, shape))
     if plan is None:
-        plan = _TOGETHER[(using, shape)] = _together_plan(objs, refs, connection)
-    sql, rows, returned = plan
-    params: list[Any] = []
-    for obj, (fields, mine) in zip(objs, rows, strict=True):
-        _pre_save(obj, using)
-        params += [
-            f.get_db_prep_save(f.pre_save(obj, True), connection)
-            for f in fields
-            if f.name not in mine
-        ]
+        if len(_TOGETHER) >= 256:
+            _TOGETHER.clear()
+        plan = _TOGETHER[(using, shape)] = _together_plan(objs, rows, connection)
+    sql, returned = plan
+    params = [v for _, _, values in rows for v in values if v is not None]
     # Inside a caller's transaction, a savepoint: a failed statement (a used key) must
     # not spoil the rest of that transaction. Outside, the statement is atomic itself.
     guard = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
@@ -198,7 +211,7 @@ def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> Non
         pks = cursor.fetchone()
     for i, pk in zip(returned, pks, strict=False):
         objs[i].pk = pk
-    for obj, (_, mine) in zip(objs, rows, strict=True):
+    for obj, (_, mine, _) in zip(objs, rows, strict=True):
         for name, j in mine.items():
             setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
         _stored(obj, using)

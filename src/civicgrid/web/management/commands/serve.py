@@ -28,11 +28,11 @@ class Command(BaseCommand):
 
         from civicgrid.wsgi import application
 
-        # A request spends most of its time waiting for the database. Each time its
-        # answer comes back, the thread waits for the interpreter lock, up to the switch
-        # interval if another thread is computing: at Python's 5 ms, an intake with six
-        # round trips queued up to 30 ms behind its neighbours (p99 66 ms at 200/s on
-        # PostgreSQL; 16 ms at 0.5 ms, bench/intake.py).
+        # Each time a request's answer from the database comes back, its thread waits
+        # for the interpreter lock, up to the switch interval if another thread is
+        # computing: at Python's 5 ms, intake's p99 at 200 requests/s on PostgreSQL
+        # was 32 ms; at 0.5 ms, 7 ms (bench/intake.py; before intake wrote its rows in
+        # one statement, with six round trips: 66 ms and 16 ms).
         sys.setswitchinterval(options["switch_interval_ms"] / 1000)
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0)
