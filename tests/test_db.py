@@ -23,10 +23,17 @@ def _row(model: type, pk: int) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields[1:]}
 
 
-def test_insert_writes_what_create_writes(db) -> None:  # type: ignore[no-untyped-def]
-    tree = make_tree()
-    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
-    fields = {
+def _assert_same_case(made: Case, other: Case) -> None:
+    """Both stored alike, but for their tracking codes and update times."""
+    a, b = _row(Case, made.pk), _row(Case, other.pk)
+    assert a.pop("tracking_code") == made.tracking_code
+    assert b.pop("tracking_code") == other.tracking_code
+    assert a.pop("updated_at") is not None and b.pop("updated_at") is not None  # auto_now
+    assert a == b
+
+
+def _case_fields(tree: Any, at: datetime) -> dict:
+    return {
         "channel": "api",
         "title": "路灯不亮",
         "text": "小区门口路灯不亮。",
@@ -38,13 +45,16 @@ def test_insert_writes_what_create_writes(db) -> None:  # type: ignore[no-untype
         "version": 1,
         "created_at": at,
     }
+
+
+def test_insert_writes_what_create_writes(db) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    fields = _case_fields(tree, at)
     made = Case.objects.create(**fields, tracking_code="C-create")
     inserted = insert(Case(**fields, tracking_code="C-insert"))
     assert inserted.pk and inserted.pk != made.pk and not inserted._state.adding
-    a, b = _row(Case, made.pk), _row(Case, inserted.pk)
-    assert a.pop("tracking_code") == "C-create" and b.pop("tracking_code") == "C-insert"
-    assert a.pop("updated_at") is not None and b.pop("updated_at") is not None  # auto_now
-    assert a == b
+    _assert_same_case(made, inserted)
 
     for case in (made, inserted):
         contact = {"case": case, "phone": "13800000000", "hide_identity": True}
@@ -81,21 +91,6 @@ def test_insert_writes_what_create_writes(db) -> None:  # type: ignore[no-untype
         assert row_a == row_b, type(a).__name__
 
 
-def _case_fields(tree: Any, at: datetime) -> dict:
-    return {
-        "channel": "api",
-        "title": "路灯不亮",
-        "text": "小区门口路灯不亮。",
-        "lon": 120.005,
-        "lat": 30.005,
-        "grid": tree.grids[0],
-        "owner_unit": tree.district,
-        "state": State.SUBMITTED,
-        "version": 1,
-        "created_at": at,
-    }
-
-
 def _rows_of(case: Case, tree: Any, at: datetime, key: str) -> list:
     return [
         ResidentContact(case=case, phone="13800000000", hide_identity=True),
@@ -128,10 +123,7 @@ def test_insert_together_writes_what_create_writes(db) -> None:  # type: ignore[
     insert_together([case, *rows, task])
 
     assert case.pk and case.pk != made.pk and not case._state.adding
-    a, b = _row(Case, made.pk), _row(Case, case.pk)
-    assert a.pop("tracking_code") == "C-create" and b.pop("tracking_code") == "C-together"
-    assert a.pop("updated_at") is not None and b.pop("updated_at") is not None  # auto_now
-    assert a == b
+    _assert_same_case(made, case)
     for mine, theirs in zip(rows, made_rows, strict=True):
         assert mine.pk and mine.case_id == case.pk, "pk and foreign key set on the object"
         row_a, row_b = _row(type(theirs), theirs.pk), _row(type(mine), mine.pk)

@@ -134,6 +134,12 @@ def _references(objs: Sequence[Model]) -> list[dict[str, int]]:
     return refs
 
 
+def _link(obj: Model, mine: dict[str, int], objs: Sequence[Model]) -> None:
+    """Set ``obj``'s foreign keys to the pks the rows they name have been given."""
+    for name, j in mine.items():
+        setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
+
+
 _Row = tuple[list[Field], dict[str, int], list[Any]]  # columns, references, values
 
 
@@ -175,8 +181,7 @@ def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> Non
     if connection.vendor != "postgresql":
         with transaction.atomic(using=using):
             for obj, mine in zip(objs, refs, strict=True):
-                for name, j in mine.items():
-                    setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
+                _link(obj, mine, objs)
                 insert(obj, using)
         return
     rows: list[_Row] = []
@@ -212,6 +217,5 @@ def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> Non
     for i, pk in zip(returned, pks, strict=False):
         objs[i].pk = pk
     for obj, (_, mine, _) in zip(objs, rows, strict=True):
-        for name, j in mine.items():
-            setattr(obj, obj._meta.get_field(name).attname, objs[j].pk)
+        _link(obj, mine, objs)
         _stored(obj, using)

@@ -169,3 +169,13 @@ def test_api_photo_refusals(staff: Staff) -> None:
     operator.force_login(staff.operator)
     refused = operator.post(url, {"photos": [upload(image_bytes())]})
     assert refused.status_code == 403, "an operator does not resolve: no photos"
+
+
+def test_a_new_case_with_more_than_three_photos_is_refused_whole(tree) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.photos import CheckedPhoto
+
+    photos = tuple(CheckedPhoto(image_bytes(), "jpg", 8, 8) for _ in range(4))
+    with pytest.raises(Invalid, match="最多 3 张"):
+        submit(tree, photos=photos)
+    assert not Case.objects.exists() and not Photo.objects.exists()

@@ -187,9 +187,8 @@ def receive(
             raise Invalid(_("Unknown place in the gazetteer."))
         point = check_point(place.lon, place.lat)
         address = address or place.name
+    # (submit_case refuses more than MAX_PHOTOS in all, before any file is stored)
     checked = list(checked_photos) + check_photos(list(photos), list(photo_names))
-    if len(checked) > 3:
-        raise Invalid(_("At most %(n)s photos.") % {"n": 3})
     submission = Submission(
         channel=channel,
         title=title,
