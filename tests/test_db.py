@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django_tasks_db.models import DBTaskResult
 
+from civicgrid import db as db_module
 from civicgrid import queue
-from civicgrid.cases.models import Case, CaseEvent, ResidentContact, State
+from civicgrid.cases.models import Case, CaseEvent, Photo, ResidentContact, State
 from civicgrid.db import insert, insert_together
 from civicgrid.intake.models import IdempotencyKey
 from civicgrid.triage.tasks import suggest_case
@@ -213,3 +215,51 @@ def test_insert_together_writes_empty_columns_of_each_shape(db) -> None:  # type
     )
     assert ResidentContact.objects.get(case=unlocated).phone == "13800000000"
     assert Case.objects.count() == 3
+
+
+_SAMPLES: list[Any] = [
+    None,
+    "",
+    "文字",
+    State.SUBMITTED,  # a str subclass
+    True,
+    False,
+    0,
+    7,
+    -3,
+    1.5,
+    datetime(2026, 10, 1, 8, 30, tzinfo=UTC),
+    datetime(2026, 10, 1, 8, 30),  # naive: Django makes it aware, with a warning
+    [1, 2],
+]
+
+
+@pytest.mark.parametrize(
+    "model", [Case, ResidentContact, CaseEvent, IdempotencyKey, DBTaskResult, Photo]
+)
+def test_a_value_skips_the_two_calls_only_where_they_would_give_it_back(db, model) -> None:  # type: ignore[no-untyped-def]
+    """Every column's shortcut, held to Django's ``get_db_prep_save(pre_save(…))`` on this
+    database for values of every common type: the same value of the same type, or
+    the same error."""
+    shortcuts = 0
+    for pk_given in (False, True):
+        columns = db_module._columns(model, pk_given, connection)
+        for i, (f, attname, short, _) in enumerate(columns):
+            if short is db_module._Short.CALL:
+                continue
+            shortcuts += 1
+            for value in _SAMPLES:
+                obj = model()
+                setattr(obj, attname, value)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    try:
+                        expected = f.get_db_prep_save(f.pre_save(obj, True), connection)
+                    except Exception as error:  # the same error is the claim
+                        with pytest.raises(type(error)):
+                            db_module._values(obj, pk_given, connection, {})
+                        continue
+                    got = db_module._values(obj, pk_given, connection, {})[i]
+                assert type(got) is type(expected), (model.__name__, f.name, value)
+                assert got == expected, (model.__name__, f.name, value)
+    assert shortcuts, f"{model.__name__}: no column takes a shortcut"

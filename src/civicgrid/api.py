@@ -88,11 +88,12 @@ def _register_routers() -> None:
     from civicgrid.intake.api import router as intake_router
     from civicgrid.org.api import router as org_router
 
+    # Intake first: the public endpoint most called, found after the fewest patterns.
+    api.add_router("/requests", intake_router)
     api.add_router("/org", org_router)
     api.add_router("/geo", geo_router)
     api.add_router("/cases", cases_router)
     api.add_router("/tasks", tasks_router)
-    api.add_router("/requests", intake_router)
 
 
 _register_routers()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.compat import Task, normalize_json, task_enqueued
+from django_tasks_db.compat import Task, normalize_json, task_backends, task_enqueued
 from django_tasks_db.models import DBTaskResult
 
 _valid: dict[int, tuple[Task, DatabaseBackend]] = {}
@@ -47,5 +47,6 @@ def row(task: Task, *args: Any, **kwargs: Any) -> DBTaskResult:
 
 
 def announce(stored: DBTaskResult) -> None:
-    """What ``enqueue`` does after storing the row."""
-    task_enqueued.send(type(stored.task.get_backend()), task_result=stored.task_result)
+    """What ``enqueue`` does after storing the row (its backend's class the sender, as
+    there: looked up by name, since ``stored.task`` imports and checks the task anew)."""
+    task_enqueued.send(type(task_backends[stored.backend_name]), task_result=stored.task_result)

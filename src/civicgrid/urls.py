@@ -4,8 +4,8 @@ from django.urls import include, path
 from civicgrid.api import api
 
 urlpatterns = [
+    path("api/", api.urls),  # first: the most called, matched after the fewest patterns
     path("admin/", admin.site.urls),
-    path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("r/", include("civicgrid.intake.urls")),
     path("intake/", include("civicgrid.intake.console_urls")),

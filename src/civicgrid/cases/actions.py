@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from civicgrid.cases import clock
 from civicgrid.cases.deadlines import due, policy_for
 from civicgrid.cases.models import (
+    CHANNELS,
     FINAL_STATES,
     OPEN_TASK_STATES,
+    URGENCIES,
     Case,
     CaseEvent,
     Category,
-    Channel,
     Photo,
     ResidentContact,
     State,
@@ -175,9 +176,9 @@ def submit_case(
     with it, all or none (on PostgreSQL in one statement: ``db.insert_together``)."""
     from civicgrid.geo.locator import locate
 
-    if submission.channel not in Channel.values:
+    if submission.channel not in CHANNELS:
         raise Invalid(_("Unknown channel: %(c)s") % {"c": submission.channel})
-    if submission.urgency not in Urgency.values:
+    if submission.urgency not in URGENCIES:
         raise Invalid(_("Unknown urgency: %(u)s") % {"u": submission.urgency})
     if actor is not None and not scope_of(actor).has_role(*INTAKE_ROLES):
         raise Forbidden(_("You may not submit requests for residents."))
@@ -246,7 +247,7 @@ def triage_case(
 ) -> Case:
     """分类: set category, urgency and tier (from the rules unless staff choose one)."""
     check(case, "triage", actor)
-    if urgency not in Urgency.values:
+    if urgency not in URGENCIES:
         raise Invalid(_("Unknown urgency: %(u)s") % {"u": urgency})
     if tier is not None and tier not in Tier.values:
         raise Invalid(_("Unknown tier: %(t)s") % {"t": tier})

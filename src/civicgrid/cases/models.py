@@ -69,6 +69,11 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("Open311")
 
 
+# For checks on every request: ``Choices.values`` builds its list anew on each use.
+URGENCIES = frozenset(Urgency.values)
+CHANNELS = frozenset(Channel.values)
+
+
 class State(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
     DISPATCHED = "dispatched", _("dispatched")
@@ -228,10 +233,19 @@ class TierRule(models.Model):
         return f"{self.category or '*'} · {self.urgency or '*'} → {self.tier}"
 
 
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
 def new_tracking_code() -> str:
-    """10 characters from an alphabet without look-alikes (no 0/O, 1/I/L)."""
-    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
+    """10 characters from an alphabet without look-alikes (no 0/O, 1/I/L): the digits of
+    one uniform random number below 31¹⁰ (one read of the system's random source,
+    where a choice per character made ten)."""
+    n = secrets.randbelow(len(TRACKING_ALPHABET) ** 10)
+    code = []
+    for _place in range(10):
+        n, digit = divmod(n, len(TRACKING_ALPHABET))
+        code.append(TRACKING_ALPHABET[digit])
+    return "".join(code)
 
 
 class CaseQuerySet(models.QuerySet["Case"]):

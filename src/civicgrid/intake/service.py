@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 
 from civicgrid import queue
 from civicgrid.cases.actions import Submission, submit_case
-from civicgrid.cases.models import Case, Category, Channel, Urgency
+from civicgrid.cases.models import CHANNELS, URGENCIES, Case, Category, Urgency
 from civicgrid.cases.photos import CheckedPhoto, check_photos
 from civicgrid.errors import Conflict, Invalid
 from civicgrid.geo.locator import district_of_grid, locate
@@ -74,10 +74,12 @@ class IntakeRequest:
     urgency: str = ""  # staff channels may set it; empty: from the text
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(
-            # vars(), not asdict(): the same for these flat fields, without its deep copy
-            json.dumps(vars(self), sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
+        # vars(), not asdict(): the same for these flat fields, without its deep copy
+        return hashlib.sha256(_FINGERPRINT.encode(vars(self)).encode()).hexdigest()
+
+
+# json.dumps(…, sort_keys=True, ensure_ascii=False), its encoder made once
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 def normalise_phone(phone: str) -> str:
@@ -146,7 +148,7 @@ def check_point(lon: float | None, lat: float | None) -> tuple[float, float] | N
 
 def urgency_of(text: str, given: str = "") -> str:
     if given:
-        if given not in Urgency.values:
+        if given not in URGENCIES:
             raise Invalid(_("Unknown urgency: %(u)s") % {"u": given})
         return given
     return Urgency.EMERGENCY if any(w in text for w in EMERGENCY_WORDS) else Urgency.NORMAL
@@ -173,7 +175,7 @@ def receive(
 ) -> Case:
     """受理 a request from any channel: everything checked before anything is written.
     ``along``: more rows to write with the case (see ``submit_case``)."""
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         raise Invalid(_("Unknown channel: %(c)s") % {"c": channel})
     text = check_text(request.text)
     title = (request.title or "").strip()[:MAX_TITLE] or text[:30]
