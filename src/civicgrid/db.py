@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
-from enum import Enum
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -54,7 +53,7 @@ _Shape = tuple[tuple[type[Model], bool, tuple[tuple[str, int], ...], tuple[bool,
 _TOGETHER: dict[tuple[str, _Shape], tuple[str, list[int]]] = {}
 _FIELDS: dict[tuple[type[Model], bool], list[Field]] = {}
 # (model, pk given, database vendor) → per column: field, attname, its shortcut
-_Column = tuple[Field, str, "_Short", Any]
+_Column = tuple[Field, str, int, Any]
 _COLUMNS: dict[tuple[type[Model], bool, str], list[_Column]] = {}
 _FOREIGN_KEYS: dict[type[Model], list[Field]] = {}
 
@@ -68,16 +67,15 @@ _INTEGERS = (
 )
 
 
-class _Short(Enum):
-    """How a column's value may skip ``pre_save`` and ``get_db_prep_save`` (see
-    ``_shortcut``). Every kind but CALL passes None as it is."""
-
-    CALL = "call both"
-    TEXT = "any str"
-    EXACT = "a value of exactly this type"
-    WRAP = "an int, given to this callable"
-    AWARE = "a datetime with a time zone"
-    NONE = "None only"
+# How a column's value may skip ``pre_save`` and ``get_db_prep_save`` (see
+# ``_shortcut``); every kind but _CALL passes None as it is. (Plain ints, not an Enum:
+# this is read for every column of every row, and an Enum member is a slow read.)
+_CALL = 0  # call both
+_TEXT = 1  # any str
+_EXACT = 2  # a value of exactly this type
+_WRAP = 3  # an int, given to this callable
+_AWARE = 4  # a datetime with a time zone
+_NONE = 5  # None only
 
 
 def _fields(model: type[Model], pk_given: bool) -> list[Field]:
@@ -93,7 +91,7 @@ def _fields(model: type[Model], pk_given: bool) -> list[Field]:
     return fields
 
 
-def _shortcut(field: Field, connection: Any) -> tuple[_Short, Any]:
+def _shortcut(field: Field, connection: Any) -> tuple[int, Any]:
     """Which of ``field``'s values come out of its ``pre_save`` and ``get_db_prep_save``
     on this database as they went in (or wrapped, as PostgreSQL's backend wraps an int
     in the column's psycopg type), so that preparing them can skip both calls: half the
@@ -101,23 +99,23 @@ def _shortcut(field: Field, connection: Any) -> tuple[_Short, Any]:
     override either method; ``tests/test_db.py`` holds each claim to the two calls."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite"):
-        return _Short.CALL, None
+        return _CALL, None
     kind = type(field)
     if kind is CharField or kind is TextField:
-        return _Short.TEXT, None  # a TextChoices member stays itself too
+        return _TEXT, None  # a TextChoices member stays itself too
     if kind is BooleanField:
-        return _Short.EXACT, bool
+        return _EXACT, bool
     if kind is FloatField:
-        return _Short.EXACT, float
+        return _EXACT, float
     if kind is ForeignKey and isinstance(field.target_field, AutoFieldMixin):
-        return _Short.EXACT, int
+        return _EXACT, int
     if kind in _INTEGERS:
         wrap = getattr(connection.ops, "integerfield_type_map", {}).get(field.get_internal_type())
-        return (_Short.WRAP, wrap) if wrap is not None else (_Short.EXACT, int)
+        return (_WRAP, wrap) if wrap is not None else (_EXACT, int)
     if kind is DateTimeField and not (field.auto_now or field.auto_now_add):
         # stored as it is on PostgreSQL; SQLite's backend writes it as text
-        return (_Short.AWARE, None) if vendor == "postgresql" else (_Short.NONE, None)
-    return _Short.CALL, None
+        return (_AWARE, None) if vendor == "postgresql" else (_NONE, None)
+    return _CALL, None
 
 
 def _columns(model: type[Model], pk_given: bool, connection: Any) -> list[_Column]:
@@ -138,14 +136,17 @@ def _values(obj: Model, pk_given: bool, connection: Any, skip: dict[str, int]) -
             values.append(None)
             continue
         value = getattr(obj, attname)
-        if short is _Short.WRAP and type(value) is int:
-            value = arg(value)
-        elif not (
-            (short is not _Short.CALL and value is None)
-            or (short is _Short.TEXT and isinstance(value, str))
-            or (short is _Short.EXACT and type(value) is arg)
-            or (short is _Short.AWARE and type(value) is datetime and value.utcoffset() is not None)
-        ):
+        if short == _TEXT:
+            keep = value is None or isinstance(value, str)
+        elif short == _EXACT:
+            keep = value is None or type(value) is arg
+        elif short == _WRAP and type(value) is int:
+            value, keep = arg(value), True
+        elif short == _AWARE:
+            keep = value is None or (type(value) is datetime and value.utcoffset() is not None)
+        else:
+            keep = short != _CALL and value is None
+        if not keep:
             value = f.get_db_prep_save(f.pre_save(obj, True), connection)
         values.append(value)
     return values
