@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
+from itertools import repeat
+from operator import is_
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -57,6 +59,7 @@ _Column = tuple[Field, str, int, Any]
 _COLUMNS: dict[tuple[type[Model], bool, str], list[_Column]] = {}
 _FOREIGN_KEYS: dict[type[Model], list[Field]] = {}
 
+_NONES = repeat(None)  # for map(is_, values, _NONES): which values are None
 _INTEGERS = (
     IntegerField,
     SmallIntegerField,
@@ -324,7 +327,7 @@ def insert_together(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> Non
     # call (it keeps parsed statements only up to that many). So the statement depends
     # on which values are empty; a few such shapes occur, each built once.
     shape = tuple(
-        (type(obj), obj.pk is not None, tuple(sorted(mine.items())), tuple(v is None for v in vals))
+        (type(obj), obj.pk is not None, tuple(sorted(mine.items())), tuple(map(is_, vals, _NONES)))
         for obj, (_, mine, vals) in zip(objs, rows, strict=True)
     )
     plan = _TOGETHER.get((using, shape))
