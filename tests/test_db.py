@@ -263,3 +263,60 @@ def test_a_value_skips_the_two_calls_only_where_they_would_give_it_back(db, mode
                 assert type(got) is type(expected), (model.__name__, f.name, value)
                 assert got == expected, (model.__name__, f.name, value)
     assert shortcuts, f"{model.__name__}: no column takes a shortcut"
+
+
+def _made(obj: Any, *random: str) -> tuple[dict, dict]:
+    """An object's attributes (but for its state and defaults drawn at random) and the
+    related objects it has cached."""
+    attrs = {k: v for k, v in vars(obj).items() if k != "_state" and k not in random}
+    return attrs, dict(obj._state.fields_cache)
+
+
+def test_new_makes_the_object_the_model_makes(db) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    at = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    case = Case(**_case_fields(tree, at))
+    task = queue.row(suggest_case, "C-1")
+    made = [
+        (Case, _case_fields(tree, at), ("tracking_code",)),
+        (Case, {**_case_fields(tree, at), "tracking_code": "C-2"}, ()),
+        (Case, {"owner_unit_id": tree.district.pk, "grid_id": None}, ("tracking_code",)),
+        (Case, {}, ("tracking_code",)),
+        (ResidentContact, {"case": case, "phone": "13800000000", "hide_identity": True}, ()),
+        (
+            CaseEvent,
+            {
+                "case": case,
+                "seq": 1,
+                "action": "submit",
+                "actor": None,
+                "at": at,
+                "to_state": State.SUBMITTED,
+                "from_unit": tree.district,
+                "to_unit": tree.district,
+                "data": {"channel": "api"},
+                "attachments": ["a.jpg"],
+            },
+            (),
+        ),
+        (IdempotencyKey, {"key": "k", "fingerprint": "f", "case": case}, ()),
+        (DBTaskResult, {"args_kwargs": task.args_kwargs, "task_path": task.task_path}, ("id",)),
+        (Photo, {"case": case, "name": "p.jpg", "width": 3, "height": 4}, ()),
+    ]
+    for model, values, random in made:
+        theirs, ours = model(**values), db_module.new(model, **values)
+        assert type(ours) is model and ours._state.adding
+        assert ours._state.db == theirs._state.db  # set by a related object's descriptor
+        assert _made(ours, *random) == _made(theirs, *random), (model.__name__, values)
+        for name in random:
+            assert getattr(ours, name) and getattr(ours, name) != getattr(theirs, name)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        db_module.new(Case, colour="red")
+    with pytest.raises(TypeError):
+        Case(colour="red")
+
+
+def test_new_makes_a_fresh_default_for_each_object(db) -> None:  # type: ignore[no-untyped-def]
+    a, b = db_module.new(DBTaskResult), db_module.new(DBTaskResult)
+    assert a.worker_ids == [] and a.worker_ids is not b.worker_ids, "a list default made anew"
+    assert a.id != b.id

@@ -1,12 +1,13 @@
-"""New rows written with their INSERT built once per model: ``insert`` and ``insert_together``.
+"""New rows made and written cheaply: ``new``, ``insert`` and ``insert_together``.
 
 Intake writes five rows per request (case, contact, event, idempotency key, task),
 and Django compiles each INSERT anew: field by field, quoting every column, about
 a quarter of a millisecond a row, more than the database takes to store it. Here
 the statement is built once per process, database and shape; values still go
-through each field's ``pre_save`` and ``get_db_prep_save``, and the model's
-``pre_save``/``post_save`` signals are sent, as in Django's own insert, so the rows
-are the same (tests hold them equal).
+through each field's ``pre_save`` and ``get_db_prep_save`` (skipped where Django's
+own field class would give the value back unchanged: ``_shortcut``), and the
+model's ``pre_save``/``post_save`` signals are sent, as in Django's own insert, so
+the rows are the same (tests hold them equal).
 
 ``insert_together`` stores rows that belong together, where later ones refer to
 earlier ones by foreign key (a case, its contact, its first event). On PostgreSQL
@@ -14,6 +15,9 @@ that is one statement, each INSERT a data-modifying ``WITH`` clause and each
 reference ``(SELECT id FROM rN)``: one round trip instead of one per row plus
 BEGIN and COMMIT, and atomic by itself. Elsewhere (SQLite, where a statement costs
 no round trip) it is one INSERT per row in a transaction.
+
+``new(model, **values)`` makes the object itself, as ``model(**values)`` would, at
+less than half the cost (see there). Tests hold all three to Django's own.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from django.db.models import (
     TextField,
     signals,
 )
+from django.db.models.base import ModelState
 from django.db.models.fields import AutoFieldMixin
 
 M = TypeVar("M", bound=Model)
@@ -190,6 +195,68 @@ def _stored(obj: Model, using: str) -> None:
         signals.post_save.send(
             sender=model, instance=obj, created=True, raw=False, using=using, update_fields=None
         )
+
+
+# model → (constant defaults by attname, fields whose default is made anew for each
+# object, every concrete field by name and by attname, attnames set through setattr)
+_NewPlan = tuple[dict[str, Any], list[Field], dict[str, Field], frozenset[str]]
+_NEW: dict[type[Model], _NewPlan] = {}
+_CONSTANT = (str, int, float, bool, bytes, _NONE)
+
+
+def _new_plan(
+    model: type[Model],
+) -> tuple[dict[str, Any], list[Field], dict[str, Field], frozenset[str]]:
+    constant: dict[str, Any] = {}
+    fresh: list[Field] = []
+    by_name: dict[str, Field] = {}
+    via_setattr = set()
+    for f in model._meta.concrete_fields:
+        if f.generated:
+            continue
+        by_name[f.name] = by_name[f.attname] = f
+        if not f.has_default() and not f.has_db_default():
+            constant[f.attname] = f.get_default()  # None or "" (Field._get_default)
+        elif f.has_default() and not callable(f.default) and type(f.default) in _CONSTANT:
+            constant[f.attname] = f.default
+        else:
+            fresh.append(f)
+        # a data descriptor on the class (a file, a foreign key's id) sees the value set
+        if hasattr(type(getattr(model, f.attname, None)), "__set__"):
+            via_setattr.add(f.attname)
+    plan = (constant, fresh, by_name, frozenset(via_setattr))
+    _NEW[model] = plan
+    return plan
+
+
+def new(model: type[M], /, **values: Any) -> M:
+    """``model(**values)``, a new row's object, made without ``Model.__init__``'s walk
+    of every field with a lookup and a caught KeyError each (intake's five objects
+    cost half as much: a case 0.11 M instructions instead of 0.27 M). Constant defaults
+    are copied from a table made once per model, the others made anew; a value is set
+    as ``__init__`` sets it (a related object through its descriptor, so it is cached);
+    ``pre_init``/``post_init`` are sent. Only concrete fields may be given (``__init__``
+    also takes properties); tests hold the objects equal to the model's own."""
+    plan = _NEW.get(model)
+    constant, fresh, by_name, via_setattr = plan if plan is not None else _new_plan(model)
+    signals.pre_init.send(sender=model, args=(), kwargs=values)
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    attrs = obj.__dict__
+    attrs.update(constant)
+    for f in fresh:
+        if f.attname not in values and f.name not in values:
+            setattr(obj, f.attname, f.get_default())
+    for name, value in values.items():
+        f = by_name.get(name)
+        if f is None:
+            raise TypeError(f"{model.__qualname__}() got an unexpected keyword argument '{name}'")
+        if name != f.attname or name in via_setattr:
+            setattr(obj, name, value)  # a related object: through its descriptor
+        else:
+            attrs[name] = value
+    signals.post_init.send(sender=model, instance=obj)
+    return obj
 
 
 def insert(obj: M, using: str = DEFAULT_DB_ALIAS) -> M:

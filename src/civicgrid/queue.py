@@ -15,6 +15,8 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import Task, normalize_json, task_backends, task_enqueued
 from django_tasks_db.models import DBTaskResult
 
+from civicgrid.db import new
+
 _valid: dict[int, tuple[Task, DatabaseBackend]] = {}
 
 
@@ -35,7 +37,8 @@ def row(task: Task, *args: Any, **kwargs: Any) -> DBTaskResult:
     """The queue row of ``task.enqueue(*args, **kwargs)``, unsaved (as
     ``DatabaseBackend._task_to_db_task`` builds it)."""
     backend = _backend(task)
-    return DBTaskResult(
+    return new(
+        DBTaskResult,
         id=backend._get_id(),
         args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
         priority=task.priority,

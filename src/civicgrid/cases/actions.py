@@ -41,7 +41,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.permissions import check, has_right
 from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, discard, photo_rows, store_photos
-from civicgrid.db import insert_together
+from civicgrid.db import insert_together, new
 from civicgrid.dispatch import routing
 from civicgrid.errors import Conflict, Forbidden, Invalid, NotFound
 from civicgrid.org.models import LEVEL_OF_KIND, Level, Role, Unit, UnitKind, User
@@ -191,7 +191,8 @@ def submit_case(
         where = locate(submission.lon, submission.lat)
         if where.located:
             grid_id, grid_code = where.grid_id, where.grid_code
-    case = Case(
+    case = new(
+        Case,
         channel=submission.channel,
         title=title[:120],
         text=text,
@@ -207,14 +208,16 @@ def submit_case(
         version=1,  # the submit event's seq, written with it
         created_at=clock.now(),
     )
-    contact = ResidentContact(
+    contact = new(
+        ResidentContact,
         case=case,
         name=submission.contact_name,
         phone=submission.contact_phone,
         hide_identity=submission.hide_identity,
     )
     photos = photo_rows(case, submission.photos, added_by=actor)
-    event = CaseEvent(
+    event = new(
+        CaseEvent,
         case=case,
         seq=1,
         action="submit",

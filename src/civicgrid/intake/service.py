@@ -23,6 +23,7 @@ from civicgrid import queue
 from civicgrid.cases.actions import Submission, submit_case
 from civicgrid.cases.models import CHANNELS, URGENCIES, Case, Category, Urgency
 from civicgrid.cases.photos import CheckedPhoto, check_photos
+from civicgrid.db import new
 from civicgrid.errors import Conflict, Invalid
 from civicgrid.geo.locator import district_of_grid, locate
 from civicgrid.intake.models import IdempotencyKey, Place
@@ -245,7 +246,7 @@ def receive_once(
     fingerprint = request.fingerprint()
 
     def key_of(case: Case) -> list[Model]:
-        return [IdempotencyKey(key=key, fingerprint=fingerprint, case=case)]
+        return [new(IdempotencyKey, key=key, fingerprint=fingerprint, case=case)]
 
     try:
         case = receive(
