@@ -132,3 +132,16 @@ def test_rate_limits_per_ip_and_per_phone(district, settings) -> None:  # type: 
         assert post({**GOOD, "phone": "13700000000"}, key=f"ph-{i}").status_code == 201
     assert post({**GOOD, "phone": "13700000000"}, key="ph-3").status_code == 429
     assert Case.objects.count() == 5
+
+
+def test_the_api_documents_the_idempotency_key_header(db) -> None:  # type: ignore[no-untyped-def]
+    spec = Client().get("/api/openapi.json").json()
+    operation = spec["paths"]["/api/requests"]["post"]
+    (header,) = [p for p in operation["parameters"] if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key" and header["required"] is True
+    assert set(operation["requestBody"]["content"]["application/json"]["schema"].values()) == {
+        "#/components/schemas/RequestIn"
+    }
+    assert {"tracking_code", "state", "created"} <= set(
+        spec["components"]["schemas"]["RequestOut"]["properties"]
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Router, Schema
+from ninja.errors import ValidationError
 from ninja.responses import Status
 from pydantic import BaseModel
 
@@ -39,11 +40,16 @@ class Refused(Schema):
     detail: str
 
 
-IDEMPOTENCY = Header(
-    ...,
-    alias="Idempotency-Key",
-    description="Any unique string per request (a UUID): sent again, the same case comes back.",
-)
+# The Idempotency-Key header is read from META, not declared as Ninja's Header
+# parameter (for which Ninja builds request.headers from every header: 3 % of this
+# endpoint's time); documented here, and refused when missing as Ninja would.
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": True,
+    "schema": {"type": "string", "title": "Idempotency-Key"},
+    "description": "Any unique string per request (a UUID): sent again, the same case comes back.",
+}
 
 
 @router.post(
@@ -51,13 +57,16 @@ IDEMPOTENCY = Header(
     auth=None,
     response={201: RequestOut, 200: RequestOut, 400: Refused, 409: Refused, 429: Refused},
     summary="Submit a request (受理)",
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY]},
 )
-def submit_request(
-    request: HttpRequest, body: RequestIn, idempotency_key: str = IDEMPOTENCY
-) -> Status[RequestOut]:
+def submit_request(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:
     """A resident's request from an app or another system. The same ``Idempotency-Key``
     twice returns the same case (200), never a second one; with a different body it is
     refused (409). Refusals (400) say what to fix and create nothing."""
+    idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+    if idempotency_key is None:
+        missing = {"type": "missing", "loc": ("header", "Idempotency-Key"), "msg": "Field required"}
+        raise ValidationError([missing])
     ratelimit.check_ip(request)
     ratelimit.check_phone(body.phone)
     intake = IntakeRequest(
