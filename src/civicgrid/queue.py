@@ -3,7 +3,7 @@
 ``task.enqueue()`` stores its row at once, in a statement of its own. Intake queues
 the machine's reading of a new case in the same statement as the case itself
 (``civicgrid.db.insert_together``): ``row(task, …)`` is the row ``enqueue`` would
-store, not yet stored; ``announce(row)`` sends django-tasks' ``task_enqueued``
+store, not yet stored; ``announce(row, task)`` sends django-tasks' ``task_enqueued``
 signal once it is.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.compat import Task, normalize_json, task_backends, task_enqueued
+from django_tasks_db.backend import DatabaseBackend, TaskResult
+from django_tasks_db.compat import Task, TaskResultStatus, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import normalize_uuid
 
 from civicgrid.db import new
 
@@ -49,7 +50,25 @@ def row(task: Task, *args: Any, **kwargs: Any) -> DBTaskResult:
     )
 
 
-def announce(stored: DBTaskResult) -> None:
-    """What ``enqueue`` does after storing the row (its backend's class the sender, as
-    there: looked up by name, since ``stored.task`` imports and checks the task anew)."""
-    task_enqueued.send(type(task_backends[stored.backend_name]), task_result=stored.task_result)
+def announce(stored: DBTaskResult, task: Task) -> None:
+    """What ``enqueue`` does after storing the row: ``task_enqueued`` from the backend's
+    class, with the row's result. The result is the one ``stored.task_result`` makes
+    (a test holds them equal), made from ``task`` in hand: that property imports the
+    task and checks it anew, half the cost of this call."""
+    result = TaskResult(
+        db_result=stored,
+        task=task,
+        id=normalize_uuid(stored.id),
+        status=TaskResultStatus[stored.status],
+        enqueued_at=stored.enqueued_at,
+        started_at=stored.started_at,
+        last_attempted_at=stored.started_at,
+        finished_at=stored.finished_at,
+        args=stored.args_kwargs["args"],
+        kwargs=stored.args_kwargs["kwargs"],
+        backend=stored.backend_name,
+        errors=[],
+        worker_ids=stored.worker_ids,
+    )
+    object.__setattr__(result, "_return_value", stored.return_value)
+    task_enqueued.send(type(_backend(task)), task_result=result)

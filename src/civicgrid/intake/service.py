@@ -222,7 +222,7 @@ def receive(
     case = submit_case(
         submission, actor=actor, district=district or the_district(), along=with_case
     )
-    queue.announce(reading[0])
+    queue.announce(reading[0], suggest_case)
     return case
 
 
