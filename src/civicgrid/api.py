@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -11,6 +14,8 @@ from ninja.security import django_auth
 
 from civicgrid.errors import Refusal
 
+logger = logging.getLogger(__name__)
+
 api = NinjaAPI(
     title="civicgrid API",
     version="1",
@@ -18,6 +23,18 @@ api = NinjaAPI(
     auth=django_auth,
     urls_namespace="api",
 )
+
+
+@api.exception_handler(OperationalError)
+def busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    """The database could not be written now (SQLite's write lock held past its timeout
+    by another writer, a lost connection): try again, nothing was stored (the write was
+    one transaction)."""
+    logger.warning("database unavailable for %s: %s", request.path, exc)
+    message = str(_("The system is busy; nothing was saved. Please try again in a moment."))
+    response = api.create_response(request, {"detail": message}, status=503)
+    response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -167,13 +167,21 @@ def test_the_command_can_leave_the_history_to_the_worker(db: None) -> None:
     assert task.status == "READY" and task.args_kwargs["args"][0] == 25
 
 
-def test_history_calls_come_in_local_office_hours_and_evenings(demo: DemoSummary) -> None:
+def test_history_calls_come_in_local_office_hours_and_evenings(
+    demo: DemoSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(And, filling in behind a server, it stands aside every few cases, long enough
+    for a waiting writer's next try at SQLite's lock.)"""
     from django.utils import timezone
 
+    import civicgrid.demo.history as history
     from civicgrid.cases.models import Case
     from civicgrid.demo.history import generate_history
 
-    generate_history(20, seed=4)
+    pauses: list[float] = []
+    monkeypatch.setattr(history.time, "sleep", pauses.append)
+    generate_history(20, seed=4, pause_every=8)
+    assert pauses == [0.15, 0.15], "after the 8th and the 16th case, 150 ms each"
     hours = {timezone.localtime(c.created_at).hour for c in Case.objects.all()}
     assert hours <= {8, 9, 10, 11, 14, 15, 16, 19}, hours
 

@@ -145,3 +145,20 @@ def test_the_api_documents_the_idempotency_key_header(db) -> None:  # type: igno
     assert {"tracking_code", "state", "created"} <= set(
         spec["components"]["schemas"]["RequestOut"]["properties"]
     )
+
+
+def test_a_database_that_cannot_write_now_gets_503_not_500(district, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's write lock held past its timeout by another writer (the demo's history
+    filling in behind a running server) is a moment's refusal, said in Chinese."""
+    from django.db import OperationalError
+
+    import civicgrid.intake.api as intake_api
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(intake_api, "receive_once", locked)
+    response = post(GOOD, key="busy-1")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "系统繁忙" in response.json()["detail"], response.json()
+    assert nothing_stored()

@@ -12,6 +12,7 @@ open, at whatever step their clock has reached.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -72,7 +73,12 @@ def generate_history(
     seed: int = 1,
     until: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    pause_every: int = 0,
 ) -> HistorySummary:
+    """``count`` cases of the past year, each written in its own transaction.
+    ``pause_every``: after that many cases, stand aside for a moment, so that other
+    writers (a resident's request while the demo fills in behind a running server)
+    get SQLite's one write lock instead of waiting out its timeout."""
     rng = random.Random(seed)
     until = until or timezone.now()
     district = Unit.objects.get(kind=UnitKind.DISTRICT)
@@ -100,6 +106,8 @@ def generate_history(
         except Refusal:
             summary.refused += 1
         summary.cases += 1
+        if pause_every and (i + 1) % pause_every == 0:
+            time.sleep(0.15)  # longer than a waiting writer's 100 ms between tries
         if progress and (i + 1) % 1000 == 0:
             progress(f"{i + 1:,} cases")
     rows = Case.objects.values_list("state", flat=True)

@@ -10,7 +10,8 @@ from civicgrid.demo.history import generate_history
 
 @task()
 def generate_history_task(count: int, seed: int = 1) -> dict[str, int]:
-    summary = generate_history(count, seed=seed)
+    # Behind a running server: let its requests write between the history's cases.
+    summary = generate_history(count, seed=seed, pause_every=25)
     trained = train_demo_classifier()
     return {
         "cases": summary.cases,
