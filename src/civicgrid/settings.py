@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # last: its process_exception sees a view's exception first
+    "civicgrid.web.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "civicgrid.urls"

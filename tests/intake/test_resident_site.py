@@ -119,3 +119,18 @@ def test_the_timeline_is_public_safe_and_the_resident_rates(district) -> None:  
     again = client.post(f"/r/track/{case.tracking_code}/rate/", {"rating": "1", "solved": "0"})
     assert "不能" in client.get(again["Location"]).content.decode()
     assert operator  # the operator exists but was never needed
+
+
+def test_a_database_that_cannot_write_now_gets_a_503_page(district, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import OperationalError
+
+    import civicgrid.intake.views as views
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(views, "receive", locked)
+    response = Client().post("/r/", FORM)
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "系统繁忙，本次提交未保存" in response.content.decode()
+    assert not Case.objects.exists()

@@ -1,0 +1,33 @@
+"""A database that cannot write at this moment gets a page that says so, not a 500."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseBusyMiddleware:
+    """SQLite's write lock held past its timeout by another writer, or a lost database
+    connection: 503 with ``Retry-After`` and a page that needs no database (the API
+    answers the same in JSON: ``civicgrid.api.busy``). Each write is one transaction,
+    so nothing was half-stored."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError):
+            return None
+        logger.warning("database unavailable for %s: %s", request.path, exception)
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = "5"
+        return response
