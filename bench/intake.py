@@ -88,6 +88,17 @@ def prepare(database_url: str, data_dir: str) -> list[tuple[float, float]]:
     return points
 
 
+def wait_until_listening(port: int, seconds: float) -> None:
+    """Until the server takes connections on ``port`` (or ``seconds`` have passed)."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 class Client:
     """One keep-alive connection per thread."""
 
@@ -236,12 +247,7 @@ def main() -> None:
     )
     try:
         client = Client(port)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_listening(port, seconds=10)
         for kind in ("bare", "ours"):  # warm up both paths (imports, locator, caches)
             closed_loop(client, kind, points, 1.0, clients=2)
         # Closed loop in alternating rounds (bare, ours, bare, …): the machine's speed

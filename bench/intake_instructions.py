@@ -20,7 +20,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from intake import Client, free_port, prepare, request_for  # noqa: E402
+from intake import Client, free_port, prepare, request_for, wait_until_listening  # noqa: E402
 
 
 def main() -> None:
@@ -65,12 +64,7 @@ def main() -> None:
     counts: dict[str, float] = {}
     try:
         client = Client(port)
-        for _ in range(600):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_until_listening(port, seconds=300)  # starting under valgrind is slow
         rng = random.Random(1)
         for kind in ("bare", "ours"):
             for _ in range(30):  # warm: imports, caches, the statement plans

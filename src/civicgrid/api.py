@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.security import django_auth
 
-from civicgrid.errors import Refusal
+from civicgrid.errors import BUSY, Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ def busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     by another writer, a lost connection): try again, nothing was stored (the write was
     one transaction)."""
     logger.warning("database unavailable for %s: %s", request.path, exc)
-    message = str(_("The system is busy; nothing was saved. Please try again in a moment."))
-    response = api.create_response(request, {"detail": message}, status=503)
+    response = api.create_response(request, {"detail": str(BUSY)}, status=503)
     response["Retry-After"] = "5"
     return response
 

@@ -53,7 +53,7 @@ from django.db.models.fields import AutoFieldMixin
 M = TypeVar("M", bound=Model)
 
 # (model, database alias, pk given) → (sql, fields, returns the pk)
-_PLANS: dict[tuple[type[Model], str, bool], tuple[str, list[Field], bool]] = {}
+_PLANS: dict[tuple[type[Model], str, bool], tuple[str, bool]] = {}
 # (database alias, per row: (model, pk given, (field name, index of the row it refers
 # to)…, which values are NULL)) → (sql, the rows whose pk the statement returns)
 _Shape = tuple[tuple[type[Model], bool, tuple[tuple[str, int], ...], tuple[bool, ...]], ...]
@@ -166,7 +166,7 @@ def _placeholder(field: Field, connection: Any) -> str:
     return "%s"
 
 
-def _plan(model: type[Model], connection: Any, pk_given: bool) -> tuple[str, list[Field], bool]:
+def _plan(model: type[Model], connection: Any, pk_given: bool) -> tuple[str, bool]:
     meta = model._meta
     fields = _fields(model, pk_given)
     quote = connection.ops.quote_name
@@ -176,7 +176,7 @@ def _plan(model: type[Model], connection: Any, pk_given: bool) -> tuple[str, lis
     returning = not pk_given and connection.features.can_return_columns_from_insert
     if returning:
         sql += f" RETURNING {quote(meta.pk.column)}"
-    return sql, fields, returning
+    return sql, returning
 
 
 def _pre_save(obj: Model, using: str) -> None:
@@ -204,9 +204,7 @@ _NEW: dict[type[Model], _NewPlan] = {}
 _CONSTANT = (str, int, float, bool, bytes, _NONE)
 
 
-def _new_plan(
-    model: type[Model],
-) -> tuple[dict[str, Any], list[Field], dict[str, Field], frozenset[str]]:
+def _new_plan(model: type[Model]) -> _NewPlan:
     constant: dict[str, Any] = {}
     fresh: list[Field] = []
     by_name: dict[str, Field] = {}
@@ -268,7 +266,7 @@ def insert(obj: M, using: str = DEFAULT_DB_ALIAS) -> M:
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _plan(model, connection, pk_given)
-    sql, _, returning = plan
+    sql, returning = plan
     _pre_save(obj, using)
     params = _values(obj, pk_given, connection, {})
     with connection.cursor() as cursor:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+# What a request gets when the database cannot write at this moment (SQLite's lock held
+# past its timeout, a lost connection): 503 from the API and the pages alike.
+BUSY = _("The system is busy; nothing was saved. Please try again in a moment.")
+
 
 class Refusal(Exception):
     """An action was refused; ``message`` is shown to the person as it is."""

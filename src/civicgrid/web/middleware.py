@@ -9,6 +9,8 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from civicgrid.errors import BUSY
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,6 +30,6 @@ class DatabaseBusyMiddleware:
         if not isinstance(exception, OperationalError):
             return None
         logger.warning("database unavailable for %s: %s", request.path, exception)
-        response = render(request, "503.html", status=503)
+        response = render(request, "503.html", {"message": BUSY}, status=503)
         response["Retry-After"] = "5"
         return response
