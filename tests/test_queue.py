@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django_tasks_db.compat import task_enqueued
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus, task_enqueued
 from django_tasks_db.models import DBTaskResult
 
 from civicgrid import queue
@@ -31,3 +33,41 @@ def test_a_row_is_announced_with_the_result_enqueue_announces(db) -> None:  # ty
     assert result == DBTaskResult.objects.get(pk=stored.pk).task_result == stored.task_result
     assert result.task == their_result.task == theirs.task
     assert result.args == ["C-ours"] and result.status == their_result.status
+
+
+def _claimed(minutes_ago: float, task_path: str = suggest_case.module_path) -> DBTaskResult:
+    stored = queue.row(suggest_case, "C-claimed")
+    stored.task_path = task_path
+    insert_together([stored])
+    DBTaskResult.objects.filter(pk=stored.pk).update(
+        status=TaskResultStatus.RUNNING,
+        started_at=timezone.now() - timedelta(minutes=minutes_ago),
+        worker_ids=["dead-worker"],
+    )
+    return stored
+
+
+def test_a_reading_whose_worker_died_goes_back_to_the_queue(db) -> None:  # type: ignore[no-untyped-def]
+    abandoned = _claimed(minutes_ago=30)
+    running = _claimed(minutes_ago=1)  # its worker may well be alive
+    other = _claimed(minutes_ago=30, task_path="civicgrid.demo.tasks.generate_history_task")
+
+    assert queue.requeue_abandoned(suggest_case, older_than=timedelta(minutes=10)) == 1
+
+    statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
+    assert statuses[abandoned.pk] == TaskResultStatus.READY, "the dead worker's reading"
+    assert statuses[running.pk] == TaskResultStatus.RUNNING, "a reading just taken"
+    assert statuses[other.pk] == TaskResultStatus.RUNNING, "not a task safe to run twice"
+    again = DBTaskResult.objects.get(pk=abandoned.pk)
+    assert again.started_at is None
+    assert DBTaskResult.objects.ready().filter(pk=abandoned.pk).exists(), "a worker takes it"
+
+
+def test_the_sweep_puts_abandoned_readings_back(db, settings) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.dispatch.tasks import sweep_deadlines
+
+    settings.TASK_ABANDONED_AFTER_S = 600
+    abandoned = _claimed(minutes_ago=30)
+    summary = sweep_deadlines.call()
+    assert summary["requeued_readings"] == 1
+    assert DBTaskResult.objects.get(pk=abandoned.pk).status == TaskResultStatus.READY

@@ -4,13 +4,16 @@
 the machine's reading of a new case in the same statement as the case itself
 (``civicgrid.db.insert_together``): ``row(task, …)`` is the row ``enqueue`` would
 store, not yet stored; ``announce(row, task)`` sends django-tasks' ``task_enqueued``
-signal once it is.
+signal once it is. ``requeue_abandoned`` gives a task back to the queue when the
+worker that claimed it died (``kill -9``, a lost machine) and left it running forever.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend, TaskResult
 from django_tasks_db.compat import Task, TaskResultStatus, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult
@@ -72,3 +75,14 @@ def announce(stored: DBTaskResult, task: Task) -> None:
     )
     object.__setattr__(result, "_return_value", stored.return_value)
     task_enqueued.send(type(_backend(task)), task_result=result)
+
+
+def requeue_abandoned(task: Task, older_than: timedelta) -> int:
+    """Rows of ``task`` claimed by a worker more than ``older_than`` ago and still
+    running: back to the queue, to be run again (so only for a task that is safe to run
+    twice). The library leaves such a row running for good when its worker dies."""
+    return DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status=TaskResultStatus.RUNNING,
+        started_at__lt=timezone.now() - older_than,
+    ).update(status=TaskResultStatus.READY, started_at=None)

@@ -192,6 +192,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SWEEP_INTERVAL_S = float(_env("SWEEP_INTERVAL_S", "30"))
 SWEEP_PARALLEL = int(_env("SWEEP_PARALLEL", "2"))  # sweeps that may wait at once
 SWEEP_BATCH = int(_env("SWEEP_BATCH", "500"))  # cases per sweeper transaction
+# A case's reading still running this long after a worker claimed it: its worker died.
+TASK_ABANDONED_AFTER_S = float(_env("TASK_ABANDONED_AFTER_S", "600"))
 REMIND_BEFORE_MINUTES = int(_env("REMIND_BEFORE_MINUTES", "60"))
 
 # --- civicgrid ------------------------------------------------------------------------------

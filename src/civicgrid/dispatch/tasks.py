@@ -3,7 +3,9 @@
 The deadline sweep reschedules itself: each run enqueues the next one
 ``SWEEP_INTERVAL_S`` later, unless ``SWEEP_PARALLEL`` are already waiting, so
 that several workers can drain a backlog together. However many sweeps run at
-once, every deadline is treated exactly once (the sweeper's marks).
+once, every deadline is treated exactly once (the sweeper's marks). Each sweep also
+gives back to the queue the machine readings of new cases whose worker died while
+running them (a reading is safe to run twice: it replaces the case's suggestion).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from civicgrid import queue
 from civicgrid.dispatch.sweeper import sweep
+from civicgrid.triage.tasks import suggest_case
 
 SWEEP_TASK_PATH = "civicgrid.dispatch.tasks.sweep_deadlines"
 
@@ -24,6 +28,9 @@ SWEEP_TASK_PATH = "civicgrid.dispatch.tasks.sweep_deadlines"
 @task()
 def sweep_deadlines() -> dict[str, int]:
     result = sweep()  # drains everything due, in batches
+    requeued = queue.requeue_abandoned(
+        suggest_case, older_than=timedelta(seconds=settings.TASK_ABANDONED_AFTER_S)
+    )
     schedule_sweep(delay_s=settings.SWEEP_INTERVAL_S)
     return {
         "reminded": result.reminded,
@@ -31,6 +38,7 @@ def sweep_deadlines() -> dict[str, int]:
         "supervised": result.supervised,
         "skipped": result.skipped,
         "errors": len(result.errors),
+        "requeued_readings": requeued,
     }
 
 
