@@ -65,14 +65,20 @@ def start(args: list[str]) -> int:
     run_civicgrid("migrate", "--verbosity", "0")
     # The district at once; a year of cases (20,000) filled in by the worker.
     run_civicgrid("demo", "--if-empty", "--history-in-background", "20000")
-    # The background worker (deadline sweeps) runs beside the web server.
-    worker = subprocess.Popen([str(BIN / "civicgrid"), "worker"], cwd=ROOT)
+    # Background workers beside the web server: one for the deadline sweeps (and first
+    # the history), one for new cases' machine readings, so these never wait for it.
+    workers = [
+        subprocess.Popen([str(BIN / "civicgrid"), "worker", *queues], cwd=ROOT)
+        for queues in ((), ("--queues", "triage"))
+    ]
     try:
         with contextlib.suppress(KeyboardInterrupt):
             run_civicgrid("serve", "--host", host, "--port", port, *args)
     finally:
-        worker.terminate()
-        worker.wait(10)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(10)
     return 0
 
 

@@ -71,3 +71,29 @@ def test_the_sweep_puts_abandoned_readings_back(db, settings) -> None:  # type: 
     summary = sweep_deadlines.call()
     assert summary["requeued_readings"] == 1
     assert DBTaskResult.objects.get(pk=abandoned.pk).status == TaskResultStatus.READY
+
+
+def test_a_worker_kept_for_readings_takes_only_them(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    """dev.py start keeps a worker for new cases' readings, so that they never wait
+    behind the demo's history (minutes long) on the default queue."""
+    from django.core.management import call_command
+
+    from civicgrid.dispatch.tasks import SWEEP_TASK_PATH
+
+    reading = suggest_case.enqueue("C-nowhere")
+    assert reading.task.queue_name == "triage"
+    call_command("worker", "--once", "--queues", "triage", verbosity=0)
+    assert DBTaskResult.objects.get(pk=reading.id).status == TaskResultStatus.SUCCESSFUL
+    sweeps = DBTaskResult.objects.filter(task_path=SWEEP_TASK_PATH)
+    assert set(sweeps.values_list("status", flat=True)) == {TaskResultStatus.READY}, (
+        "the sweep waits for a worker of the default queue"
+    )
+
+    suggest_case.enqueue("C-elsewhere")
+    call_command("worker", "--once", verbosity=0)  # all queues
+    assert (
+        not DBTaskResult.objects.exclude(status=TaskResultStatus.SUCCESSFUL)
+        .exclude(task_path=SWEEP_TASK_PATH)
+        .exists()
+    )
+    assert sweeps.filter(status=TaskResultStatus.SUCCESSFUL).exists()

@@ -7,7 +7,7 @@ from django_tasks import task
 from civicgrid.cases.models import Case
 
 
-@task()
+@task(queue_name="triage")
 def suggest_case(case_ref: str | int) -> dict[str, object]:
     """The machine's reading of a new case. ``case_ref``: its tracking code (intake
     queues it with the case, before the case has an id), or its id."""

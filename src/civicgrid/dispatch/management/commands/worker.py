@@ -22,10 +22,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval", type=float, default=1.0, help="seconds between queue polls"
         )
+        parser.add_argument(
+            "--queues",
+            default="*",
+            help="queues to take tasks from, comma-separated: default (sweeps, demo "
+            "history), triage (new cases' machine readings); default: all",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         schedule_sweep()
-        worker_args = ["--interval", str(options["interval"]), "--no-startup-delay"]
+        worker_args = [
+            *("--interval", str(options["interval"])),
+            *("--queue-name", options["queues"]),
+            "--no-startup-delay",
+        ]
         if options["once"]:
             worker_args.append("--batch")
         call_command("db_worker", *worker_args, verbosity=options["verbosity"])
