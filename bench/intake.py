@@ -11,7 +11,9 @@ and the reference (POST /bench/bare): requests/s with 8 clients in a closed loop
 ``--rounds`` alternating rounds, bare then ours, so both see the same machine), the
 ratio (of the totals, and per round), and p50/p99 latency at a fixed arrival rate
 (default 200/s, open loop: latency counted from the scheduled send time, so queueing
-shows). Target (issue #4): ratio ≥ 0.6, p99 < 50 ms on PostgreSQL.
+shows). Target (issue #4): ratio ≥ 0.6, p99 < 50 ms on PostgreSQL, the database a
+district runs; on SQLite the figures are reported without a verdict (SQLite works inside
+the server's process, so its five inserts against the bare one weigh on the ratio there).
 """
 
 from __future__ import annotations
@@ -285,6 +287,7 @@ def main() -> None:
         if b
     ]
     p99 = results["ours"]["fixed_rate"]["p99_ms"]
+    meets = bool(ratio and ratio >= 0.6 and p99 < 50) if args.database_url else None
     print(
         json.dumps(
             {
@@ -296,8 +299,8 @@ def main() -> None:
                 "ratio": ratio,
                 "ratio_per_round": per_round,
                 "ratio_per_round_median": statistics.median(per_round) if per_round else None,
-                "target": {"ratio": 0.6, "p99_ms_postgresql": 50},
-                "meets_target": bool(ratio and ratio >= 0.6 and p99 < 50),
+                "target": {"database": "postgresql", "ratio": 0.6, "p99_ms": 50},
+                "meets_target": meets,
             },
             ensure_ascii=False,
             indent=2,
