@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from civicgrid.cases import actions
-from civicgrid.cases.models import Case, Urgency
+from civicgrid.cases.models import Case, State, Urgency
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.errors import Forbidden
 from tests.cases.conftest import Staff
@@ -178,3 +178,34 @@ def test_grid_workers_see_what_is_located_in_their_grid(staff: Staff) -> None:
     elsewhere = submit(staff.tree, grid_index=1)
     visible = set(Case.objects.visible_to(staff.grid_worker))
     assert here in visible and elsewhere not in visible
+
+
+def test_whoever_resolved_a_case_may_not_verify_it(staff: Staff) -> None:
+    """核查 is a second person's look at the fix; the street dispatcher may both resolve
+    and verify a community's case, but not the same one."""
+    case = actions.resolve_case(_handling(staff), actor=staff.street_dispatcher, reply="已处理")
+    assert "verify" not in allowed_actions(case, staff.street_dispatcher)
+    version = case.version
+    for passed, note in ((True, ""), (False, "仍未处理好")):
+        with pytest.raises(Forbidden):
+            actions.verify_case(case, actor=staff.street_dispatcher, passed=passed, note=note)
+        case.refresh_from_db()
+        assert case.version == version, "a refused verification changed the case"
+    assert "verify" in allowed_actions(case, staff.grid_worker)
+    case = actions.verify_case(case, actor=staff.grid_worker, passed=True)
+    assert case.state == State.FOLLOW_UP
+
+
+def test_the_api_says_why_a_resolver_may_not_verify(staff: Staff) -> None:
+    from django.test import Client
+
+    case = actions.resolve_case(_handling(staff), actor=staff.street_dispatcher, reply="已处理")
+    client = Client()
+    client.force_login(staff.street_dispatcher)
+    response = client.post(
+        f"/api/cases/{case.tracking_code}/verify",
+        {"version": case.version, "passed": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "由他人核查" in response.json()["detail"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
+from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Photo, State
+from civicgrid.cases.permissions import allowed_actions
+from civicgrid.errors import Forbidden
 from civicgrid.org.models import Role
 from civicgrid.triage.duplicates import likely_duplicates, similarity
 from tests.factories import make_member, submit
@@ -105,6 +109,12 @@ def test_patrol_fixes_a_micro_matter_in_one_step(district) -> None:  # type: ign
     assert fix.action == "fix_on_the_spot" and fix.actor == worker
     assert len(submit_event.attachments) == len(fix.attachments) == 1
     assert Photo.objects.filter(case=case).count() == 2
+    # Someone else verifies the worker's own fix: another worker of the grid, or above.
+    assert "verify" not in allowed_actions(case, worker)
+    with pytest.raises(Forbidden):
+        actions.verify_case(case, actor=worker, passed=True)
+    colleague = make_member(tree.grids[0], Role.GRID_WORKER)
+    assert actions.verify_case(case, actor=colleague, passed=True).state == State.FOLLOW_UP
 
 
 def test_patrol_refusals(district) -> None:  # type: ignore[no-untyped-def]

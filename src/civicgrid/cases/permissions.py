@@ -177,6 +177,21 @@ def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | Non
     )
 
 
+def resolver_of(case: Case) -> int | None:
+    """The id of the user who resolved ``case`` last (办结 or an on-the-spot fix)."""
+    return (
+        case.events.filter(action__in=("resolve", "fix_on_the_spot"))
+        .order_by("-seq")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+def _checks_own_fix(case: Case, action: str, actor: User | None) -> bool:
+    """核查 is someone else's look at the fix: whoever resolved a case may not verify it."""
+    return action == "verify" and actor is not None and resolver_of(case) == actor.pk
+
+
 def check(case: Case, action: str, actor: User | None) -> None:
     """Refuse, with the reason, a transition not allowed now: wrong state (409) or
     no right to it (403)."""
@@ -192,12 +207,18 @@ def check(case: Case, action: str, actor: User | None) -> None:
         return
     if not has_right(actor, rule.roles, rule.units(case)):
         raise Forbidden(str(rule.refusal))
+    if _checks_own_fix(case, action, actor):
+        raise Forbidden(_("You resolved this case yourself: someone else must verify the fix."))
 
 
 def allowed_actions(case: Case, actor: User | None) -> list[str]:
     """The transitions ``actor`` may make on ``case`` now (for the console's buttons)."""
     allowed = []
     for action, rule in RULES.items():
-        if case.state in rule.states and has_right(actor, rule.roles, rule.units(case)):
+        if (
+            case.state in rule.states
+            and has_right(actor, rule.roles, rule.units(case))
+            and not _checks_own_fix(case, action, actor)
+        ):
             allowed.append(action)
     return allowed

@@ -230,6 +230,8 @@ def _one_case(
     ):
         return
     verifier = people.of(case.grid) if case.grid else dispatcher
+    if verifier == people.of(owner):  # whoever resolved may not verify: someone else does
+        verifier = people.by_name["leader"] if verifier == dispatcher else dispatcher
     later(60, 60 * 24)
     if rng.random() < 0.05:
         if not (
