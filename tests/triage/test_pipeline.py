@@ -272,3 +272,30 @@ def test_a_concrete_reply_passes(setup) -> None:  # type: ignore[no-untyped-def]
         "今后物业每周巡查一次，如再有堆物可拨打社区电话反映。",
     )
     assert case.events.get(action="resolve").data["reply_check"]["ok"] is True
+
+
+def test_training_rows_are_the_closed_cases_newest_first_and_may_be_capped(setup) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civicgrid.cases.models import Category, State
+    from civicgrid.triage.service import training_rows_from_cases
+
+    tree, _categories = setup
+    now = timezone.now()
+    for code, phrases in PHRASES.items():
+        category = Category.objects.get(code=code)
+        for age, phrase in enumerate(phrases):  # the first phrase closed most recently
+            case = submit(tree, text=phrase)
+            Case.objects.filter(pk=case.pk).update(
+                state=State.CLOSED, category=category, closed_at=now - timedelta(days=age)
+            )
+    submit(tree, text="还没办结的诉求")  # open: not what the district decided
+    texts, labels, titles = training_rows_from_cases()
+    assert len(texts) == len(labels) == len(titles) == 12
+    assert "还没办结的诉求" not in texts
+    texts, labels, _titles = training_rows_from_cases(per_category=2)
+    assert sorted(zip(labels, texts, strict=True)) == sorted(
+        (code, phrase) for code, phrases in PHRASES.items() for phrase in phrases[:2]
+    )

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -75,13 +76,23 @@ def activate_version(version: ModelVersion) -> None:
         version.active = True
 
 
-def training_rows_from_cases() -> tuple[list[str], list[str], list[str]]:
-    """(texts, category codes, titles) of closed cases: what the district decided."""
-    rows = Case.objects.filter(state=State.CLOSED, category__isnull=False).values_list(
-        "text", "category__code", "title"
+def training_rows_from_cases(
+    per_category: int | None = None,
+) -> tuple[list[str], list[str], list[str]]:
+    """(texts, category codes, titles) of closed cases: what the district decided.
+    ``per_category``: only that many of each category, the most recently closed."""
+    rows = (
+        Case.objects.filter(state=State.CLOSED, category__isnull=False)
+        .order_by("-closed_at", "-pk")
+        .values_list("text", "category__code", "title")
     )
     texts, labels, titles = [], [], []
+    taken: Counter[str] = Counter()
     for text, code, title in rows.iterator(chunk_size=2000):
+        if per_category is not None:
+            if taken[code] >= per_category:
+                continue
+            taken[code] += 1
         texts.append(text)
         labels.append(code)
         titles.append(title)
