@@ -177,7 +177,7 @@ def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | Non
     )
 
 
-def resolver_of(case: Case) -> int | None:
+def _resolver_of(case: Case) -> int | None:
     """The id of the user who resolved ``case`` last (办结 or an on-the-spot fix)."""
     return (
         case.events.filter(action__in=("resolve", "fix_on_the_spot"))
@@ -189,7 +189,7 @@ def resolver_of(case: Case) -> int | None:
 
 def _checks_own_fix(case: Case, action: str, actor: User | None) -> bool:
     """核查 is someone else's look at the fix: whoever resolved a case may not verify it."""
-    return action == "verify" and actor is not None and resolver_of(case) == actor.pk
+    return action == "verify" and actor is not None and _resolver_of(case) == actor.pk
 
 
 def check(case: Case, action: str, actor: User | None) -> None:

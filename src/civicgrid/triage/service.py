@@ -11,11 +11,12 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections import Counter
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import actions
@@ -81,18 +82,14 @@ def training_rows_from_cases(
 ) -> tuple[list[str], list[str], list[str]]:
     """(texts, category codes, titles) of closed cases: what the district decided.
     ``per_category``: only that many of each category, the most recently closed."""
-    rows = (
-        Case.objects.filter(state=State.CLOSED, category__isnull=False)
-        .order_by("-closed_at", "-pk")
-        .values_list("text", "category__code", "title")
-    )
+    newest_first = [F("closed_at").desc(), F("pk").desc()]
+    cases = Case.objects.filter(state=State.CLOSED, category__isnull=False)
+    if per_category is not None:  # counted by the database, not read and skipped here
+        place = Window(RowNumber(), partition_by=[F("category")], order_by=newest_first)
+        cases = cases.annotate(place=place).filter(place__lte=per_category)
+    rows = cases.order_by(*newest_first).values_list("text", "category__code", "title")
     texts, labels, titles = [], [], []
-    taken: Counter[str] = Counter()
     for text, code, title in rows.iterator(chunk_size=2000):
-        if per_category is not None:
-            if taken[code] >= per_category:
-                continue
-            taken[code] += 1
         texts.append(text)
         labels.append(code)
         titles.append(title)
