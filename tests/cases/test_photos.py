@@ -78,18 +78,22 @@ def _handling(staff: Staff):  # type: ignore[no-untyped-def]
     return actions.acknowledge_case(case, actor=staff.community_handler)
 
 
-def test_resolve_in_the_console_with_a_photo_shown_to_staff_only(staff: Staff) -> None:
+def test_resolve_in_the_console_with_a_photo_shown_to_staff_only(
+    staff: Staff,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
     case = _handling(staff)
     client = Client()
     client.force_login(staff.community_handler)
-    response = client.post(
-        f"/cases/{case.tracking_code}/resolve/",
-        {
-            "version": case.version,
-            "note": "杂物已清理完毕。",
-            "photos": [upload(image_bytes(gps=True), "after.jpg")],
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the file moves in on commit
+        response = client.post(
+            f"/cases/{case.tracking_code}/resolve/",
+            {
+                "version": case.version,
+                "note": "杂物已清理完毕。",
+                "photos": [upload(image_bytes(gps=True), "after.jpg")],
+            },
+        )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == State.RESOLVED

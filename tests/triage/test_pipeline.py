@@ -166,7 +166,7 @@ def test_a_doubtful_reading_waits_and_a_correction_is_kept(setup, tmp_path, sett
 
 
 def test_intake_enqueues_the_reading_with_the_case(setup) -> None:  # type: ignore[no-untyped-def]
-    from civicgrid.intake.service import IntakeRequest, receive, receive_once
+    from civicgrid.intake.actions import IntakeRequest, receive, receive_once
     from civicgrid.triage.tasks import suggest_case
 
     request = IntakeRequest(text="楼道里堆满杂物。", lon=120.005, lat=30.005, phone="13800000000")

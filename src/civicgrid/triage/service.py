@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, State
 from civicgrid.errors import Invalid, Refusal
-from civicgrid.intake.service import EMERGENCY_WORDS
+from civicgrid.intake.actions import EMERGENCY_WORDS
 from civicgrid.org.models import User
 from civicgrid.triage.duplicates import likely_duplicates
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
