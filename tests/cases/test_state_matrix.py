@@ -1,0 +1,416 @@
+"""Every transition × every case state × every kind of actor, against a table written
+out here by hand (not read from ``civicgrid.cases.permissions.RULES``).
+
+For each cell the real transition function is called and its outcome compared with
+the table: allowed (and to which state), 403 (no right: with the rule's refusal),
+409 (the state, or what lies around the case, does not allow it: with its message).
+A refusal must leave the case as it was (version, state, owner, events); the
+console's buttons (``allowed_actions``) must be exactly the calls that succeed.
+
+Each case state is built once per test, through the real transitions, and every
+call runs inside a savepoint rolled back afterwards, so a success does not spoil
+the case for the next cell. Inputs here are valid; ``test_input_refusals`` has the
+400s, where the input is the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import Case, Urgency
+from civicgrid.cases.permissions import allowed_actions
+from civicgrid.errors import Refusal
+from civicgrid.org.models import Role, User
+from tests.cases.conftest import Staff
+from tests.factories import UserFactory, make_member, submit
+
+# --- the actors ------------------------------------------------------------------------------
+
+D = "district_dispatcher"
+L = "leader"
+O = "operator"  # noqa: E741 - the hotline operator
+S = "street_dispatcher"  # street 0, above community 0
+C = "community_handler"  # community 0, which owns the community cases below
+G = "grid_worker"  # grid 0, where every case below is located
+SUPERUSER = "superuser"
+SYSTEM = "system"  # actor=None: the resident or the sweeper
+DEACTIVATED = "deactivated"  # a district dispatcher whose account was switched off
+VOLUNTEER = "volunteer"  # a volunteer of grid 0
+NOBODY = {
+    "other_street_dispatcher",
+    "other_community_handler",
+    "department_handler",
+    "outsider",
+    DEACTIVATED,
+    VOLUNTEER,
+}
+ACTORS = [D, L, O, S, C, G, SUPERUSER, SYSTEM, *sorted(NOBODY)]
+
+
+@dataclass
+class Cast:
+    staff: Staff
+    superuser: User
+    deactivated: User
+    volunteer: User
+
+    def actor(self, name: str) -> User | None:
+        if name == SYSTEM:
+            return None
+        if name in (SUPERUSER, DEACTIVATED, VOLUNTEER):
+            return getattr(self, name)
+        return getattr(self.staff, name)
+
+
+def cast_of(staff: Staff) -> Cast:
+    deactivated = make_member(staff.tree.district, Role.DISPATCHER, username="tingyong")
+    deactivated.is_active = False
+    deactivated.save()
+    return Cast(
+        staff=staff,
+        superuser=UserFactory(username="root", is_superuser=True, is_staff=True),
+        deactivated=deactivated,
+        volunteer=make_member(staff.tree.grids[0], Role.VOLUNTEER, username="zhiyuanzhe"),
+    )
+
+
+# --- the hand-written table ------------------------------------------------------------------
+
+# Who holds the right to each transition over a case owned by the district, by street 0
+# or by community 0 (the case located in grid 0). A superuser always does; the system
+# (actor None) where SYSTEM_MAY says so; nobody in NOBODY ever does.
+_RESOLVERS = {"district": {D}, "street": {S, D}, "community": {C, S, D}}
+_DISPATCHERS = {"district": {D}, "street": {S, D}, "community": {S, D}}
+_SUPERVISORS = {"district": {D, L}, "street": {S, D, L}, "community": {S, D, L}}
+_CALLERS = {"district": {D, O}, "street": {S, D, O}, "community": {S, D, O}}
+RIGHTS: dict[str, dict[str, set[str]]] = {
+    "triage": _DISPATCHERS,
+    "dispatch": _DISPATCHERS,
+    "reject": _DISPATCHERS,
+    "whistle": _DISPATCHERS,
+    "merge": _CALLERS,
+    "follow_up": _CALLERS,
+    "rate": _CALLERS,
+    "close": {"district": {D, O, L}, "street": {S, D, O, L}, "community": {S, D, O, L}},
+    "acknowledge": _RESOLVERS,
+    "return": _RESOLVERS,
+    "handle": _RESOLVERS,
+    "resolve": _RESOLVERS,
+    "escalate": {"district": {D, L}, "street": {S, D, L}, "community": {C, S, D, L}},
+    # over the case's grid too: its grid worker, and street 0's dispatcher above it
+    "verify": {"district": {S, D, L, G}, "street": {S, D, L, G}, "community": {S, D, L, G}},
+    "reopen": _SUPERVISORS,
+    "supervise": _SUPERVISORS,
+    "remind": _SUPERVISORS,
+    "fix_on_the_spot": {"district": {G}, "street": {G}, "community": {G}},
+}
+SYSTEM_MAY = {"triage", "rate", "escalate", "supervise", "remind"}
+
+OPEN = {"submitted", "dispatched", "returned", "handling", "resolved", "follow_up"}
+# From which states each transition may happen.
+STATES: dict[str, set[str]] = {
+    "fix_on_the_spot": {"submitted"},
+    "triage": {"submitted", "returned"},
+    "dispatch": {"submitted", "returned"},
+    "reject": {"submitted", "returned"},
+    "merge": {"submitted", "dispatched", "returned"},
+    "acknowledge": {"dispatched"},
+    "return": {"dispatched", "handling"},
+    "handle": {"handling"},
+    "resolve": {"handling"},
+    "escalate": {"dispatched", "handling", "returned"},
+    "whistle": {"dispatched", "handling"},
+    "verify": {"resolved"},
+    "follow_up": {"follow_up"},
+    "rate": {"follow_up"},
+    "close": {"follow_up"},
+    "reopen": {"resolved", "follow_up", "closed"},
+    "supervise": OPEN,
+    "remind": OPEN,
+}
+# Where a successful transition leaves the case (None: where it was).
+TO_STATE: dict[str, str | None] = {
+    "fix_on_the_spot": "resolved",
+    "triage": None,
+    "dispatch": "dispatched",
+    "reject": "rejected",
+    "merge": "merged",
+    "acknowledge": "handling",
+    "return": "returned",
+    "handle": None,
+    "resolve": "resolved",
+    "escalate": "dispatched",
+    "whistle": "handling",
+    "verify": "follow_up",  # passed
+    "follow_up": None,
+    "rate": "closed",  # solved
+    "close": "closed",
+    "reopen": "handling",
+    "supervise": None,
+    "remind": None,
+}
+
+# The refusal a person without the right reads (403).
+NO_RIGHT = {
+    "fix_on_the_spot": "只有该工单所在网格的网格员可以随手办结。",
+    "triage": "只有本单位的调度员才能分类。",
+    "dispatch": "只有本单位的调度员才能派单。",
+    "reject": "只有本单位的调度员才能不予受理。",
+    "merge": "只有调度员或接线员才能合并重复工单。",
+    "acknowledge": "不能签收其他单位的工单。",
+    "return": "不能退回其他单位的工单。",
+    "handle": "不能处置其他单位的工单。",
+    "resolve": "不能办结其他单位的工单。",
+    "escalate": "不能提级其他单位的工单。",
+    "whistle": "只有街镇或区级调度员才能吹哨。",
+    "verify": "只有所在网格的网格员或上级调度员才能核查。",
+    "follow_up": "只有接线员或调度员才能记录回访。",
+    "rate": "只有接线员或调度员才能代为记录评价。",
+    "close": "只有接线员、调度员或领导才能结案。",
+    "reopen": "只有调度员或领导才能返工。",
+    "supervise": "只有上级领导或调度员才能督办。",
+    "remind": "只有上级领导或调度员才能催办。",
+}
+STATE_LABEL = {
+    "submitted": "已受理",
+    "dispatched": "已派单",
+    "returned": "已退单",
+    "handling": "处置中",
+    "resolved": "已办结",
+    "follow_up": "待回访",
+    "closed": "已结案",
+    "rejected": "不予受理",
+    "merged": "已合并",
+}
+DOING = {
+    "fix_on_the_spot": "随手办结",
+    "triage": "分类",
+    "dispatch": "派单",
+    "reject": "不予受理",
+    "merge": "合并",
+    "acknowledge": "签收",
+    "return": "退单",
+    "handle": "处置",
+    "resolve": "办结",
+    "escalate": "提级",
+    "whistle": "吹哨",
+    "verify": "核查",
+    "follow_up": "回访",
+    "rate": "评价",
+    "close": "结案",
+    "reopen": "返工",
+    "supervise": "督办",
+    "remind": "催办",
+}
+
+
+def not_now(action: str, state: str) -> str:
+    """The 409 for a state an action is not allowed from."""
+    if action == "acknowledge" and state == "handling":
+        return "该工单已被签收。"
+    return f"“{STATE_LABEL[state]}”的工单不能{DOING[action]}。"
+
+
+# --- the cases, one per state ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Built:
+    state: str
+    owner: str  # district, street or community (0)
+    build: Callable[[Staff], Case]
+    # (action → 409 message): what lies around this case forbids what its state allows.
+    around: tuple[tuple[str, str], ...] = ()
+
+
+def _triaged(s: Staff, kind: str) -> Case:
+    return actions.triage_case(
+        submit(s.tree), actor=s.district_dispatcher, category=s.categories[kind], urgency="normal"
+    )
+
+
+def _dispatched(s: Staff, kind: str = "minor") -> Case:
+    return actions.dispatch_case(_triaged(s, kind), actor=s.district_dispatcher)
+
+
+def _handling(s: Staff) -> Case:
+    return actions.acknowledge_case(_dispatched(s), actor=s.community_handler)
+
+
+def _resolved(s: Staff) -> Case:
+    return actions.resolve_case(_handling(s), actor=s.community_handler, reply="杂物已清理")
+
+
+def _follow_up(s: Staff) -> Case:
+    return actions.verify_case(_resolved(s), actor=s.grid_worker, passed=True)
+
+
+NOT_AT_A_STREET = "只有街镇或区级的工单才能吹哨。"
+AT_THE_TOP = "该工单已在区级，无法再提级。"
+
+# Every case is built through the real transitions. A submitted case is triaged (as a
+# micro matter a grid may fix itself) so that dispatch and the fix on the spot can go.
+BUILT = [
+    Built("submitted", "district", lambda s: _triaged(s, "micro")),
+    Built("dispatched", "community", _dispatched, (("whistle", NOT_AT_A_STREET),)),
+    Built(
+        "returned",
+        "district",  # back at the dispatcher: the district, with nothing above it
+        lambda s: actions.return_case(_dispatched(s), actor=s.community_handler, reason="非本辖区"),
+        (("escalate", AT_THE_TOP),),
+    ),
+    Built("handling", "community", _handling, (("whistle", NOT_AT_A_STREET),)),
+    Built("resolved", "community", _resolved),
+    Built("follow_up", "community", _follow_up),
+    Built("closed", "community", lambda s: actions.close_case(_follow_up(s), actor=s.operator)),
+    Built(
+        "rejected",
+        "district",
+        lambda s: actions.reject_case(submit(s.tree), actor=s.district_dispatcher, reason="测试"),
+    ),
+    Built(
+        "merged",
+        "district",
+        lambda s: actions.merge_case(
+            submit(s.tree), actor=s.district_dispatcher, into=_dispatched(s)
+        ),
+    ),
+    # A moderate matter is the street's: the only owner here that may be whistled.
+    Built("dispatched", "street", lambda s: _dispatched(s, "moderate")),
+    Built(
+        "handling",
+        "street",
+        lambda s: actions.acknowledge_case(_dispatched(s, "moderate"), actor=s.street_dispatcher),
+    ),
+]
+
+
+def inputs(action: str, s: Staff, into: Case) -> dict[str, Any]:
+    """Valid input for each transition."""
+    return {
+        "fix_on_the_spot": {"reply": "已当场清理"},
+        "triage": {"category": s.categories["minor"], "urgency": Urgency.NORMAL},
+        "dispatch": {},
+        "reject": {"reason": "恶意诉求"},
+        "merge": {"into": into},
+        "acknowledge": {},
+        "return": {"reason": "不属于本单位"},
+        "handle": {"note": "已到场"},
+        "resolve": {"reply": "已处理完毕"},
+        "escalate": {"reason": "需上级协调"},
+        "whistle": {"lead": s.tree.department},
+        "verify": {"passed": True},
+        "follow_up": {"reached": True},
+        "rate": {"rating": 4, "solved": True},
+        "close": {},
+        "reopen": {"reason": "群众再次反映"},
+        "supervise": {"reason": "重点关注"},
+        "remind": {},
+    }[action]
+
+
+FUNCTIONS: dict[str, Callable[..., Case]] = {
+    "fix_on_the_spot": actions.fix_on_the_spot,
+    "triage": actions.triage_case,
+    "dispatch": actions.dispatch_case,
+    "reject": actions.reject_case,
+    "merge": actions.merge_case,
+    "acknowledge": actions.acknowledge_case,
+    "return": actions.return_case,
+    "handle": actions.handle_case,
+    "resolve": actions.resolve_case,
+    "escalate": actions.escalate_case,
+    "whistle": actions.whistle_case,
+    "verify": actions.verify_case,
+    "follow_up": actions.follow_up_case,
+    "rate": actions.rate_case,
+    "close": actions.close_case,
+    "reopen": actions.reopen_case,
+    "supervise": actions.supervise_case,
+    "remind": actions.remind_case,
+}
+assert set(FUNCTIONS) == set(RIGHTS) == set(STATES) == set(TO_STATE) == set(NO_RIGHT)
+
+
+def expected(action: str, built: Built, actor: str) -> tuple[int | str, str]:
+    """The table's answer for one cell: ("ok", state after) or (status, message)."""
+    entitled = actor == SUPERUSER or actor in RIGHTS[action][built.owner]
+    if actor == SYSTEM:
+        entitled = action in SYSTEM_MAY
+    if not entitled:
+        return 403, NO_RIGHT[action]
+    if built.state not in STATES[action]:
+        return 409, not_now(action, built.state)
+    if action in dict(built.around):
+        return 409, dict(built.around)[action]
+    return "ok", TO_STATE[action] or built.state
+
+
+def case_row(case: Case) -> tuple:
+    fresh = Case.objects.get(pk=case.pk)
+    events = list(fresh.events.order_by("seq").values_list("seq", "action"))
+    return fresh.version, fresh.state, fresh.owner_unit_id, fresh.supervised, events
+
+
+def attempt(
+    function: Callable[..., Case], case: Case, actor: User | None, kwargs: dict[str, Any]
+) -> tuple[int | str, str]:
+    """Call the transition in a savepoint that is rolled back afterwards; a refusal is
+    checked to have left the case as it was, a success to have written one event."""
+    before = case_row(case)
+    with transaction.atomic():
+        try:
+            after = function(case, actor=actor, **kwargs)
+        except Refusal as refusal:
+            assert case_row(case) == before, f"refused ({refusal.message}) but the case changed"
+            outcome: tuple[int | str, str] = (refusal.status, refusal.message)
+        else:
+            version, state, _owner, _supervised, events = case_row(case)
+            assert version == before[0] + 1 == after.version, "not exactly one event"
+            assert events[:-1] == before[-1] and events[-1][0] == version
+            assert state == after.state
+            outcome = ("ok", state)
+        transaction.set_rollback(True)
+    return outcome
+
+
+@pytest.mark.parametrize("built", BUILT, ids=[f"{b.owner}-{b.state}" for b in BUILT])
+def test_every_action_from_this_state_by_everyone(staff: Staff, built: Built) -> None:
+    cast = cast_of(staff)
+    into = _dispatched(staff)  # an open case of community 0: where a merge goes
+    case = built.build(staff)
+    case.refresh_from_db()
+    assert case.state == built.state
+    assert (
+        case.owner_unit
+        == {
+            "district": staff.tree.district,
+            "street": staff.tree.streets[0],
+            "community": staff.tree.communities[0],
+        }[built.owner]
+    )
+    assert case.grid == staff.tree.grids[0]
+
+    wrong: list[str] = []
+    for actor_name in ACTORS:
+        actor = cast.actor(actor_name)
+        offered = set(allowed_actions(case, actor))
+        succeeded = set()
+        for action, function in FUNCTIONS.items():
+            got = attempt(function, case, actor, inputs(action, staff, into))
+            want = expected(action, built, actor_name)
+            if got != want:
+                wrong.append(f"{action} by {actor_name}: got {got}, expected {want}")
+            if got[0] == "ok":
+                succeeded.add(action)
+        if offered != succeeded:
+            wrong.append(
+                f"buttons for {actor_name}: offered {sorted(offered)}, succeed {sorted(succeeded)}"
+            )
+    assert not wrong, f"{built.owner} case, {built.state}:\n" + "\n".join(wrong)
