@@ -414,3 +414,165 @@ def test_every_action_from_this_state_by_everyone(staff: Staff, built: Built) ->
                 f"buttons for {actor_name}: offered {sorted(offered)}, succeed {sorted(succeeded)}"
             )
     assert not wrong, f"{built.owner} case, {built.state}:\n" + "\n".join(wrong)
+
+
+# --- whistle tasks: every move from every task state by everyone ----------------------------
+
+TASK_LABEL = {
+    "notified": "已通知",
+    "checked_in": "已报到",
+    "working": "处置中",
+    "done": "已完成",
+    "returned": "已退单",
+}
+# move → (the task states it may start from, where it leaves the task)
+TASK_MOVES: dict[str, tuple[set[str], str]] = {
+    "check_in": ({"notified"}, "checked_in"),
+    "start_task": ({"checked_in"}, "working"),
+    "finish_task": ({"working"}, "done"),
+    "return_task": ({"notified", "checked_in"}, "returned"),
+}
+# The department's own staff: its handler, and the district dispatcher above it.
+TASK_PEOPLE = {"department_handler", D, SUPERUSER}
+TASK_CALLS: dict[str, Callable[..., Any]] = {
+    "check_in": lambda task, actor: actions.check_in_task(task, actor=actor, note="已到场"),
+    "start_task": lambda task, actor: actions.start_task(task, actor=actor),
+    "finish_task": lambda task, actor: actions.finish_task(task, actor=actor, note="已整改"),
+    "return_task": lambda task, actor: actions.return_task(task, actor=actor, reason="非本部门"),
+}
+# How each task state is reached from "notified", by the department's handler.
+TASK_PATHS = {
+    "notified": [],
+    "checked_in": ["check_in"],
+    "working": ["check_in", "start_task"],
+    "done": ["check_in", "start_task", "finish_task"],
+    "returned": ["return_task"],
+}
+
+
+def task_row(task: Any) -> tuple:
+    task.refresh_from_db()
+    return task.state, task.checked_in_at, task.done_at, task.note, case_row(task.case)
+
+
+@pytest.mark.parametrize("task_state", list(TASK_PATHS))
+def test_every_task_move_from_this_task_state_by_everyone(staff: Staff, task_state: str) -> None:
+    cast = cast_of(staff)
+    case = actions.acknowledge_case(_dispatched(staff, "moderate"), actor=staff.street_dispatcher)
+    case = actions.whistle_case(case, actor=staff.street_dispatcher, lead=staff.tree.department)
+    task = case.tasks.get()
+    for move in TASK_PATHS[task_state]:
+        task = TASK_CALLS[move](task, staff.department_handler)
+    assert task.state == task_state
+
+    wrong = []
+    for actor_name in ACTORS:
+        for move, call in TASK_CALLS.items():
+            starts, target = TASK_MOVES[move]
+            if actor_name not in TASK_PEOPLE:
+                want: tuple = (403, "只有本部门人员才能处理本部门的任务。")
+            elif task_state not in starts:
+                want = (409, f"处于“{TASK_LABEL[task_state]}”状态的任务不能进行此操作。")
+            else:
+                want = ("ok", target)
+            before = task_row(task)
+            with transaction.atomic():
+                try:
+                    moved = call(task, cast.actor(actor_name))
+                except Refusal as refusal:
+                    got: tuple = (refusal.status, refusal.message)
+                    assert task_row(task) == before, f"{move} refused but changed something"
+                else:
+                    got = ("ok", moved.state)
+                    version, state, *_rest, events = case_row(task.case)
+                    assert (version, state) == (before[-1][0] + 1, "handling")
+                    assert events[-1] == (version, move)
+                transaction.set_rollback(True)
+            if got != want:
+                wrong.append(f"{move} by {actor_name}: got {got}, expected {want}")
+    assert not wrong, f"task {task_state}:\n" + "\n".join(wrong)
+
+
+def test_a_task_is_returned_only_with_a_reason(staff: Staff) -> None:
+    case = actions.acknowledge_case(_dispatched(staff, "moderate"), actor=staff.street_dispatcher)
+    case = actions.whistle_case(case, actor=staff.street_dispatcher, lead=staff.tree.department)
+    task = case.tasks.get()
+    before = task_row(task)
+    with pytest.raises(Refusal, match="请填写任务退回的理由。") as refused:
+        actions.return_task(task, actor=staff.department_handler, reason="  ")
+    assert refused.value.status == 400
+    with pytest.raises(Refusal, match="只有本部门人员") as refused:
+        actions.return_task(task, actor=staff.street_dispatcher, reason="")
+    assert refused.value.status == 403  # the right is checked before the input
+    assert task_row(task) == before
+
+
+# --- 400: the input is the problem -------------------------------------------------------------
+
+INPUT_REFUSALS = [
+    ("submitted", "triage", {"urgency": "soon"}, "未知的紧急程度：soon"),
+    ("submitted", "triage", {"tier": "huge"}, "未知的事项等级：huge"),
+    ("untriaged", "dispatch", {}, "请先分类（选择事项类别），再派单。"),
+    ("submitted", "dispatch", {"unit": "department"}, "职能部门须通过吹哨召集，不能直接派单。"),
+    ("submitted", "reject", {"reason": " "}, "请填写不予受理的理由。"),
+    ("submitted", "merge", {"into": "itself"}, "工单不能合并到自身。"),
+    ("submitted", "merge", {"into": "closed"}, "只能合并到您可查看的、未结束的工单。"),
+    ("submitted", "fix_on_the_spot", {"reply": ""}, "请填写处置情况。"),
+    ("dispatched", "return", {"reason": ""}, "请填写退单理由。"),
+    ("dispatched", "escalate", {"reason": ""}, "请填写提级理由。"),
+    ("handling", "handle", {"note": ""}, "请填写处置情况。"),
+    ("handling", "handle", {"attachments": ["nope.jpg"]}, "不是本工单的照片：nope.jpg"),
+    ("handling", "resolve", {"reply": " "}, "办结需要填写给群众的答复。"),
+    ("resolved", "verify", {"passed": False, "note": ""}, "请填写核查未通过的原因。"),
+    ("follow_up", "rate", {"rating": 0}, "评价为 1 到 5 星。"),
+    ("follow_up", "rate", {"rating": 6}, "评价为 1 到 5 星。"),
+    ("closed", "reopen", {"reason": ""}, "请填写返工理由。"),
+    ("dispatched", "whistle", {"lead": "community"}, "只能向启用中的职能部门吹哨。"),
+]
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "bad", "message"),
+    INPUT_REFUSALS,
+    ids=[f"{a}-{'-'.join(b)}-{i}" for i, (_s, a, b, _m) in enumerate(INPUT_REFUSALS)],
+)
+def test_input_refusals(staff: Staff, state: str, action: str, bad: dict, message: str) -> None:
+    """400 with the reason, nothing stored; and 403 still comes first."""
+    builders = {b.state: b.build for b in BUILT if b.owner != "street"}
+    builders["untriaged"] = lambda s: submit(s.tree)
+    builders["dispatched"] = lambda s: _dispatched(s, "moderate")  # the street's: whistled
+    case = builders[state](staff)
+    kwargs = inputs(action, staff, _dispatched(staff)) | bad
+    if bad.get("into") == "itself":
+        kwargs["into"] = case
+    elif bad.get("into") == "closed":
+        kwargs["into"] = BUILT[6].build(staff)
+    if bad.get("unit") == "department":
+        kwargs["unit"] = staff.tree.department
+    if bad.get("lead") == "community":
+        kwargs["lead"] = staff.tree.communities[0]
+    entitled = {
+        "submitted": D,
+        "untriaged": D,
+        "dispatched": S,
+        "handling": C,
+        "resolved": G,
+        "follow_up": O,
+        "closed": L,
+    }[state]
+    if action == "fix_on_the_spot":
+        entitled = G
+    before = case_row(case)
+    for actor, status in ((SUPERUSER, 400), (entitled, 400), ("outsider", 403)):
+        with pytest.raises(Refusal) as refused:
+            FUNCTIONS[action](case, actor=cast_of_one(staff, actor), **kwargs)
+        assert refused.value.status == status, f"{actor}: {refused.value.message}"
+        if status == 400:
+            assert refused.value.message == message
+        assert case_row(case) == before
+
+
+def cast_of_one(staff: Staff, name: str) -> User | None:
+    if name == SUPERUSER:
+        return UserFactory(is_superuser=True)
+    return getattr(staff, name)
