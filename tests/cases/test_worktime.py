@@ -8,7 +8,8 @@ Thu 8 Oct; make-up working days (调休) Sunday 20 Sep and Saturday 10 Oct. No h
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -253,3 +254,101 @@ def test_add_and_between_agree(start: datetime, d1: timedelta, d2: timedelta) ->
     assert (cal.add(start, d2) == end) == (d2 == d1)
     if d1 > timedelta(0):  # a deadline can be extended from where it fell
         assert cal.add(end, d2) == cal.add(start, d1 + d2)
+
+
+def test_the_fallback_keeps_every_fixed_holiday_in_a_year_they_fall_on_weekdays() -> None:
+    """2028's National Day starts on a Sunday, so a fallback that forgot 1 October would
+    pass a check there. In 2029 all six fixed holidays fall on weekdays: New Year's Day
+    on a Monday, Labour Day on Tuesday and Wednesday, National Day Monday to Wednesday."""
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2029, 10, 1))  # still the fallback's year
+    fresh = WorkCalendar()
+    off = [date(2029, 1, 1), date(2029, 5, 1), date(2029, 5, 2)]
+    off += [date(2029, 10, d) for d in (1, 2, 3)]
+    assert [fresh.is_working_day(d) for d in off] == [False] * 6
+    # The weekdays around them are worked (their 调休 is not known yet), weekends not.
+    worked = [date(2029, 1, 2), date(2029, 4, 30), date(2029, 5, 3), date(2029, 9, 28)]
+    worked += [date(2029, 10, 4), date(2029, 10, 5)]
+    assert all(fresh.is_working_day(d) for d in worked)
+    assert not fresh.is_working_day(date(2029, 10, 6))  # a Saturday
+    # Fri 28 Sep 17:00 + 1 h: 0.5 h on Friday, the weekend and 1-3 Oct off, 0.5 h Thursday.
+    assert fresh.add(at(2029, 9, 28, 17), H) == at(2029, 10, 4, 9)
+    assert fresh.between(at(2029, 9, 28), at(2029, 10, 5)) == 2 * DAY
+    assert fresh.next_working_instant(at(2029, 9, 30, 10)) == at(2029, 10, 4, 8, 30)
+    # New Year's Eve 2028 is a Sunday: Friday 29 Dec 17:00 + 1 h lands on Tue 2 Jan 2029.
+    assert fresh.add(at(2028, 12, 29, 17), H) == at(2029, 1, 2, 9)
+
+
+# A calendar where only the given days (offsets from 2029-01-01) are worked, for the
+# "no working day in three years" limit: 3 × 366 = 1,098 days off in a row are allowed.
+def worked_only(*offsets: int) -> WorkCalendar:
+    first = date(2029, 1, 1)
+    return WorkCalendar(overrides={first + timedelta(days=i): i in offsets for i in range(1200)})
+
+
+def on(offset: int, h: int, mi: int = 0) -> datetime:
+    d = date(2029, 1, 1) + timedelta(days=offset)
+    return datetime.combine(d, time(h, mi), tzinfo=CST)
+
+
+def test_the_limit_of_days_without_work_is_exact() -> None:
+    # Starting on a day off: 1,098 days off, then work, is fine; 1,099 is not.
+    assert worked_only(1098).add(on(0, 10), H) == on(1098, 9, 30)
+    assert worked_only(1098).next_working_instant(on(0, 10)) == on(1098, 8, 30)
+    with pytest.raises(ValueError, match="no working day"):
+        worked_only(1099).add(on(0, 10), H)
+    with pytest.raises(ValueError, match="no working day"):
+        worked_only(1099).next_working_instant(on(0, 10))
+    # The count starts again after a worked day, whole (skipped in one step) or partial.
+    assert worked_only(0, 1099).add(on(0, 8), DAY + H) == on(1099, 9, 30)
+    assert worked_only(0, 1099).add(on(0, 14), DAY) == on(1099, 14)
+    with pytest.raises(ValueError, match="no working day"):
+        worked_only(0, 1100).add(on(0, 14), DAY)
+
+
+def test_day_length_of_periods_that_start_early() -> None:
+    assert WorkingHours.parse("01:00-04:00").day_length == 3 * H
+    assert WorkingHours.parse("06:00-18:00,19:00-20:00").day_length == 13 * H
+
+
+def test_round_the_clock_deadlines_refuse_negative_durations_only() -> None:
+    start = at(2026, 10, 1, 3)
+    assert deadline(start, timedelta(0), working_time=False, calendar=cal) == start
+    with pytest.raises(ValueError, match="negative"):
+        deadline(start, -timedelta(seconds=1), working_time=False, calendar=cal)
+
+
+class NoOffset(tzinfo):
+    """A zone that does not know its offset: as good as none."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+
+def test_a_zone_without_an_offset_is_refused() -> None:
+    vague = datetime(2026, 11, 24, 9, tzinfo=NoOffset())
+    with pytest.raises(ValueError, match="aware"):
+        cal.add(vague, H)
+
+
+def test_working_hours_are_wall_clock_and_frozen() -> None:
+    for period in ((time(8, tzinfo=UTC), time(12)), (time(8), time(12, tzinfo=UTC))):
+        with pytest.raises(ValueError, match="wall-clock"):
+            WorkingHours((period,))
+    hours = WorkingHours()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hours.periods = ()  # type: ignore[misc]
+    assert len({hours, WorkingHours.parse("08:30-12:00,13:30-17:30")}) == 1
+
+
+def test_a_period_moved_by_spring_daylight_saving_counts_no_instant_twice() -> None:
+    # Berlin, Sun 29 Mar 2026: 02:10-02:50 does not exist on the wall clock and lands
+    # inside the next period (03:00-04:00): the two may not both be counted.
+    hours = WorkingHours.parse("00:00-01:00,02:10-02:50,03:00-04:00")
+    spring = WorkCalendar(hours, BERLIN, overrides={date(2026, 3, 29): True})
+    day = spring.between(at(2026, 3, 29, 0, tz=BERLIN), at(2026, 3, 30, 0, tz=BERLIN))
+    assert H + 40 * timedelta(minutes=1) <= day <= 2 * H  # 01:00-04:00 is 2 real hours
+    assert spring.add(at(2026, 3, 29, 0, tz=BERLIN), day) == at(2026, 3, 29, 4, tz=BERLIN)
