@@ -4,6 +4,8 @@ case's surroundings forbid (departments at work, nothing above the district)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.test import Client
 
@@ -217,7 +219,11 @@ def test_a_scope_answers_as_its_user_does(staff: Staff) -> None:
 
 
 def test_scope_rules_by_hand() -> None:
-    """Scope's own answers, on paths alone (no database)."""
+    """Scope's own answers, on paths alone (no database). A scope is frozen: NOBODY is
+    shared by every anonymous and deactivated user."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        NOBODY.paths = ("D/",)  # type: ignore[misc]
+    assert len({NOBODY, Scope(paths=(), roles=frozenset())}) == 1
     street = Scope(
         paths=("D/D01/",),
         roles=frozenset({Role.DISPATCHER}),

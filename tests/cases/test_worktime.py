@@ -352,3 +352,16 @@ def test_a_period_moved_by_spring_daylight_saving_counts_no_instant_twice() -> N
     day = spring.between(at(2026, 3, 29, 0, tz=BERLIN), at(2026, 3, 30, 0, tz=BERLIN))
     assert H + 40 * timedelta(minutes=1) <= day <= 2 * H  # 01:00-04:00 is 2 real hours
     assert spring.add(at(2026, 3, 29, 0, tz=BERLIN), day) == at(2026, 3, 29, 4, tz=BERLIN)
+
+
+def test_a_period_that_spring_daylight_saving_removes_is_no_working_time() -> None:
+    # Berlin, Sun 29 Mar 2026: 02:00-03:00 is skipped by the clocks, so the day has no
+    # working time at all; the next is Monday's 02:00.
+    night = WorkCalendar(WorkingHours.parse("02:00-03:00"), BERLIN)
+    sunday, monday = at(2026, 3, 29, 0, tz=BERLIN), at(2026, 3, 30, 0, tz=BERLIN)
+    assert night.is_working_day(date(2026, 3, 29)) is False  # a Sunday anyway: override it
+    night = WorkCalendar(night.hours, BERLIN, overrides={date(2026, 3, 29): True})
+    assert night.between(sunday, monday) == timedelta(0)
+    assert night.next_working_instant(sunday) == at(2026, 3, 30, 2, tz=BERLIN)
+    minute = timedelta(minutes=1)
+    assert night.add(sunday, minute) == at(2026, 3, 30, 2, 1, tz=BERLIN)

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Mutation testing of the rules: ``cases/permissions.py``, ``org/scoping.py`` and
+``cases/worktime.py``, each against the tests that pin it down, with cosmic-ray.
+
+    .venv/bin/pip install -e '.[test,mutation]'
+    .venv/bin/python bench/mutation.py [--modules permissions scoping worktime] [--jobs 2]
+
+cosmic-ray makes every AST mutant of a module (a comparison, an operator, a boolean,
+a number, a decorator changed) and runs the test command once per mutant; a mutant
+the tests do not fail on "survived". Prints one JSON object: per module the mutants
+killed, survived and the score, and each survivor (line, operator, diff); survivors
+listed in ``EQUIVALENT`` below (a change no test could see: same behaviour) are
+reported apart, with the reason.
+
+Nothing in the working tree is mutated: each module is mutated in its own copy of
+``src/`` and ``tests/`` in a temporary folder. Three things keep a run to minutes:
+
+- mutants inside type annotations are skipped (the modules use
+  ``from __future__ import annotations``, so annotations are never evaluated);
+- the test command does not start Python, Django, scikit-learn and jieba anew for each
+  mutant: it asks a small server (``_serve``, started once per copy, with those
+  imported) to fork a child that runs pytest on the copy (``-x``: the first failure
+  kills the mutant); the modules under test are imported only in the child;
+- the tests run on SQLite in memory.
+
+A mutant whose tests run past the time limit is killed (an endless loop is a failure
+any test would show).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# module → (path under src/civicgrid, pytest arguments: the tests that pin it down,
+# fastest killers first). The database is built from the models (--nomigrations: no
+# migration writes data), and worktime's tests need no Django at all.
+TARGETS: dict[str, tuple[str, list[str]]] = {
+    "permissions": (
+        "cases/permissions.py",
+        [
+            "--nomigrations",
+            "tests/cases/test_state_matrix.py",
+            "tests/cases/test_edges.py",
+            "tests/cases/test_permissions.py",
+            "tests/cases/test_lifecycle.py",
+        ],
+    ),
+    "scoping": (
+        "org/scoping.py",
+        [
+            "--nomigrations",
+            "tests/org/test_scoping.py",
+            "tests/cases/test_edges.py",
+            "tests/cases/test_permissions.py",
+            "tests/cases/test_state_matrix.py",
+        ],
+    ),
+    "worktime": (
+        "cases/worktime.py",
+        ["-p", "no:django", "--noconftest", "tests/cases/test_worktime.py"],
+    ),
+}
+
+# Survivors judged equivalent: (module, operator, the mutated line as written) → why no
+# test can tell the mutant from the original.
+_SHORTCUT = "between's whole-day shortcut made stricter: the loop it skips adds the same periods"
+_SKIP = "add's whole-day skip made stricter: the loop it skips subtracts the same periods"
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("worktime", "ReplaceBinaryOperator_Add_BitOr", "for _ in range(MAX_DAYS_WITHOUT_WORK + 1):"): (
+        "1098 | 1 == 1098 + 1"
+    ),
+    ("worktime", "NumberReplacer", "@lru_cache(maxsize=8192)"): "the cache's size, not its answers",
+    **{
+        ("worktime", op, "if periods and s <= periods[0][0] and periods[-1][1] <= e:"): _SHORTCUT
+        for op in (
+            "ReplaceComparisonOperator_LtE_Eq",
+            "ReplaceComparisonOperator_LtE_Lt",
+            "ReplaceComparisonOperator_LtE_Is",
+        )
+    },
+    **{
+        ("worktime", op, "elif t <= periods[0][0] and remaining > length:"): _SKIP
+        for op in (
+            "ReplaceComparisonOperator_LtE_Eq",
+            "ReplaceComparisonOperator_LtE_Lt",
+            "ReplaceComparisonOperator_LtE_Is",
+            "ReplaceComparisonOperator_Gt_Eq",
+            "ReplaceComparisonOperator_Gt_Is",
+        )
+    },
+}
+
+# Imported by the server before it forks: the slow libraries, none of civicgrid (the
+# child imports it, mutant included).
+PRELOAD = [
+    "pytest",
+    "pytest_django",
+    "hypothesis",
+    "factory",
+    "django.db.models",
+    "django.test",
+    "numpy",
+    "scipy.sparse",
+    "sklearn.svm",
+    "sklearn.linear_model",
+    "sklearn.feature_extraction.text",
+    "shapely",
+    "PIL.Image",
+    "jieba",
+    "chinese_calendar",
+]
+
+
+# --- the fork server and its client -----------------------------------------------------
+
+
+def serve(root: Path, sock_path: str, targets: list[str]) -> None:
+    """Import the slow libraries once, then for each request fork a child that runs
+    pytest on ``root`` with the request's arguments; answer with its exit status."""
+    os.chdir(root)
+    sys.path.insert(0, str(root / "src"))
+    sys.dont_write_bytecode = True
+    os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    # Not django.setup(): the settings read cases/worktime.py (the working hours).
+    loaded = [t for t in targets if t in sys.modules]
+    if loaded:
+        sys.exit(f"the server imported {loaded} before forking: mutants would not be seen")
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(sock_path)
+    server.listen(4)
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            request = json.loads(conn.makefile().readline())
+            conn.sendall(f"{run_child(request['args'], request['timeout'])}\n".encode())
+
+
+def run_child(args: list[str], timeout: float) -> int:
+    pid = os.fork()
+    if pid == 0:  # the child: pytest on the copy, quietly
+        code = 3
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            import pytest
+
+            code = int(pytest.main([*args, "-x", "-q", "-p", "no:cacheprovider"]))
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return 124  # timed out: killed
+
+
+def client(sock_path: str, timeout: float, args: list[str]) -> int:
+    """The test command cosmic-ray runs: one request to the server, its exit status."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(sock_path)
+        conn.sendall((json.dumps({"args": args, "timeout": timeout}) + "\n").encode())
+        answer = conn.makefile().readline().strip()
+    return int(answer) if answer else 3
+
+
+# --- one module -----------------------------------------------------------------------------
+
+
+def annotation_lines(path: Path) -> set[tuple[int, int, int, int]]:
+    """The source ranges of every annotation (arguments, returns, annotated names)."""
+    spans = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        found = []
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        for a in found:
+            spans.add((a.lineno, a.col_offset, a.end_lineno or a.lineno, a.end_col_offset or 0))
+    return spans
+
+
+def inside(pos: tuple[int, int], span: tuple[int, int, int, int]) -> bool:
+    line, col = pos
+    start = (span[0], span[1])
+    end = (span[2], span[3])
+    return start <= (line, col) <= end
+
+
+def skip_annotations(session: Path, module: Path) -> int:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    spans = annotation_lines(module)
+    skipped = 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in db.work_items:
+            m = item.mutations[0]
+            if any(inside(tuple(m.start_pos), s) for s in spans):
+                db.set_result(
+                    item.job_id,
+                    WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output="annotation"),
+                )
+                skipped += 1
+    return skipped
+
+
+def copy_tree(dest: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "src", dest / "src", ignore=ignore)
+    shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
+    (dest / "var").mkdir()
+
+
+def forget_survivors(session: Path) -> int:
+    """Clear every result but kills and skips, so that ``exec`` runs those mutants again
+    (against tests added since: a mutant killed stays killed when tests are only added)."""
+    with sqlite3.connect(session) as db:
+        return db.execute(
+            "DELETE FROM work_results WHERE worker_outcome != 'SKIPPED'"
+            " AND (test_outcome IS NULL OR test_outcome != 'KILLED')"
+        ).rowcount
+
+
+def run_module(name: str, work: Path, timeout: float, resume: bool) -> dict:
+    rel, tests = TARGETS[name]
+    root = work / name
+    session = work / f"{name}.sqlite"
+    resume = resume and session.exists()
+    if root.exists():
+        shutil.rmtree(root)
+    copy_tree(root)
+    module = root / "src" / "civicgrid" / rel
+    sock = str(work / f"{name}.sock")
+    env = {**os.environ, "CIVICGRID_DATA_DIR": str(root / "var"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("CIVICGRID_DATABASE_URL", None)
+    dotted = "civicgrid." + rel.removesuffix(".py").replace("/", ".")
+    server = subprocess.Popen(
+        [sys.executable, __file__, "_serve", str(root), sock, dotted], env=env, cwd=root
+    )
+    try:
+        while not os.path.exists(sock):
+            if server.poll() is not None:
+                raise RuntimeError(f"{name}: the test server stopped ({server.returncode})")
+            time.sleep(0.1)
+        command = [sys.executable, __file__, "_run", sock, str(timeout), "--", *tests]
+        started = time.monotonic()
+        baseline = subprocess.run(command, env=env, cwd=root).returncode
+        baseline_s = time.monotonic() - started
+        if baseline != 0:
+            raise RuntimeError(f"{name}: the tests fail before any mutation ({baseline})")
+        config = work / f"{name}.toml"
+        config.write_text(
+            "[cosmic-ray]\n"
+            f'module-path = "src/civicgrid/{rel}"\n'
+            f"timeout = {timeout + 60}\n"
+            "excluded-modules = []\n"
+            f"test-command = {json.dumps(' '.join(command))}\n"
+            '[cosmic-ray.distributor]\nname = "local"\n'
+        )
+        cr = [str(BIN / "cosmic-ray"), "--verbosity", "ERROR"]
+        if resume:
+            forget_survivors(session)
+        else:
+            subprocess.run([*cr, "init", str(config), str(session)], check=True, cwd=root, env=env)
+        skipped = skip_annotations(session, module)
+        started = time.monotonic()
+        subprocess.run([*cr, "exec", str(config), str(session)], check=True, cwd=root, env=env)
+        took = time.monotonic() - started
+        dump = subprocess.run(
+            [*cr, "dump", str(session)], check=True, cwd=root, env=env, capture_output=True
+        ).stdout.decode()
+    finally:
+        server.terminate()
+        server.wait(10)
+    return summarise(name, module, dump, skipped, round(baseline_s, 1), round(took))
+
+
+def summarise(name: str, module: Path, dump: str, skipped: int, baseline_s, took) -> dict:
+    lines = module.read_text().splitlines()
+    killed = 0
+    survivors, equivalent, other = [], [], []
+    for row in dump.splitlines():
+        item, result = json.loads(row)
+        if result is None:
+            other.append({"job": item["job_id"], "outcome": "not run"})
+            continue
+        if result["worker_outcome"] == "skipped":
+            continue
+        m = item["mutations"][0]
+        line_no = m["start_pos"][0]
+        where = {
+            "line": line_no,
+            "operator": m["operator_name"].removeprefix("core/"),
+            "occurrence": m["occurrence"],
+            "code": lines[line_no - 1].strip(),
+        }
+        if result["worker_outcome"] != "normal":
+            other.append({**where, "outcome": result["worker_outcome"]})
+        elif result["test_outcome"] == "killed":
+            killed += 1
+        elif result["test_outcome"] == "survived":
+            reason = EQUIVALENT.get((name, where["operator"], where["code"]))
+            if reason:
+                equivalent.append({**where, "why": reason})
+            else:
+                diff = [
+                    d
+                    for d in result["diff"].splitlines()
+                    if d[:1] in "+-" and d[:3] not in ("+++", "---")
+                ]
+                survivors.append({**where, "diff": diff})
+        else:
+            other.append({**where, "outcome": result["test_outcome"]})
+    total = killed + len(survivors) + len(equivalent) + len(other)
+    judged = total - len(equivalent)
+    return {
+        "module": f"civicgrid/{TARGETS[name][0]}",
+        "tests": [a for a in TARGETS[name][1] if a.startswith("tests/")],
+        "mutants": total,
+        "skipped_in_annotations": skipped,
+        "killed": killed,
+        "survived": len(survivors),
+        "equivalent": len(equivalent),
+        "other": other,
+        "score": f"{killed}/{total}",
+        "score_without_equivalent": f"{killed}/{judged}",
+        "all_non_equivalent_killed": killed == judged,
+        "baseline_test_s": baseline_s,
+        "run_s": took,
+        "survivors": survivors,
+        "judged_equivalent": equivalent,
+    }
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "_serve":
+        serve(Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "_run":
+        split = sys.argv.index("--")
+        return client(sys.argv[2], float(sys.argv[3]), sys.argv[split + 1 :])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modules", nargs="+", choices=sorted(TARGETS), default=list(TARGETS))
+    parser.add_argument("--jobs", type=int, default=2, help="modules mutated at once")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per mutant's tests")
+    parser.add_argument("--keep", type=Path, help="keep the copies and sessions here")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --keep: run again only the mutants not killed in the sessions kept there",
+    )
+    args = parser.parse_args()
+    if shutil.which("cosmic-ray", path=str(BIN)) is None:
+        sys.exit("cosmic-ray is not installed: .venv/bin/pip install -e '.[test,mutation]'")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="civicgrid-mutation-"))
+    work.mkdir(parents=True, exist_ok=True)
+
+    def one(m: str) -> dict:
+        return run_module(m, work, args.timeout, args.resume)
+
+    try:
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(one, args.modules))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"tool": "cosmic-ray", "modules": results}, ensure_ascii=False, indent=2))
+    return 0 if all(r["all_non_equivalent_killed"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
