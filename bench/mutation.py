@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import shutil
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -153,11 +155,16 @@ def serve(root: Path, sock_path: str, targets: list[str]) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(sock_path)
     server.listen(4)
-    while True:
-        conn, _ = server.accept()
-        with conn:
-            request = json.loads(conn.makefile().readline())
-            conn.sendall(f"{run_child(request['args'], request['timeout'])}\n".encode())
+    with open(f"{sock_path}.log", "a") as log:
+        while True:
+            conn, _ = server.accept()
+            with conn, conn.makefile() as reader:
+                request = json.loads(reader.readline())
+                started = time.monotonic()
+                code = run_child(request["args"], request["timeout"])
+                conn.sendall(f"{code}\n".encode())
+            print(f"{time.time():.0f} exit {code} in {time.monotonic() - started:.1f} s", file=log)
+            log.flush()
 
 
 def run_child(args: list[str], timeout: float) -> int:
@@ -189,8 +196,11 @@ def client(sock_path: str, timeout: float, args: list[str]) -> int:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(sock_path)
         conn.sendall((json.dumps({"args": args, "timeout": timeout}) + "\n").encode())
-        answer = conn.makefile().readline().strip()
-    return int(answer) if answer else 3
+        with conn.makefile() as reader:
+            answer = reader.readline().strip()
+    code = int(answer) if answer else 3
+    print("timed out" if code == 124 else f"pytest exit {code}")
+    return code
 
 
 # --- one module -----------------------------------------------------------------------------
@@ -255,6 +265,62 @@ def forget_survivors(session: Path) -> int:
         ).rowcount
 
 
+@contextlib.contextmanager
+def test_server(root: Path, sock: str, module: str, env: dict[str, str]) -> Iterator[None]:
+    """A fresh fork server for ``root`` while the block runs."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(sock)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "_serve", str(root), sock, module], env=env, cwd=root
+    )
+    try:
+        while not os.path.exists(sock):
+            if server.poll() is not None:
+                raise RuntimeError(f"{module}: the test server stopped ({server.returncode})")
+            time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def confirm_survivors(session: Path, root: Path, command: str, env: dict[str, str]) -> list:
+    """Run each survivor once more, alone (``cosmic-ray mutate-and-test``): a survivor
+    is reported only if it survives twice. Returns the jobs killed the second time."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    second = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in list(db.results):
+            if result.worker_outcome != WorkerOutcome.NORMAL:
+                continue
+            if result.test_outcome == TestOutcome.KILLED:
+                continue
+            m = item.mutations[0]
+            retest = [str(m.module_path), m.operator_name, str(m.occurrence), command]
+            again = subprocess.run(
+                [str(BIN / "cosmic-ray"), "mutate-and-test", *retest],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                check=True,
+            )
+            outcome = json.loads(again.stdout)
+            if outcome["test_outcome"] == "killed":
+                second.append(item.job_id)
+                db.set_result(
+                    item.job_id,
+                    WorkResult(
+                        worker_outcome=WorkerOutcome.NORMAL,
+                        test_outcome=TestOutcome.KILLED,
+                        output=f"killed when run again ({outcome['output'].strip()})",
+                        diff=result.diff,
+                    ),
+                )
+    return second
+
+
 def run_module(name: str, work: Path, timeout: float, resume: bool) -> dict:
     rel, tests = TARGETS[name]
     root = work / name
@@ -268,30 +334,23 @@ def run_module(name: str, work: Path, timeout: float, resume: bool) -> dict:
     env = {**os.environ, "CIVICGRID_DATA_DIR": str(root / "var"), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("CIVICGRID_DATABASE_URL", None)
     dotted = "civicgrid." + rel.removesuffix(".py").replace("/", ".")
-    server = subprocess.Popen(
-        [sys.executable, __file__, "_serve", str(root), sock, dotted], env=env, cwd=root
-    )
-    try:
-        while not os.path.exists(sock):
-            if server.poll() is not None:
-                raise RuntimeError(f"{name}: the test server stopped ({server.returncode})")
-            time.sleep(0.1)
-        command = [sys.executable, __file__, "_run", sock, str(timeout), "--", *tests]
+    command = " ".join([sys.executable, __file__, "_run", sock, str(timeout), "--", *tests])
+    cr = [str(BIN / "cosmic-ray"), "--verbosity", "ERROR"]
+    with test_server(root, sock, dotted, env):
         started = time.monotonic()
-        baseline = subprocess.run(command, env=env, cwd=root).returncode
+        baseline = subprocess.run(command.split(), env=env, cwd=root, capture_output=True)
         baseline_s = time.monotonic() - started
-        if baseline != 0:
-            raise RuntimeError(f"{name}: the tests fail before any mutation ({baseline})")
+        if baseline.returncode != 0:
+            raise RuntimeError(f"{name}: the tests fail before any mutation: {baseline.stdout}")
         config = work / f"{name}.toml"
         config.write_text(
             "[cosmic-ray]\n"
             f'module-path = "src/civicgrid/{rel}"\n'
             f"timeout = {timeout + 60}\n"
             "excluded-modules = []\n"
-            f"test-command = {json.dumps(' '.join(command))}\n"
+            f"test-command = {json.dumps(command)}\n"
             '[cosmic-ray.distributor]\nname = "local"\n'
         )
-        cr = [str(BIN / "cosmic-ray"), "--verbosity", "ERROR"]
         if resume:
             forget_survivors(session)
         else:
@@ -299,19 +358,20 @@ def run_module(name: str, work: Path, timeout: float, resume: bool) -> dict:
         skipped = skip_annotations(session, module)
         started = time.monotonic()
         subprocess.run([*cr, "exec", str(config), str(session)], check=True, cwd=root, env=env)
-        took = time.monotonic() - started
-        dump = subprocess.run(
-            [*cr, "dump", str(session)], check=True, cwd=root, env=env, capture_output=True
-        ).stdout.decode()
-    finally:
-        server.terminate()
-        server.wait(10)
-    return summarise(name, module, dump, skipped, round(baseline_s, 1), round(took))
+    with test_server(root, sock, dotted, env):
+        second = confirm_survivors(session, root, command, env)
+    took = time.monotonic() - started
+    dump = subprocess.run(
+        [*cr, "dump", str(session)], check=True, cwd=root, env=env, capture_output=True
+    ).stdout.decode()
+    result = summarise(name, module, dump, skipped, round(baseline_s, 1), round(took))
+    result["killed_only_when_run_again"] = len(second)
+    return result
 
 
 def summarise(name: str, module: Path, dump: str, skipped: int, baseline_s, took) -> dict:
     lines = module.read_text().splitlines()
-    killed = 0
+    killed = timeouts = 0
     survivors, equivalent, other = [], [], []
     for row in dump.splitlines():
         item, result = json.loads(row)
@@ -332,6 +392,7 @@ def summarise(name: str, module: Path, dump: str, skipped: int, baseline_s, took
             other.append({**where, "outcome": result["worker_outcome"]})
         elif result["test_outcome"] == "killed":
             killed += 1
+            timeouts += "timed out" in (result["output"] or "")
         elif result["test_outcome"] == "survived":
             reason = EQUIVALENT.get((name, where["operator"], where["code"]))
             if reason:
@@ -353,6 +414,7 @@ def summarise(name: str, module: Path, dump: str, skipped: int, baseline_s, took
         "mutants": total,
         "skipped_in_annotations": skipped,
         "killed": killed,
+        "killed_by_time_limit": timeouts,
         "survived": len(survivors),
         "equivalent": len(equivalent),
         "other": other,

@@ -16,7 +16,9 @@ from civicgrid.cases.permissions import (
     has_right,
     may_act_on_task,
     may_know_resident,
+    possible,
 )
+from civicgrid.cases.rules import NOWHERE, Snapshot
 from civicgrid.errors import Conflict, Forbidden, Invalid
 from civicgrid.org import actions as org_actions
 from civicgrid.org.models import Role, Unit, User
@@ -506,3 +508,13 @@ def test_a_grid_fixes_on_the_spot_only_what_its_category_allows(
         assert actions.fix_on_the_spot(case, actor=staff.grid_worker, reply="已清理").state == (
             State.RESOLVED
         )
+
+
+def test_possible_takes_an_action_by_its_plain_name(staff: Staff) -> None:
+    """Callers may name an action by its string (a form, the API, a stored event), not
+    only by the ``Action`` member."""
+    snapshot = Snapshot.of(_handling(staff))
+    refusal = possible("acknowledge", snapshot, NOWHERE)
+    assert isinstance(refusal, Conflict) and refusal.message == "该工单已被签收。"
+    assert possible("resolve", snapshot, NOWHERE) is None
+    assert possible("verify", snapshot, NOWHERE).message == "“处置中”的工单不能核查。"  # type: ignore[union-attr]
