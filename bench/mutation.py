@@ -87,6 +87,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("worktime", "ReplaceBinaryOperator_Add_BitOr", "for _ in range(MAX_DAYS_WITHOUT_WORK + 1):"): (
         "1098 | 1 == 1098 + 1"
     ),
+    (
+        "worktime",
+        "ReplaceBinaryOperator_Add_BitXor",
+        "for _ in range(MAX_DAYS_WITHOUT_WORK + 1):",
+    ): ("1098 ^ 1 == 1098 + 1"),
     ("worktime", "NumberReplacer", "@lru_cache(maxsize=8192)"): "the cache's size, not its answers",
     **{
         ("worktime", op, "if periods and s <= periods[0][0] and periods[-1][1] <= e:"): _SHORTCUT

@@ -185,6 +185,7 @@ def test_a_calendar_without_working_days_is_refused() -> None:
 
 
 def test_working_hours_parse() -> None:
+    assert WorkingHours.parse("08:30-12:00,,13:30-17:30,") == WorkingHours()
     hours = WorkingHours.parse(" 9:00-12:00 , 13:00-18:00 ")
     assert hours.periods == ((time(9), time(12)), (time(13), time(18)))
     assert hours.day_length == 8 * H
@@ -352,6 +353,12 @@ def test_a_period_moved_by_spring_daylight_saving_counts_no_instant_twice() -> N
     day = spring.between(at(2026, 3, 29, 0, tz=BERLIN), at(2026, 3, 30, 0, tz=BERLIN))
     assert H + 40 * timedelta(minutes=1) <= day <= 2 * H  # 01:00-04:00 is 2 real hours
     assert spring.add(at(2026, 3, 29, 0, tz=BERLIN), day) == at(2026, 3, 29, 4, tz=BERLIN)
+    # 03:00-03:30 falls wholly inside the moved 02:10-02:50: it adds nothing, and takes
+    # nothing away either.
+    folded = WorkingHours.parse("00:00-01:00,02:10-02:50,03:00-03:30")
+    spring = WorkCalendar(folded, BERLIN, overrides={date(2026, 3, 29): True})
+    day = spring.between(at(2026, 3, 29, 0, tz=BERLIN), at(2026, 3, 30, 0, tz=BERLIN))
+    assert day == H + 40 * timedelta(minutes=1)
 
 
 def test_a_period_that_spring_daylight_saving_removes_is_no_working_time() -> None:
