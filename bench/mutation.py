@@ -91,7 +91,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "worktime",
         "ReplaceBinaryOperator_Add_BitXor",
         "for _ in range(MAX_DAYS_WITHOUT_WORK + 1):",
-    ): ("1098 ^ 1 == 1098 + 1"),
+    ): "1098 ^ 1 == 1098 + 1",
     ("worktime", "NumberReplacer", "@lru_cache(maxsize=8192)"): "the cache's size, not its answers",
     **{
         ("worktime", op, "if periods and s <= periods[0][0] and periods[-1][1] <= e:"): _SHORTCUT
@@ -107,7 +107,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
             "ReplaceComparisonOperator_LtE_Eq",
             "ReplaceComparisonOperator_LtE_Lt",
             "ReplaceComparisonOperator_LtE_Is",
-            "ReplaceComparisonOperator_Gt_Eq",
             "ReplaceComparisonOperator_Gt_Is",
         )
     },
