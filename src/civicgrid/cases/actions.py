@@ -296,9 +296,7 @@ def dispatch_case(
 ) -> Plan:
     """派单: give the case to a unit (by default the one its tier and grid call for),
     with its acknowledge and resolve deadlines."""
-    ensure_possible(Action.DISPATCH, snapshot, around)
-    if case.category_id is None:
-        raise Invalid(_("Triage the case (choose its category) before dispatching it."))
+    ensure_possible(Action.DISPATCH, snapshot, around)  # (triaged: its category routes it)
     if unit is None:
         unit = routing.owner_for(
             tier=case.tier,

@@ -61,6 +61,13 @@ def _grid(case: Case) -> list[Unit | None]:
     return [case.grid]
 
 
+def _triaged(case: Snapshot, around: Surroundings) -> Refusal | None:
+    # Routing goes by the category: without one there is nowhere to dispatch to.
+    if case.category_id is None:
+        return Invalid(_("Triage the case (choose its category) before dispatching it."))
+    return None
+
+
 def _departments_at_work(case: Snapshot, around: Surroundings) -> Refusal | None:
     if around.open_tasks:
         return Conflict(_("Departments are still working on this case; wait until they are done."))
@@ -128,6 +135,7 @@ RULES: dict[str, Rule] = {
         DISPATCH,
         pgettext_lazy("a case cannot be …", "dispatched"),
         gettext_lazy("Only a dispatcher of this unit may dispatch."),
+        when=_triaged,
     ),
     Action.ACKNOWLEDGE: Rule(
         frozenset({S.DISPATCHED}),

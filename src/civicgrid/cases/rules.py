@@ -184,8 +184,8 @@ def dispatch(
     resolve_due: datetime,
     note: str = "",
 ) -> Plan:
-    """派单: to ``unit_id`` (routed by its category: ``actions.dispatch_case`` refuses
-    an untriaged case), with its acknowledge and resolve deadlines."""
+    """派单: to ``unit_id`` (routed by its category: an untriaged case is refused, 400),
+    with its acknowledge and resolve deadlines."""
     ensure_possible(Action.DISPATCH, case, around)
     return _plan(
         case,
