@@ -12,8 +12,11 @@ from django.test import Client
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, State, WhistleTask
 from civicgrid.cases.permissions import (
+    RULES,
     allowed_actions,
+    check_right,
     has_right,
+    may,
     may_act_on_task,
     may_know_resident,
     possible,
@@ -518,3 +521,47 @@ def test_possible_takes_an_action_by_its_plain_name(staff: Staff) -> None:
     assert isinstance(refusal, Conflict) and refusal.message == "该工单已被签收。"
     assert possible("resolve", snapshot, NOWHERE) is None
     assert possible("verify", snapshot, NOWHERE).message == "“处置中”的工单不能核查。"  # type: ignore[union-attr]
+
+
+def test_the_resolver_check_takes_an_action_by_its_plain_name(staff: Staff) -> None:
+    case = actions.resolve_case(_handling(staff), actor=staff.street_dispatcher, reply="已处理")
+    assert not may(case, "verify", staff.street_dispatcher)
+    assert may(case, "verify", staff.district_dispatcher)
+    with pytest.raises(Forbidden, match="此工单由您办结"):
+        check_right(case, "verify", staff.street_dispatcher)
+    check_right(case, "reopen", staff.street_dispatcher)  # only verifying is barred
+
+
+def test_a_case_fixed_on_the_spot_and_reopened_goes_back_to_the_community(staff: Staff) -> None:
+    """It was never dispatched: a return goes to the unit above the grid."""
+    case = actions.triage_case(
+        submit(staff.tree),
+        actor=staff.district_dispatcher,
+        category=staff.categories["micro"],
+        urgency="normal",
+    )
+    case = actions.fix_on_the_spot(case, actor=staff.grid_worker, reply="已当场清理")
+    case = actions.verify_case(case, actor=staff.street_dispatcher, passed=False, note="没清干净")
+    assert (case.state, case.owner_unit, case.dispatcher_unit) == (
+        State.HANDLING,
+        staff.tree.grids[0],
+        None,
+    )
+    assert "return" in allowed_actions(case, staff.grid_worker)
+    case = actions.return_case(case, actor=staff.grid_worker, reason="需社区协调")
+    assert (case.state, case.owner_unit) == (State.RETURNED, staff.tree.communities[0])
+
+
+def test_the_district_may_return_a_case_it_dispatched_to_itself(staff: Staff) -> None:
+    """A major matter goes to the district; returned, it waits in the district
+    dispatchers' queue to be dispatched again."""
+    case = _dispatched(staff, "major")
+    assert case.owner_unit == case.dispatcher_unit == staff.tree.district
+    assert "return" in allowed_actions(case, staff.district_dispatcher)
+    case = actions.return_case(case, actor=staff.district_dispatcher, reason="需重新研判")
+    assert (case.state, case.owner_unit) == (State.RETURNED, staff.tree.district)
+
+
+def test_the_rules_table_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RULES["triage"].system = False  # type: ignore[misc]
