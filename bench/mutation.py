@@ -93,6 +93,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "for _ in range(MAX_DAYS_WITHOUT_WORK + 1):",
     ): "1098 ^ 1 == 1098 + 1",
     ("worktime", "NumberReplacer", "@lru_cache(maxsize=8192)"): "the cache's size, not its answers",
+    (
+        "permissions",
+        "ReplaceComparisonOperator_Eq_LtE",
+        "if action == Action.ACKNOWLEDGE and case.state == State.HANDLING:",
+    ): "no action's name sorts before 'acknowledge': <= holds for it alone, as == does",
     **{
         ("worktime", op, "if periods and s <= periods[0][0] and periods[-1][1] <= e:"): _SHORTCUT
         for op in (

@@ -565,3 +565,13 @@ def test_the_district_may_return_a_case_it_dispatched_to_itself(staff: Staff) ->
 def test_the_rules_table_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         RULES["triage"].system = False  # type: ignore[misc]
+
+
+def test_the_resolver_is_recognised_by_value_not_identity(staff: Staff) -> None:
+    """Ids above 256 are distinct int objects in Python: a big id must still match."""
+    resolver = make_member(staff.tree.streets[0], Role.DISPATCHER, id=4242, username="da_id")
+    case = actions.resolve_case(_handling(staff), actor=resolver, reply="已处理")
+    resolver = User.objects.get(pk=4242)
+    assert "verify" not in allowed_actions(case, resolver)
+    with pytest.raises(Forbidden, match="此工单由您办结"):
+        actions.verify_case(case, actor=resolver, passed=True)
