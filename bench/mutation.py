@@ -99,6 +99,16 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "if action == Action.ACKNOWLEDGE and case.state == State.HANDLING:",
     ): "no action's name sorts before 'acknowledge': <= holds for it alone, as == does",
     **{
+        ("worktime", op, "if e <= s:"): (
+            "between's early zero made narrower: when e < s the loop finds no overlap either"
+        )
+        for op in (
+            "ReplaceComparisonOperator_LtE_Eq",
+            "ReplaceComparisonOperator_LtE_Lt",
+            "ReplaceComparisonOperator_LtE_Is",
+        )
+    },
+    **{
         ("worktime", op, "if periods and s <= periods[0][0] and periods[-1][1] <= e:"): _SHORTCUT
         for op in (
             "ReplaceComparisonOperator_LtE_Eq",

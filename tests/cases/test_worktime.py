@@ -372,3 +372,19 @@ def test_a_period_that_spring_daylight_saving_removes_is_no_working_time() -> No
     assert night.next_working_instant(sunday) == at(2026, 3, 30, 2, tz=BERLIN)
     minute = timedelta(minutes=1)
     assert night.add(sunday, minute) == at(2026, 3, 30, 2, 1, tz=BERLIN)
+
+
+def test_periods_may_touch() -> None:
+    hours = WorkingHours.parse("08:30-12:00,12:00-13:00")
+    assert hours.day_length == 4.5 * H
+    assert WorkCalendar(hours).add(at(2026, 11, 24, 11), 1.5 * H) == at(2026, 11, 24, 12, 30)
+
+
+def test_a_deadline_names_how_it_is_counted() -> None:
+    start = at(2026, 11, 24, 9)
+    # Whether it is working time, and on which calendar, is always said by name.
+    with pytest.raises(TypeError):
+        deadline(start, H, False, cal)  # type: ignore[misc]
+    assert deadline(start=start, duration=H, working_time=True, calendar=cal) == at(
+        2026, 11, 24, 10
+    )
