@@ -6,6 +6,7 @@ The estates, roads and complaints below are made up for these tests.
 from __future__ import annotations
 
 import csv
+import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -261,7 +262,13 @@ def test_likes_add_heat() -> None:
 
 # --- the shared challenge data --------------------------------------------------------
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "messages"
+DATA = (
+    Path(
+        os.environ.get("CIVICGRID_SHARED_DATA")
+        or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    )
+    / "messages"
+)
 
 
 @pytest.mark.skipif(
