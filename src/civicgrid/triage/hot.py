@@ -350,7 +350,7 @@ def _analyse(title: str, text: str) -> _Doc:
     title_words = content_words(masked[:n_title], HOT_STOPWORDS)
     words = title_words * TITLE_WEIGHT + content_words(masked[n_title:], HOT_STOPWORDS)
     rest = text[JIEBA_TEXT_CHARS:CHAR_TEXT_CHARS]
-    for phrase in sorted(set(phrases), key=len, reverse=True):
+    for phrase in sorted(dict.fromkeys(phrases), key=len, reverse=True):
         rest = rest.replace(phrase, " ")
     masked_title = "".join(masked[:n_title])
     chars = " ".join([masked_title] * TITLE_WEIGHT + ["".join(masked[n_title:]), rest])
@@ -663,7 +663,9 @@ def _summarise(
     title = its[int(np.argmax(closeness))].title
     weights = np.asarray(f.words[ix].sum(axis=0)).ravel()
     keywords = [f.word_vocab[k] for k in np.argsort(-weights)[:5] if weights[k] > 0]
-    phrase_counts = Counter(p for k in ix.tolist() for p in set(f.docs[k].phrases))
+    # Each member counts a phrase once; ties keep the order the phrases were first named
+    # in (a set's order would change from one process to the next).
+    phrase_counts = Counter(p for k in ix.tolist() for p in dict.fromkeys(f.docs[k].phrases))
     places = [p for p, c in phrase_counts.most_common(3) if c >= max(2, len(ix) // 5)]
     coords = [(it.lon, it.lat) for it in its if it.lon is not None and it.lat is not None]
     return Cluster(
