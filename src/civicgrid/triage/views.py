@@ -23,9 +23,9 @@ from civicgrid.cases.permissions import RULES, allowed_actions
 from civicgrid.errors import Conflict, Refusal
 from civicgrid.org.models import Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
+from civicgrid.triage.actions import activate_version, decide
 from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import ModelVersion
-from civicgrid.triage.service import activate_version, decide
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
 
