@@ -25,6 +25,7 @@ from civicgrid.intake import ratelimit
 from civicgrid.intake.models import Place
 from civicgrid.intake.service import IntakeRequest, receive
 from civicgrid.org.models import UnitKind
+from civicgrid.privacy.publish import public_text
 
 TRACKED = "tracked_cases"  # session: the codes this browser has proved it may follow
 
@@ -146,7 +147,7 @@ def track(request: HttpRequest) -> HttpResponse:
 def _tracked_case(request: HttpRequest, code: str) -> Case:
     if code not in request.session.get(TRACKED, []):
         raise Http404(_("Open your request with its tracking code and phone number."))
-    case = Case.objects.filter(tracking_code=code).select_related("owner_unit").first()
+    case = Case.objects.filter(tracking_code=code).select_related("owner_unit", "contact").first()
     if case is None:
         raise Http404(_("No such request."))
     return case
@@ -172,7 +173,8 @@ PUBLIC_STEPS = {
 
 def public_timeline(case: Case) -> list[dict[str, Any]]:
     """The steps a resident may see: when, what, which unit; the reply and a rejection's
-    reason, never staff notes or names."""
+    reason (with personal data masked: whoever holds the code and four digits reads
+    them), never staff notes or names."""
     events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).select_related("to_unit")
     steps = []
     for e in events.order_by("seq"):
@@ -186,7 +188,7 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
                 "at": e.at,
                 "step": PUBLIC_STEPS[e.action],
                 "unit": e.to_unit.name if e.to_unit and e.action != "submit" else "",
-                "text": text,
+                "text": public_text(text, case),
                 "photos": e.action == "resolve" and bool(e.attachments),
             }
         )
@@ -197,6 +199,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     context = {
         "case": case,
+        "title": public_text(case.title, case),
         "steps": public_timeline(case),
         "can_rate": case.state == State.FOLLOW_UP,
     }
