@@ -158,3 +158,28 @@ def test_the_list_costs_two_queries_however_many_cases(
         assert len(get("requests.xml").content) > 0
     with django_assert_num_queries(1):
         assert len(get("servicerequestupdates.json").json()) == 4
+
+
+def test_a_withdrawn_case_is_not_published_and_its_withdrawal_is_on_record(
+    o311: Open311,
+) -> None:
+    case = triaged(o311, resident_request(hide_identity=""))
+    case = actions.dispatch_case(case, actor=o311.dispatcher)
+    other = triaged(o311, resident_request(hide_identity=""))
+    assert case.tracking_code in codes_listed()
+    case = actions.withdraw_from_public(
+        case, actor=o311.dispatcher, reason="描述涉及未成年人，撤下公开"
+    )
+
+    assert codes_listed() == [other.tracking_code]
+    assert codes_listed(service_request_id=case.tracking_code) == []
+    for fmt in ("json", "xml"):
+        assert get(f"requests/{case.tracking_code}.{fmt}").status_code == 404
+        assert case.tracking_code.encode() not in get(f"servicerequestupdates.{fmt}").content
+        assert case.tracking_code.encode() not in get(f"requests.{fmt}").content
+    event = case.events.get(action="withdraw")
+    assert (event.actor, event.note) == (o311.dispatcher, "描述涉及未成年人，撤下公开")
+
+    actions.republish_case(case, actor=o311.dispatcher)
+    assert case.tracking_code in codes_listed()
+    assert get(f"requests/{case.tracking_code}.json").status_code == 200

@@ -603,6 +603,36 @@ def reject_case(case: Case, *, actor: User, reason: str) -> Case:
     return case
 
 
+# --- what is published ---------------------------------------------------------------------
+
+
+@transition
+def withdraw_from_public(case: Case, *, actor: User, reason: str) -> Case:
+    """撤下公开: take the case off every public surface (Open311, public pages), with the
+    reason; its handling goes on as before. The event is the audit: who, when, why."""
+    check(case, "withdraw", actor)
+    reason = _need_text(reason, _("Say why the case is withdrawn from public view."))
+    case.withdrawn_from_public_at = clock.now()
+    _record(
+        case,
+        "withdraw",
+        actor,
+        from_state=case.state,
+        note=reason,
+        at=case.withdrawn_from_public_at,
+    )
+    return case
+
+
+@transition
+def republish_case(case: Case, *, actor: User, note: str = "") -> Case:
+    """恢复公开: a withdrawn case is published again."""
+    check(case, "republish", actor)
+    case.withdrawn_from_public_at = None
+    _record(case, "republish", actor, from_state=case.state, note=note)
+    return case
+
+
 # --- whistle (吹哨报到) ---------------------------------------------------------------------
 
 
@@ -747,13 +777,14 @@ class Replayed:
     escalations: int
     reminders: int
     supervised: bool
+    withdrawn_from_public: bool = False
 
 
 def replay(events: Iterable[CaseEvent]) -> Replayed:
     """A case's state and counters from its events alone."""
     state, owner, version = "", None, 0
     counts = {"return": 0, "escalate": 0, "remind": 0}
-    reopens, supervised = 0, False
+    reopens, supervised, withdrawn = 0, False, False
     for event in events:
         version = event.seq
         state = event.to_state
@@ -763,6 +794,8 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
             counts[event.action] += 1
         reopens += bool(event.data.get("reopen"))
         supervised |= event.action == "supervise"
+        if event.action in ("withdraw", "republish"):
+            withdrawn = event.action == "withdraw"
     return Replayed(
         state,
         owner,
@@ -772,4 +805,5 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
         counts["escalate"],
         counts["remind"],
         supervised,
+        withdrawn_from_public=withdrawn,
     )

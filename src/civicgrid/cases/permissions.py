@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from civicgrid.cases.models import OPEN_STATES, Case, State
-from civicgrid.errors import Conflict, Forbidden
+from civicgrid.errors import Conflict, Forbidden, Refusal
 from civicgrid.org.models import Role, Unit, User
 from civicgrid.org.scoping import scope_of
 
@@ -39,10 +39,24 @@ class Rule:
     refusal: Promise  # shown to a person without the right
     units: Callable[[Case], list[Unit | None]] = _owner
     system: bool = False  # actor None (the resident or the sweeper) may do it
+    # Beyond the state, what else must hold (withdrawn or not): the refusal, or None.
+    when: Callable[[Case], Refusal | None] | None = None
 
 
 def _grid(case: Case) -> list[Unit | None]:
     return [case.grid]
+
+
+def _withdrawn(case: Case) -> Refusal | None:
+    if case.withdrawn_from_public_at is None:
+        return Conflict(_("This case is not withdrawn from public view."))
+    return None
+
+
+def _public(case: Case) -> Refusal | None:
+    if case.withdrawn_from_public_at is not None:
+        return Conflict(_("This case is already withdrawn from public view."))
+    return None
 
 
 S = State
@@ -162,6 +176,24 @@ RULES: dict[str, Rule] = {
         pgettext_lazy("a case cannot be …", "whistled"),
         gettext_lazy("Only a dispatcher of the street or district may whistle."),
     ),
+    # 撤下公开: moderation of what is published, in any state; those who answer for the
+    # case (its dispatchers and leaders, here or above) decide, not who handles it.
+    "withdraw": Rule(
+        frozenset(S.values),
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "withdrawn from public view"),
+        gettext_lazy(
+            "Only a dispatcher or leader over this case may withdraw it from public view."
+        ),
+        when=_public,
+    ),
+    "republish": Rule(
+        frozenset(S.values),
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "published again"),
+        gettext_lazy("Only a dispatcher or leader over this case may publish it again."),
+        when=_withdrawn,
+    ),
 }
 
 
@@ -193,8 +225,8 @@ def _checks_own_fix(case: Case, action: str, actor: User | None) -> bool:
 
 
 def check(case: Case, action: str, actor: User | None) -> None:
-    """Refuse, with the reason, a transition not allowed now: wrong state (409) or
-    no right to it (403)."""
+    """Refuse, with the reason, a transition not allowed now: wrong state (409), no
+    right to it (403), or what else the rule asks of the case (``when``, 409)."""
     rule = RULES[action]
     if case.state not in rule.states:
         if action == "acknowledge" and case.state == State.HANDLING:
@@ -203,10 +235,11 @@ def check(case: Case, action: str, actor: User | None) -> None:
             _("A case that is %(state)s cannot be %(doing)s.")
             % {"state": State(case.state).label, "doing": rule.doing}
         )
-    if actor is None and rule.system:
-        return
-    if not has_right(actor, rule.roles, rule.units(case)):
+    if not (actor is None and rule.system) and not has_right(actor, rule.roles, rule.units(case)):
         raise Forbidden(str(rule.refusal))
+    # After the right: a person without it hears that, not whether the case is withdrawn.
+    if rule.when is not None and (refusal := rule.when(case)) is not None:
+        raise refusal
     if _checks_own_fix(case, action, actor):
         raise Forbidden(_("You resolved this case yourself: someone else must verify the fix."))
 
@@ -217,6 +250,7 @@ def allowed_actions(case: Case, actor: User | None) -> list[str]:
     for action, rule in RULES.items():
         if (
             case.state in rule.states
+            and (rule.when is None or rule.when(case) is None)
             and has_right(actor, rule.roles, rule.units(case))
             and not _checks_own_fix(case, action, actor)
         ):
