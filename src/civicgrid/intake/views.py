@@ -122,22 +122,31 @@ def done(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "intake/done.html", {"case": case})
 
 
+def _refused(request: HttpRequest, code: str, refusal: Refusal) -> HttpResponse:
+    context = {"code": code, "error": refusal.message}
+    return render(request, "intake/track.html", context, status=refusal.status)
+
+
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
     """Code + last four digits of the phone: the same answer whether the code is wrong
-    or the digits are, so neither can be guessed one at a time."""
+    or the digits are, so neither can be guessed one at a time; wrong digits are limited
+    per code and per address (``ratelimit.wrong_tracking_digits``), and a code tried
+    wrong too often is locked for a while, whether it exists or not."""
     if request.method == "GET":
         return render(request, "intake/track.html", {"code": request.GET.get("code", "")})
-    code = request.POST.get("code", "").strip().upper()
+    code = request.POST.get("code", "").strip().upper()[:40]
     last4 = request.POST.get("last4", "").strip()
     try:
         ratelimit.check_ip(request, "track")
     except Refusal as refusal:
-        return render(
-            request, "intake/track.html", {"code": code, "error": refusal.message}, status=429
-        )
+        return _refused(request, code, refusal)
+    if refusal := ratelimit.tracking_refusal(request, code):
+        return _refused(request, code, refusal)
     case = Case.objects.filter(tracking_code=code).select_related("contact").first()
     if case is None or len(last4) != 4 or not case.contact.phone.endswith(last4):
+        if refusal := ratelimit.wrong_tracking_digits(request, code):
+            return _refused(request, code, refusal)
         error = _("No request matches this tracking code and phone number.")
         return render(request, "intake/track.html", {"code": code, "error": error}, status=404)
     _remember(request, case.tracking_code)
