@@ -14,7 +14,7 @@ the reply masked, the address at estate/road level, the point rounded to about 1
 neither for a resident who asked to keep their identity. JSON and XML are both built
 from these entries.
 
-Submissions go through ``civicgrid.intake.service.receive`` like every other channel,
+Submissions go through ``civicgrid.intake.actions.receive`` like every other channel,
 so an Open311 request is checked, located and routed exactly as one from the web.
 """
 
@@ -32,7 +32,6 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -49,7 +48,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.errors import Forbidden, Invalid, NotFound
 from civicgrid.intake import ratelimit
-from civicgrid.intake.service import IntakeRequest, normalise_phone, receive
+from civicgrid.intake.actions import IntakeRequest, normalise_phone, receive
 from civicgrid.open311.formats import MAX_SPAN, MIME_TYPES, parse_w3c, w3c
 from civicgrid.open311.models import ApiClient, Open311Request
 from civicgrid.privacy.publish import public_case, public_text
@@ -441,23 +440,30 @@ def submit(client: ApiClient, form: QueryDict) -> Open311Request:
         actor = client.user
     else:
         raise Invalid(_("A phone number is required for this client."))
-    with transaction.atomic():
-        case = receive(submission.intake, channel=Channel.OPEN311, actor=actor)
-        return Open311Request.objects.create(
-            case=case,
-            client=client,
-            service_notice=service_notice(case),
-            media_url=submission.media_url,
-            attributes={
-                a.attribute.code: list(a.values)
-                if a.attribute.datatype == "multivaluelist"
-                else a.values[0]
-                for a in submission.answers
-            },
-            email=submission.email,
-            device_id=submission.device_id,
-            account_id=submission.account_id,
+    records: list[Open311Request] = []
+
+    def record(case: Case) -> list[Open311Request]:
+        records.append(
+            Open311Request(
+                case=case,
+                client=client,
+                service_notice=service_notice(case),
+                media_url=submission.media_url,
+                attributes={
+                    a.attribute.code: list(a.values)
+                    if a.attribute.datatype == "multivaluelist"
+                    else a.values[0]
+                    for a in submission.answers
+                },
+                email=submission.email,
+                device_id=submission.device_id,
+                account_id=submission.account_id,
+            )
         )
+        return records
+
+    receive(submission.intake, channel=Channel.OPEN311, actor=actor, along=record)
+    return records[0]
 
 
 def created_entry(record: Open311Request) -> dict[str, Any]:
