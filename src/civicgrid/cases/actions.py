@@ -354,7 +354,7 @@ def handle_case(
 ) -> Plan:
     """处置: a step of the work, recorded (the case stays in handling)."""
     ensure_possible(Action.HANDLE, snapshot, around)
-    need_text(note, _("Say what was done."))
+    need_text(note, rules.WHAT_WAS_DONE)
     names = _attach(case, actor, attachments, photos)
     return rules.handle(snapshot, around, at=clock.now(), note=note, attachments=names)
 
@@ -398,7 +398,7 @@ def _resolve_case(
     photos: Sequence[CheckedPhoto] | None = None,
 ) -> Plan:
     ensure_possible(Action.RESOLVE, snapshot, around)
-    need_text(reply, _("A resolved case needs a reply to the resident."))
+    need_text(reply, rules.REPLY_NEEDED)
     names = _attach(case, actor, attachments, photos)
     return rules.resolve(
         snapshot, around, at=clock.now(), reply=reply, reply_check=check, attachments=names
@@ -580,7 +580,7 @@ def fix_on_the_spot(
     """随手办: a grid worker found a micro matter on patrol and fixed it there; the case
     is the grid's and resolved at once (then verified and followed up as any other)."""
     ensure_possible(Action.FIX_ON_THE_SPOT, snapshot, around)
-    need_text(reply, _("Say what was done."))
+    need_text(reply, rules.WHAT_WAS_DONE)
     names = _attach(case, actor, attachments, photos)
     return rules.fix_on_the_spot(snapshot, around, at=clock.now(), reply=reply, attachments=names)
 
