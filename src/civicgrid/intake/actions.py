@@ -35,7 +35,6 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TITLE = 120
 
 
-
 @dataclass(frozen=True)
 class IntakeRequest:
     """A request as any channel hands it in (before validation)."""

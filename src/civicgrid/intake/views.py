@@ -25,6 +25,7 @@ from civicgrid.intake import ratelimit
 from civicgrid.intake.actions import IntakeRequest, receive
 from civicgrid.intake.models import Place
 from civicgrid.org.models import UnitKind
+from civicgrid.privacy.publish import public_text
 
 TRACKED = "tracked_cases"  # session: the codes this browser has proved it may follow
 
@@ -121,22 +122,31 @@ def done(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "intake/done.html", {"case": case})
 
 
+def _refused(request: HttpRequest, code: str, refusal: Refusal) -> HttpResponse:
+    context = {"code": code, "error": refusal.message}
+    return render(request, "intake/track.html", context, status=refusal.status)
+
+
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
     """Code + last four digits of the phone: the same answer whether the code is wrong
-    or the digits are, so neither can be guessed one at a time."""
+    or the digits are, so neither can be guessed one at a time; wrong digits are limited
+    per code and per address (``ratelimit.wrong_tracking_digits``), and a code tried
+    wrong too often is locked for a while, whether it exists or not."""
     if request.method == "GET":
         return render(request, "intake/track.html", {"code": request.GET.get("code", "")})
-    code = request.POST.get("code", "").strip().upper()
+    code = request.POST.get("code", "").strip().upper()[:40]
     last4 = request.POST.get("last4", "").strip()
     try:
         ratelimit.check_ip(request, "track")
     except Refusal as refusal:
-        return render(
-            request, "intake/track.html", {"code": code, "error": refusal.message}, status=429
-        )
+        return _refused(request, code, refusal)
+    if refusal := ratelimit.tracking_refusal(request, code):
+        return _refused(request, code, refusal)
     case = Case.objects.filter(tracking_code=code).select_related("contact").first()
     if case is None or len(last4) != 4 or not case.contact.phone.endswith(last4):
+        if refusal := ratelimit.wrong_tracking_digits(request, code):
+            return _refused(request, code, refusal)
         error = _("No request matches this tracking code and phone number.")
         return render(request, "intake/track.html", {"code": code, "error": error}, status=404)
     _remember(request, case.tracking_code)
@@ -146,7 +156,7 @@ def track(request: HttpRequest) -> HttpResponse:
 def _tracked_case(request: HttpRequest, code: str) -> Case:
     if code not in request.session.get(TRACKED, []):
         raise Http404(_("Open your request with its tracking code and phone number."))
-    case = Case.objects.filter(tracking_code=code).select_related("owner_unit").first()
+    case = Case.objects.filter(tracking_code=code).select_related("owner_unit", "contact").first()
     if case is None:
         raise Http404(_("No such request."))
     return case
@@ -172,7 +182,8 @@ PUBLIC_STEPS = {
 
 def public_timeline(case: Case) -> list[dict[str, Any]]:
     """The steps a resident may see: when, what, which unit; the reply and a rejection's
-    reason, never staff notes or names."""
+    reason (with personal data masked: whoever holds the code and four digits reads
+    them), never staff notes or names."""
     events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).select_related("to_unit")
     steps = []
     for e in events.order_by("seq"):
@@ -186,7 +197,7 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
                 "at": e.at,
                 "step": PUBLIC_STEPS[e.action],
                 "unit": e.to_unit.name if e.to_unit and e.action != "submit" else "",
-                "text": text,
+                "text": public_text(text, case),
                 "photos": e.action == "resolve" and bool(e.attachments),
             }
         )
@@ -197,6 +208,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     context = {
         "case": case,
+        "title": public_text(case.title, case),
         "steps": public_timeline(case),
         "can_rate": case.state == State.FOLLOW_UP,
     }
