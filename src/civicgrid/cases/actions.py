@@ -546,14 +546,13 @@ def merge_case(
     around: Surroundings,
     *,
     actor: User,
-    into: Case,
+    into: str,
     note: str = "",
 ) -> Plan:
-    """合并: a duplicate of an open case, followed there from now on."""
+    """合并: a duplicate of an open case (``into``: its tracking code, among the cases
+    ``actor`` may see), followed there from now on."""
     ensure_possible(Action.MERGE, snapshot, around)
-    if into.pk == case.pk:
-        raise Invalid(_("A case cannot be merged into itself."))
-    target = Case.objects.visible_to(actor).filter(pk=into.pk).first()
+    target = Case.objects.visible_to(actor).filter(tracking_code=into).first()
     if target is None or target.state in FINAL_STATES:
         raise Invalid(_("Merge only into an open case you can see."))
     return rules.merge(

@@ -525,7 +525,7 @@ def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
     case = actions.merge_case(
         _case(request, code),
         actor=request.user,
-        into=_case(request, body.into),
+        into=body.into,
         note=body.note,
         expected_version=body.version,
     )

@@ -145,7 +145,7 @@ FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
     "reject": (actions.reject_case, lambda r, c: {"reason": _text(r, "note")}),
     "merge": (
         actions.merge_case,
-        lambda r, c: {"into": _visible_case(r, _text(r, "into")), "note": _text(r, "note")},
+        lambda r, c: {"into": _text(r, "into"), "note": _text(r, "note")},
     ),
     "withdraw": (actions.withdraw_from_public, lambda r, c: {"reason": _text(r, "note")}),
     "republish": (actions.republish_case, lambda r, c: {"note": _text(r, "note")}),

@@ -117,10 +117,7 @@ def decide_view(request: HttpRequest, code: str) -> HttpResponse:
             )
         into = request.POST.get("merge_into", "")
         if into:
-            target = Case.objects.visible_to(request.user).filter(tracking_code=into).first()
-            if target is None:
-                raise Http404(into)
-            actions.merge_case(case, actor=request.user, into=target)
+            actions.merge_case(case, actor=request.user, into=into)
         else:
             category = Category.objects.filter(
                 code=request.POST.get("category", ""), active=True
