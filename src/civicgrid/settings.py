@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.triage",
     "civicgrid.demo",
+    "civicgrid.backup",
 ]
 
 MIDDLEWARE = [
