@@ -18,6 +18,7 @@ PUBLIC_HOST = "12345.district.example.cn"
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICGRID_")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' fixture
     return {
         **env,
         "CIVICGRID_DATA_DIR": str(tmp_path / "prod"),

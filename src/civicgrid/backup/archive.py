@@ -8,12 +8,14 @@ A backup FILE is a plain tar (the dump and the photos are compressed already):
     manifest.json      format, database vendor, time, civicgrid and Django versions,
                        the applied migrations, and a SHA-256 of every other member
 
-The database is copied first, the files after: a photo's file is stored before its
-row, so every photo row in the copy has its file in the backup, even while the server
-runs. Restoring checks the whole file first (format, vendor, versions, every checksum)
-and refuses to replace data it finds unless forced; the database is then replaced in
-one transaction (SQLite's backup API into the live database; on PostgreSQL, dropping
-the tables and pg_restore's script through psql in one transaction), then the files.
+The database is copied first, the files after: a photo's file is in the storage (in
+staging or in its place) by the time its row commits, so every photo row in the copy
+has its file in the backup, even while the server runs.
+
+Restoring checks the whole file first (format, vendor, versions, every checksum) and
+refuses to replace data it finds unless forced; the database is then replaced in one
+transaction (SQLite's backup API into the live database; on PostgreSQL, dropping the
+tables and pg_restore's script through psql in one transaction), then the files.
 """
 
 from __future__ import annotations
@@ -101,10 +103,19 @@ def create_backup(target: Path, *, using: str = "default") -> Summary:
             with dump.open("rb") as f:
                 checksums[dump.name] = _add(tar, dump.name, f, dump.stat().st_size, created)
             dump.unlink()  # the space it took is needed no more
-            for name in stored_files(storage):
-                with storage.open(name, "rb") as f:
-                    size = storage.size(name)
-                    checksums[MEDIA + name] = _add(tar, MEDIA + name, f, size, created)
+            # Twice over the storage: a file moved while it was listed (a photo's file
+            # promoted from staging when its row commits) is found at its new place.
+            for _listing in range(2):
+                for name in stored_files(storage):
+                    if MEDIA + name in checksums:
+                        continue
+                    try:
+                        f = storage.open(name, "rb")
+                    except FileNotFoundError:
+                        continue  # moved since listed: the next listing has it
+                    with f:
+                        size = storage.size(name)
+                        checksums[MEDIA + name] = _add(tar, MEDIA + name, f, size, created)
             manifest = {
                 "format": FORMAT,
                 "vendor": vendor,
