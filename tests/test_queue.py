@@ -1,4 +1,5 @@
-"""``civicgrid.queue``: a task's row written with others, then announced as ``enqueue`` would."""
+"""``civicgrid.queue``: what the task library leaves to us (a dead worker's task), and
+the queues' workers."""
 
 from __future__ import annotations
 
@@ -6,51 +7,29 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from django_tasks_db.compat import TaskResultStatus, task_enqueued
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from civicgrid import queue
-from civicgrid.db import insert_together
+from civicgrid.dispatch.tasks import sweep_deadlines
 from civicgrid.triage.tasks import suggest_case
 
 
-def test_a_row_is_announced_with_the_result_enqueue_announces(db) -> None:  # type: ignore[no-untyped-def]
-    heard: list[tuple[Any, Any]] = []
-
-    def listen(sender: Any, task_result: Any, **kwargs: Any) -> None:
-        heard.append((sender, task_result))
-
-    task_enqueued.connect(listen)
-    try:
-        stored = queue.row(suggest_case, "C-ours")
-        insert_together([stored])
-        queue.announce(stored, suggest_case)
-        theirs = suggest_case.enqueue("C-theirs")
-    finally:
-        task_enqueued.disconnect(listen)
-    (sender, result), (their_sender, their_result) = heard
-    assert sender is their_sender
-    assert result == DBTaskResult.objects.get(pk=stored.pk).task_result == stored.task_result
-    assert result.task == their_result.task == theirs.task
-    assert result.args == ["C-ours"] and result.status == their_result.status
-
-
-def _claimed(minutes_ago: float, task_path: str = suggest_case.module_path) -> DBTaskResult:
-    stored = queue.row(suggest_case, "C-claimed")
-    stored.task_path = task_path
-    insert_together([stored])
-    DBTaskResult.objects.filter(pk=stored.pk).update(
+def _claimed(minutes_ago: float, task: Any = suggest_case) -> DBTaskResult:
+    """A row of ``task`` as a worker leaves it when it dies running it."""
+    result = task.enqueue("C-claimed") if task is suggest_case else task.enqueue()
+    DBTaskResult.objects.filter(pk=result.id).update(
         status=TaskResultStatus.RUNNING,
         started_at=timezone.now() - timedelta(minutes=minutes_ago),
         worker_ids=["dead-worker"],
     )
-    return stored
+    return DBTaskResult.objects.get(pk=result.id)
 
 
 def test_a_reading_whose_worker_died_goes_back_to_the_queue(db) -> None:  # type: ignore[no-untyped-def]
     abandoned = _claimed(minutes_ago=30)
     running = _claimed(minutes_ago=1)  # its worker may well be alive
-    other = _claimed(minutes_ago=30, task_path="civicgrid.demo.tasks.generate_history_task")
+    other = _claimed(minutes_ago=30, task=sweep_deadlines)
 
     assert queue.requeue_abandoned(suggest_case, older_than=timedelta(minutes=10)) == 1
 
@@ -64,8 +43,6 @@ def test_a_reading_whose_worker_died_goes_back_to_the_queue(db) -> None:  # type
 
 
 def test_the_sweep_puts_abandoned_readings_back(db, settings) -> None:  # type: ignore[no-untyped-def]
-    from civicgrid.dispatch.tasks import sweep_deadlines
-
     settings.TASK_ABANDONED_AFTER_S = 600
     abandoned = _claimed(minutes_ago=30)
     summary = sweep_deadlines.call()

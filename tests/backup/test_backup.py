@@ -20,8 +20,9 @@ from tests.processes import Scratch, drop_scratch, make_scratch
 # Photos of three formats on three cases, and a text no dump may mangle.
 ADD_PHOTOS = """
 import io
-from civicgrid.cases.models import Case
-from civicgrid.cases.photos import check_photo, store_photos
+from django.db import transaction
+from civicgrid.cases.models import Case, Photo
+from civicgrid.cases.photos import check_photo, stage
 from tests.images import image_bytes
 cases = list(Case.objects.order_by("pk")[:{n}])
 for i, case in enumerate(cases):
@@ -29,7 +30,8 @@ for i, case in enumerate(cases):
         check_photo(io.BytesIO(image_bytes(fmt, size=(40 + i, 30))))
         for fmt in ("JPEG", "PNG", "WEBP")
     ]
-    store_photos(case, photos, added_by=None)
+    with transaction.atomic():  # the files move out of staging when it commits
+        Photo.objects.bulk_create(stage(case, photos, added_by=None))
 Case.objects.filter(pk=cases[0].pk).update(
     text='引号"\\'、反斜杠\\\\、换行\\n和表情😀：都要原样回来', title="O'Brien 路 12号"
 )

@@ -83,18 +83,18 @@ def test_a_crash_mid_batch_leaves_nothing_half_done(db, monkeypatch) -> None:  #
 
     _tree, cases = dispatched_cases(3)
     make_overdue(cases)
-    real = bulk.escalate_and_supervise_many
+    real = bulk.carry_out
 
     def write_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
         real(*args, **kwargs)
         raise RuntimeError("worker died before commit")
 
-    monkeypatch.setattr(bulk, "escalate_and_supervise_many", write_then_die)
+    monkeypatch.setattr(bulk, "carry_out", write_then_die)
     with pytest.raises(RuntimeError):
         sweeper.sweep()
     assert not events("escalate") and not DeadlineMark.objects.exists()
     assert not Case.objects.filter(supervised=True).exists()
-    monkeypatch.setattr(bulk, "escalate_and_supervise_many", real)
+    monkeypatch.setattr(bulk, "carry_out", real)
     sweeper.sweep()
     assert events("escalate") == {c.pk: 1 for c in cases}
     assert events("supervise") == {c.pk: 1 for c in cases}

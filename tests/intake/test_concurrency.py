@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from civicgrid.cases.models import Case, CaseEvent
+from civicgrid.intake.actions import IntakeRequest, receive_once
 from civicgrid.intake.models import IdempotencyKey
-from civicgrid.intake.service import IntakeRequest, receive_once
 from tests.cases.test_concurrency import postgres, race  # noqa: F401 (fixture)
 from tests.factories import make_tree
 from tests.intake.conftest import INSIDE

@@ -165,8 +165,17 @@ def test_a_doubtful_reading_waits_and_a_correction_is_kept(setup, tmp_path, sett
     )
 
 
+def test_the_reading_notes_emergency_words_in_the_title_or_the_text(setup) -> None:  # type: ignore[no-untyped-def]
+    tree, _ = setup
+    gas = submit(tree, title="闻到煤气味", text="三单元二楼楼道里。")
+    fire = submit(tree, title="楼道情况", text="三单元楼道里的电瓶车起火了。")
+    clutter = submit(tree, title="楼道堆物", text="三单元楼道里堆满了纸箱杂物。")
+    assert suggest(gas).emergency and suggest(fire).emergency
+    assert not suggest(clutter).emergency
+
+
 def test_intake_enqueues_the_reading_with_the_case(setup) -> None:  # type: ignore[no-untyped-def]
-    from civicgrid.intake.service import IntakeRequest, receive, receive_once
+    from civicgrid.intake.actions import IntakeRequest, receive, receive_once
     from civicgrid.triage.tasks import suggest_case
 
     request = IntakeRequest(text="楼道里堆满杂物。", lon=120.005, lat=30.005, phone="13800000000")

@@ -13,13 +13,16 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError
 from django.http import HttpResponse
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Urgency
+from civicgrid.errors import Conflict
 from civicgrid.org.models import Role
+from civicgrid.web.middleware import refused
 from tests.factories import UserFactory, make_categories, make_member, make_tree
 from tests.images import image_bytes, upload
 
@@ -219,6 +222,13 @@ def test_error_pages(district, monkeypatch) -> None:  # type: ignore[no-untyped-
     assert {name: r.status_code for name, r in pages.items()} == expected
     assert "页面已过期" in pages["csrf"].content.decode()
     found = {name: policy_problems(r) + read(r).problems for name, r in pages.items()}
+    # A refusal raised under a page (the middleware's page; its header is the
+    # policy middleware's, tested above).
+    request = RequestFactory().get("/cases/X/")
+    request.user = AnonymousUser()
+    conflict = refused(request, Conflict("该工单已被其他人签收"))
+    assert conflict.status_code == 409
+    found["refused"] = read(conflict).problems
     assert_clean(found)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -17,12 +16,11 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, ContactReveal, Photo, WhistleTask, mask_phone
-from civicgrid.cases.permissions import allowed_actions
-from civicgrid.cases.photos import check_photos, store_photos
+from civicgrid.cases.permissions import allowed_actions, may_know_resident
+from civicgrid.cases.photos import check_photos, open_photo
 from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts
 from civicgrid.errors import Forbidden, NotFound
-from civicgrid.org.models import Role, Unit, UnitKind
-from civicgrid.org.scoping import scope_of
+from civicgrid.org.models import Unit, UnitKind, User
 
 router = Router(tags=["cases"])
 
@@ -241,12 +239,12 @@ def _task(task: WhistleTask) -> TaskOut:
     )
 
 
-def contact_view(case: Case, user) -> ContactOut:  # type: ignore[no-untyped-def]
+def contact_view(case: Case, user: User) -> ContactOut:
     """Masked for everyone; the name hidden from handlers when the resident asked."""
     contact = getattr(case, "contact", None)
     if contact is None:
         return ContactOut(name="", phone="", masked=True)
-    may_know = scope_of(user).has_role(Role.OPERATOR, Role.DISPATCHER, Role.LEADER)
+    may_know = may_know_resident(case, user)
     name = contact.name if (may_know or not contact.hide_identity) else _("(withheld)")
     return ContactOut(name=name, phone=mask_phone(contact.phone), masked=True)
 
@@ -315,7 +313,7 @@ def get_case(request: HttpRequest, code: str) -> CaseDetail:
 def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOut:
     """Only operators, dispatchers and leaders; every reveal is logged with its reason."""
     case = _case(request, code)
-    if not scope_of(request.user).has_role(Role.OPERATOR, Role.DISPATCHER, Role.LEADER):
+    if not may_know_resident(case, request.user):
         raise Forbidden(_("Your role does not need the resident's phone number."))
     contact = case.contact
     ContactReveal.objects.create(contact=contact, user=request.user, reason=body.reason)
@@ -337,10 +335,20 @@ def _category(code: str) -> Category:
     return category
 
 
-def _visible_unit(request: HttpRequest, code: str, kind: str | None = None) -> Unit:
-    unit = Unit.objects.filter(code=code).first()
-    if unit is None or (kind and unit.kind != kind):
+def _visible_unit(request: HttpRequest, code: str) -> Unit:
+    """A unit the user may see (and so dispatch to)."""
+    unit = Unit.objects.visible_to(request.user).filter(code=code).first()
+    if unit is None:
         raise NotFound(_("Unknown unit: %(c)s") % {"c": code})
+    return unit
+
+
+def _department(code: str) -> Unit:
+    """An active department: anyone who may whistle may call in any of the district's
+    departments (they sit outside the whistling street's subtree)."""
+    unit = Unit.objects.filter(code=code, kind=UnitKind.DEPARTMENT, active=True).first()
+    if unit is None:
+        raise NotFound(_("Unknown department: %(c)s") % {"c": code})
     return unit
 
 
@@ -418,11 +426,9 @@ def add_photos(
     """JPEG, PNG or WebP, up to 3, checked by content, stored without EXIF. Name them in
     ``attachments`` of the handle or resolve that follows. Only those who may handle or
     resolve the case now may add photos."""
-    case = _case(request, code)
-    if not {"handle", "resolve"} & set(allowed_actions(case, request.user)):
-        raise Forbidden(_("You may not add photos to this case now."))
     checked = check_photos(photos, [p.name or "" for p in photos])
-    return PhotosOut(photos=store_photos(case, checked, added_by=request.user))
+    names = actions.add_photos(_case(request, code), actor=request.user, photos=checked)
+    return PhotosOut(photos=names)
 
 
 @router.get("/{code}/photos/{path:name}", summary="A photo of a case", response={200: None})
@@ -430,7 +436,7 @@ def get_photo(request: HttpRequest, code: str, name: str) -> HttpResponse:
     case = _case(request, code)
     if not Photo.objects.filter(case=case, name=name).exists():
         raise NotFound(_("No such photo."))
-    return FileResponse(default_storage.open(name))
+    return FileResponse(open_photo(name))
 
 
 @router.post("/{code}/verify", response=CaseDetail, summary="核查 Verify (pass or reopen)")
@@ -532,8 +538,8 @@ def reject(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
 
 @router.post("/{code}/whistle", response=CaseDetail, summary="吹哨 Call in departments")
 def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
-    lead = _visible_unit(request, body.lead, UnitKind.DEPARTMENT)
-    assisting = [_visible_unit(request, c, UnitKind.DEPARTMENT) for c in body.assisting]
+    lead = _department(body.lead)
+    assisting = [_department(c) for c in body.assisting]
     case = actions.whistle_case(
         _case(request, code),
         actor=request.user,
@@ -560,10 +566,7 @@ class TaskFilter(Schema):
 
 
 def _tasks(request: HttpRequest) -> QuerySet[WhistleTask]:
-    scope = scope_of(request.user)
-    return WhistleTask.objects.filter(scope.q("department__path")).select_related(
-        "case", "department"
-    )
+    return WhistleTask.objects.visible_to(request.user).select_related("case", "department")
 
 
 def _own_task(request: HttpRequest, task_id: int) -> WhistleTask:

@@ -100,3 +100,31 @@ def clear_calendar() -> None:
 
 def due(start: datetime, limit: timedelta, policy: DeadlinePolicy) -> datetime:
     return deadline(start, limit, working_time=policy.working_time, calendar=calendar())
+
+
+class Deadlines:
+    """The deadlines of limits counted from one moment, each (category, urgency)'s policy
+    read once: for one transition or a sweeper's batch of them alike."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self._policies: dict[tuple[int | None, str], DeadlinePolicy] = {}
+        self._dues: dict[tuple[int | None, str, str], datetime] = {}
+
+    def policy(self, category_id: int | None, urgency: str) -> DeadlinePolicy:
+        key = (category_id, urgency)
+        policy = self._policies.get(key)
+        if policy is None:
+            category = Category.objects.get(pk=category_id) if category_id is not None else None
+            policy = self._policies[key] = policy_for(category, urgency)
+        return policy
+
+    def due(self, category_id: int | None, urgency: str, limit: str) -> datetime:
+        """When ``limit`` (``acknowledge``, ``check_in``, ``resolve``, ``follow_up``)
+        runs out for a case of this category and urgency."""
+        key = (category_id, urgency, limit)
+        at = self._dues.get(key)
+        if at is None:
+            policy = self.policy(category_id, urgency)
+            at = self._dues[key] = due(self.start, getattr(policy, limit), policy)
+        return at

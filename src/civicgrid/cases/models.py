@@ -43,11 +43,6 @@ TIER_LEVEL = {
 }
 
 
-def next_tier(tier: str) -> str | None:
-    i = TIER_ORDER.index(Tier(tier))
-    return TIER_ORDER[i + 1] if i + 1 < len(TIER_ORDER) else None
-
-
 def higher_tier(current: str, at_least: str) -> str:
     """``current`` raised to ``at_least`` if lower (an empty tier counts as lowest)."""
     if not current:
@@ -84,6 +79,34 @@ class State(models.TextChoices):
     CLOSED = "closed", _("closed")
     REJECTED = "rejected", _("rejected")
     MERGED = "merged", _("merged")
+
+
+class Action(models.TextChoices):
+    """What an event records: one name per transition (a case's and its whistle tasks')."""
+
+    SUBMIT = "submit", _("Submit")
+    TRIAGE = "triage", _("Triage")
+    DISPATCH = "dispatch", _("Dispatch")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge")
+    RETURN = "return", _("Return")
+    HANDLE = "handle", _("Record work")
+    RESOLVE = "resolve", _("Resolve")
+    FIX_ON_THE_SPOT = "fix_on_the_spot", _("Fixed on the spot")
+    VERIFY = "verify", _("Verify")
+    FOLLOW_UP = "follow_up", _("Follow up")
+    RATE = "rate", _("Rate")
+    CLOSE = "close", _("Close")
+    REOPEN = "reopen", _("Reopen")
+    ESCALATE = "escalate", _("Escalate")
+    SUPERVISE = "supervise", _("Supervise")
+    REMIND = "remind", _("Remind")
+    MERGE = "merge", _("Merge")
+    REJECT = "reject", _("Reject")
+    WHISTLE = "whistle", _("Whistle")
+    CHECK_IN = "check_in", _("Check in")
+    START_TASK = "start_task", _("Start work")
+    FINISH_TASK = "finish_task", _("Task done")
+    RETURN_TASK = "return_task", _("Task returned")
 
 
 OPEN_STATES = frozenset(
@@ -258,7 +281,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         if scope.everything:
             return self
         owned = scope.q("owner_unit__path")
-        tasked = Q(pk__in=WhistleTask.objects.filter(scope.q("department__path")).values("case"))
+        tasked = Q(pk__in=WhistleTask.objects.visible_to(scope).values("case"))
         located = scope.q_field("grid__path")
         return self.filter(owned | tasked | located)
 
@@ -419,7 +442,7 @@ class CaseEvent(models.Model):
     # (case, seq) is unique and indexed: no separate index on case.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
-    action = models.CharField(_("action"), max_length=20)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     # Events are written far more often than searched by actor or unit (a user or
     # unit is never deleted, only deactivated): no index beyond (case, seq).
     actor = models.ForeignKey(
@@ -467,6 +490,9 @@ class Photo(models.Model):
     )
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # False for a photo uploaded ahead of the event that will name it (the API's
+    # photos for a handle or resolve): removed after a day if none does.
+    attached = models.BooleanField(_("named by an event"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -489,6 +515,14 @@ class TaskState(models.TextChoices):
 OPEN_TASK_STATES = frozenset({TaskState.NOTIFIED, TaskState.CHECKED_IN, TaskState.WORKING})
 
 
+class WhistleTaskQuerySet(models.QuerySet["WhistleTask"]):
+    def visible_to(self, user: User | Scope) -> WhistleTaskQuerySet:
+        """The tasks of departments in the user's scope (a department sees its own)."""
+        from civicgrid.org.scoping import scope_of
+
+        return self.filter(scope_of(user).q("department__path"))
+
+
 class WhistleTask(models.Model):
     """吹哨报到: a department's part in a case, with its own check-in deadline."""
 
@@ -505,6 +539,8 @@ class WhistleTask(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WhistleTaskQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("whistle task")

@@ -1,19 +1,33 @@
-"""Who may make each transition, from which states: one table, used by the transition
-functions to refuse and by the console to show only the buttons that will work."""
+"""Who may do what to a case, and from which states: one table (``RULES``), read by the
+transitions to refuse and by the console and the API to offer only what will work.
+
+A transition is refused in this order: no right to it (403, ``check_right``: the
+actor's roles over the case's units), then not possible now (409, ``possible``: the
+case's state, and what lies around it, such as a unit above to escalate to). So a
+person without the right always hears that, whatever the case's state.
+
+Rights beyond the transitions live here too: a department's whistle tasks
+(``TASK_ROLES``), submitting for a resident (``INTAKE_ROLES``), and knowing the
+resident behind a case (``may_know_resident``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from civicgrid.cases.models import OPEN_STATES, Case, State
-from civicgrid.errors import Conflict, Forbidden
-from civicgrid.org.models import Role, Unit, User
-from civicgrid.org.scoping import scope_of
+from civicgrid.cases.models import OPEN_STATES, Action, Case, State
+from civicgrid.errors import Conflict, Forbidden, Invalid, Refusal
+from civicgrid.org.models import Level, Role, Unit, User
+from civicgrid.org.scoping import Scope, scope_of
+
+if TYPE_CHECKING:
+    from civicgrid.cases.rules import Snapshot, Surroundings
 
 HANDLING = (Role.HANDLER, Role.DISPATCHER, Role.GRID_WORKER)
 DISPATCH = (Role.DISPATCHER,)
@@ -21,6 +35,18 @@ SUPERVISING = (Role.DISPATCHER, Role.LEADER)
 VERIFYING = (Role.GRID_WORKER, Role.DISPATCHER, Role.LEADER)
 FOLLOW_UP = (Role.OPERATOR, Role.DISPATCHER)
 MERGING = (Role.DISPATCHER, Role.OPERATOR)
+# Who may act on a department's whistle task: its own staff.
+TASK_ROLES = (Role.HANDLER, Role.DISPATCHER)
+# Who may submit a request for a resident (hotline, patrol, the console).
+INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.GRID_WORKER, Role.HANDLER)
+# Who may know the resident behind a case (a name kept from the handlers) and reveal
+# their phone number (each reveal logged with its reason): those who call residents
+# back or answer for the case, over its owner or the unit that dispatched it.
+CONTACT_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.LEADER)
+
+Units = Callable[[Case], list[Unit | None]]
+# A case's surroundings that forbid a transition its state allows: the refusal, or None.
+Condition = Callable[["Snapshot", "Surroundings"], Refusal | None]
 
 
 def _owner(case: Case) -> list[Unit | None]:
@@ -31,141 +57,183 @@ def _owner_or_grid(case: Case) -> list[Unit | None]:
     return [case.owner_unit, case.grid]
 
 
+def _grid(case: Case) -> list[Unit | None]:
+    return [case.grid]
+
+
+def _departments_at_work(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if around.open_tasks:
+        return Conflict(_("Departments are still working on this case; wait until they are done."))
+    return None
+
+
+def _can_return(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if case.dispatcher_unit_id is None and around.above_id is None:
+        return Conflict(_("The district cannot return a case: there is no unit above it."))
+    if around.open_tasks:
+        return Conflict(_("Departments are still working on this case; it cannot be returned."))
+    return None
+
+
+def _can_escalate(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if around.above_id is None:
+        return Conflict(_("The case is already at the district: there is no tier above."))
+    if around.open_tasks:
+        return Conflict(_("Departments are still working on this case; it cannot be escalated."))
+    return None
+
+
+def _at_street_or_district(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if around.owner_level not in (Level.STREET, Level.DISTRICT):
+        return Conflict(_("Only a case at a street or the district can be whistled."))
+    return None
+
+
+def _grid_may_handle(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if not around.grid_may_self_handle:
+        return Invalid(_("A grid may not handle this category itself; report it instead."))
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     states: frozenset[str]
     roles: tuple[str, ...]
     doing: Promise  # "acknowledged": for "a case that is X cannot be <doing>"
     refusal: Promise  # shown to a person without the right
-    units: Callable[[Case], list[Unit | None]] = _owner
+    units: Units = _owner  # the units whose people may act (through their roles)
     system: bool = False  # actor None (the resident or the sweeper) may do it
-
-
-def _grid(case: Case) -> list[Unit | None]:
-    return [case.grid]
+    when: Condition | None = None  # beyond the state: what else must hold
 
 
 S = State
 RULES: dict[str, Rule] = {
-    "fix_on_the_spot": Rule(
+    Action.FIX_ON_THE_SPOT: Rule(
         frozenset({S.SUBMITTED}),
         (Role.GRID_WORKER,),
         pgettext_lazy("a case cannot be …", "fixed on the spot"),
         gettext_lazy("Only a grid worker of the case's grid may fix it on the spot."),
         units=_grid,
+        when=_grid_may_handle,
     ),
-    "triage": Rule(
+    Action.TRIAGE: Rule(
         frozenset({S.SUBMITTED, S.RETURNED}),
         DISPATCH,
         pgettext_lazy("a case cannot be …", "triaged"),
         gettext_lazy("Only a dispatcher of this unit may triage."),
         system=True,  # the classifier, when it is confident
     ),
-    "dispatch": Rule(
+    Action.DISPATCH: Rule(
         frozenset({S.SUBMITTED, S.RETURNED}),
         DISPATCH,
         pgettext_lazy("a case cannot be …", "dispatched"),
         gettext_lazy("Only a dispatcher of this unit may dispatch."),
     ),
-    "acknowledge": Rule(
+    Action.ACKNOWLEDGE: Rule(
         frozenset({S.DISPATCHED}),
         HANDLING,
         pgettext_lazy("a case cannot be …", "acknowledged"),
         gettext_lazy("You may not acknowledge a case of another unit."),
     ),
-    "return": Rule(
+    Action.RETURN: Rule(
         frozenset({S.DISPATCHED, S.HANDLING}),
         HANDLING,
         pgettext_lazy("a case cannot be …", "returned"),
         gettext_lazy("You may not return a case of another unit."),
+        when=_can_return,
     ),
-    "handle": Rule(
+    Action.HANDLE: Rule(
         frozenset({S.HANDLING}),
         HANDLING,
         pgettext_lazy("a case cannot be …", "worked on"),
         gettext_lazy("You may not work on a case of another unit."),
     ),
-    "resolve": Rule(
+    Action.RESOLVE: Rule(
         frozenset({S.HANDLING}),
         HANDLING,
         pgettext_lazy("a case cannot be …", "resolved"),
         gettext_lazy("You may not resolve a case of another unit."),
+        when=_departments_at_work,
     ),
-    "verify": Rule(
+    Action.VERIFY: Rule(
         frozenset({S.RESOLVED}),
         VERIFYING,
         pgettext_lazy("a case cannot be …", "verified"),
         gettext_lazy("Only the grid worker or a dispatcher over this case may verify it."),
         units=_owner_or_grid,
     ),
-    "follow_up": Rule(
+    Action.FOLLOW_UP: Rule(
         frozenset({S.FOLLOW_UP}),
         FOLLOW_UP,
         pgettext_lazy("a case cannot be …", "followed up"),
         gettext_lazy("Only an operator or dispatcher may record a follow-up."),
     ),
-    "rate": Rule(
+    Action.RATE: Rule(
         frozenset({S.FOLLOW_UP}),
         FOLLOW_UP,
         pgettext_lazy("a case cannot be …", "rated"),
         gettext_lazy("Only an operator or dispatcher may record a rating."),
         system=True,
     ),
-    "close": Rule(
+    Action.CLOSE: Rule(
         frozenset({S.FOLLOW_UP}),
         (*FOLLOW_UP, Role.LEADER),
         pgettext_lazy("a case cannot be …", "closed"),
         gettext_lazy("Only an operator, dispatcher or leader may close a case."),
     ),
-    "reopen": Rule(
+    Action.REOPEN: Rule(
         frozenset({S.RESOLVED, S.FOLLOW_UP, S.CLOSED}),
         SUPERVISING,
         pgettext_lazy("a case cannot be …", "reopened"),
         gettext_lazy("Only a dispatcher or leader may reopen a case."),
     ),
-    "escalate": Rule(
+    Action.ESCALATE: Rule(
         frozenset({S.DISPATCHED, S.HANDLING, S.RETURNED}),
         (*HANDLING, Role.LEADER),
         pgettext_lazy("a case cannot be …", "escalated"),
         gettext_lazy("You may not escalate a case of another unit."),
         system=True,
+        when=_can_escalate,
     ),
-    "supervise": Rule(
+    Action.SUPERVISE: Rule(
         OPEN_STATES,
         SUPERVISING,
         pgettext_lazy("a case cannot be …", "supervised"),
         gettext_lazy("Only a leader or dispatcher over this case may supervise it."),
         system=True,
     ),
-    "remind": Rule(
+    Action.REMIND: Rule(
         OPEN_STATES,
         SUPERVISING,
         pgettext_lazy("a case cannot be …", "reminded"),
         gettext_lazy("Only a leader or dispatcher over this case may send a reminder."),
         system=True,
     ),
-    "merge": Rule(
+    Action.MERGE: Rule(
         frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED}),
         MERGING,
         pgettext_lazy("a case cannot be …", "merged"),
         gettext_lazy("Only a dispatcher or operator may merge duplicates."),
     ),
-    "reject": Rule(
+    Action.REJECT: Rule(
         frozenset({S.SUBMITTED, S.RETURNED}),
         DISPATCH,
         pgettext_lazy("a case cannot be …", "rejected"),
         gettext_lazy("Only a dispatcher of this unit may reject."),
     ),
-    "whistle": Rule(
+    Action.WHISTLE: Rule(
         frozenset({S.DISPATCHED, S.HANDLING}),
         DISPATCH,
         pgettext_lazy("a case cannot be …", "whistled"),
         gettext_lazy("Only a dispatcher of the street or district may whistle."),
+        when=_at_street_or_district,
     ),
 }
 
 
-def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | None]) -> bool:
+def has_right(actor: User | Scope | None, roles: tuple[str, ...], units: list[Unit | None]) -> bool:
+    """``actor`` holds one of ``roles`` over one of ``units`` (a superuser: always; an
+    inactive or anonymous user: never)."""
     if actor is None:
         return False
     scope = scope_of(actor)
@@ -180,7 +248,7 @@ def has_right(actor: User | None, roles: tuple[str, ...], units: list[Unit | Non
 def _resolver_of(case: Case) -> int | None:
     """The id of the user who resolved ``case`` last (办结 or an on-the-spot fix)."""
     return (
-        case.events.filter(action__in=("resolve", "fix_on_the_spot"))
+        case.events.filter(action__in=(Action.RESOLVE, Action.FIX_ON_THE_SPOT))
         .order_by("-seq")
         .values_list("actor_id", flat=True)
         .first()
@@ -189,21 +257,30 @@ def _resolver_of(case: Case) -> int | None:
 
 def _checks_own_fix(case: Case, action: str, actor: User | None) -> bool:
     """核查 is someone else's look at the fix: whoever resolved a case may not verify it."""
-    return action == "verify" and actor is not None and _resolver_of(case) == actor.pk
+    return (
+        action == Action.VERIFY
+        and actor is not None
+        and case.state == State.RESOLVED
+        and _resolver_of(case) == actor.pk
+    )
 
 
-def check(case: Case, action: str, actor: User | None) -> None:
-    """Refuse, with the reason, a transition not allowed now: wrong state (409) or
-    no right to it (403)."""
+def may(case: Case, action: str, actor: User | None) -> bool:
+    """Whether ``actor`` has the right to ``action`` on ``case`` (whatever its state)."""
     rule = RULES[action]
-    if case.state not in rule.states:
-        if action == "acknowledge" and case.state == State.HANDLING:
-            raise Conflict(_("This case has already been acknowledged."))
-        raise Conflict(
-            _("A case that is %(state)s cannot be %(doing)s.")
-            % {"state": State(case.state).label, "doing": rule.doing}
-        )
-    if actor is None and rule.system:
+    if actor is None:
+        return rule.system
+    return has_right(actor, rule.roles, rule.units(case)) and not _checks_own_fix(
+        case, action, actor
+    )
+
+
+def check_right(case: Case, action: str, actor: User | None) -> None:
+    """Refuse (403) an actor without the right to ``action`` on ``case``."""
+    rule = RULES[action]
+    if actor is None:
+        if not rule.system:
+            raise Forbidden(str(rule.refusal))
         return
     if not has_right(actor, rule.roles, rule.units(case)):
         raise Forbidden(str(rule.refusal))
@@ -211,14 +288,45 @@ def check(case: Case, action: str, actor: User | None) -> None:
         raise Forbidden(_("You resolved this case yourself: someone else must verify the fix."))
 
 
+def possible(action: str, case: Snapshot, around: Surroundings) -> Refusal | None:
+    """Why ``action`` cannot happen to ``case`` now (its state, its surroundings), or
+    None. Pure: the rules call it, and so does ``allowed_actions``."""
+    rule = RULES[action]
+    if case.state not in rule.states:
+        if action == Action.ACKNOWLEDGE and case.state == State.HANDLING:
+            return Conflict(_("This case has already been acknowledged."))
+        return Conflict(
+            _("A case that is %(state)s cannot be %(doing)s.")
+            % {"state": State(case.state).label, "doing": rule.doing}
+        )
+    return rule.when(case, around) if rule.when is not None else None
+
+
+def ensure_possible(action: str, case: Snapshot, around: Surroundings) -> None:
+    refusal = possible(action, case, around)
+    if refusal is not None:
+        raise refusal
+
+
 def allowed_actions(case: Case, actor: User | None) -> list[str]:
-    """The transitions ``actor`` may make on ``case`` now (for the console's buttons)."""
-    allowed = []
-    for action, rule in RULES.items():
-        if (
-            case.state in rule.states
-            and has_right(actor, rule.roles, rule.units(case))
-            and not _checks_own_fix(case, action, actor)
-        ):
-            allowed.append(action)
-    return allowed
+    """The transitions ``actor`` may make on ``case`` now: the console's buttons, each
+    one that will succeed (given valid input)."""
+    from civicgrid.cases.facts import surroundings_of
+    from civicgrid.cases.rules import Snapshot
+
+    rights = [action for action in RULES if may(case, action, actor)]
+    if not rights:
+        return []
+    snapshot = Snapshot.of(case)
+    around = surroundings_of(case)
+    return [action for action in rights if possible(action, snapshot, around) is None]
+
+
+def may_act_on_task(actor: User | None, department: Unit) -> bool:
+    return has_right(actor, TASK_ROLES, [department])
+
+
+def may_know_resident(case: Case, actor: User | None) -> bool:
+    """The resident's name even when they asked to keep it from the handlers, and their
+    whole phone number (each reveal logged)."""
+    return has_right(actor, CONTACT_ROLES, [case.owner_unit, case.dispatcher_unit])

@@ -3,8 +3,10 @@ checked by their content with Pillow, not by their name; limited in bytes and pi
 re-encoded without EXIF (which carries the place a photo was taken, the phone's make,
 sometimes the owner's name) and stored through Django's storage API.
 
-A photo is stored first and tied to its case by a ``Photo`` row; events name their
-photos in ``CaseEvent.attachments`` by storage name.
+A photo's file is staged first and moved to its place when the transaction that
+writes its ``Photo`` row commits (``stage``), so a refused or rolled-back change
+leaves no file behind; events name their photos in ``CaseEvent.attachments`` by
+storage name.
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ from __future__ import annotations
 import io
 import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from civicgrid.cases.models import Case, Photo
-from civicgrid.errors import Invalid
+from civicgrid.errors import Invalid, NotFound
 
 if TYPE_CHECKING:
     from civicgrid.org.models import User
@@ -101,44 +107,128 @@ def check_photos(uploads: Sequence[IO[bytes]], names: Sequence[str] = ()) -> lis
     return [check_photo(u, name=n) for u, n in zip(uploads, names, strict=True)]
 
 
-def photo_rows(case: Case, photos: Iterable[CheckedPhoto], *, added_by: User | None) -> list[Photo]:
-    """Store checked photos' files; their rows, not yet written (``discard`` the files
-    if the rows cannot be written)."""
+# Where a photo's file waits until the transaction that writes its row commits.
+STAGING = "staging/"
+# A staged file without a row this old is a rolled-back transaction's: ``tidy`` removes it.
+STAGED_FOR = timedelta(hours=1)
+# A photo uploaded through the API for a handle/resolve that never came.
+UNATTACHED_FOR = timedelta(days=1)
+
+# The names staged inside the innermost ``discard_on_failure`` block.
+_staged: ContextVar[list[str] | None] = ContextVar("civicgrid_staged_photos", default=None)
+
+
+def stage(
+    case: Case, photos: Iterable[CheckedPhoto], *, added_by: User | None, attached: bool = True
+) -> list[Photo]:
+    """Store checked photos' files under ``staging/`` and return their rows, not yet
+    written; call inside the transaction that writes them. When it commits, the files
+    move to their place (``transaction.on_commit``); when it rolls back, they stay in
+    staging, to be removed by ``discard_on_failure`` at once or by ``tidy`` later.
+    ``attached``: named by an event (an API upload is attached by a later one)."""
     now = timezone.now()
     rows: list[Photo] = []
-    try:
-        for photo in photos:
-            name = f"photos/{now:%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
-            name = default_storage.save(name, ContentFile(photo.content))
-            rows.append(
-                Photo(
-                    case=case,
-                    name=name,
-                    added_by=added_by,
-                    width=photo.width,
-                    height=photo.height,
-                )
+    staged = _staged.get()
+    for photo in photos:
+        name = f"photos/{now:%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
+        default_storage.save(STAGING + name, ContentFile(photo.content))
+        if staged is not None:
+            staged.append(name)
+        rows.append(
+            Photo(
+                case=case,
+                name=name,
+                added_by=added_by,
+                width=photo.width,
+                height=photo.height,
+                attached=attached,
             )
-    except BaseException:
-        discard(row.name for row in rows)
-        raise
+        )
+    names = [row.name for row in rows]
+    if names:
+        transaction.on_commit(lambda: promote(names))
     return rows
 
 
-def store_photos(case: Case, photos: Iterable[CheckedPhoto], *, added_by: User | None) -> list[str]:
-    """Store checked photos as the case's; returns their storage names (for the event's
-    attachments). The files go if the rows cannot be written."""
-    rows = photo_rows(case, photos, added_by=added_by)
-    names = [row.name for row in rows]
-    try:
-        Photo.objects.bulk_create(rows)
-    except BaseException:
-        discard(names)
-        raise
-    return names
-
-
-def discard(names: Iterable[str]) -> None:
-    """Remove stored photos whose case or row was not written after all."""
+def promote(names: Iterable[str]) -> None:
+    """Move staged files to their place (their rows are committed)."""
     for name in names:
-        default_storage.delete(name)
+        staged = STAGING + name
+        if not default_storage.exists(staged):
+            continue  # promoted already (by ``tidy``, racing this)
+        with default_storage.open(staged) as content:
+            if not default_storage.exists(name):
+                default_storage.save(name, content)
+        default_storage.delete(staged)
+
+
+@contextmanager
+def discard_on_failure() -> Iterator[None]:
+    """Around a transaction that stages photos: if it fails, its staged files go at
+    once (they would otherwise wait for ``tidy``). Nested blocks hand their names up,
+    so an outer failure discards an inner success's files too."""
+    outer = _staged.get()
+    mine: list[str] = []
+    token = _staged.set(mine)
+    try:
+        yield
+    except BaseException:
+        for name in mine:
+            default_storage.delete(STAGING + name)
+        raise
+    finally:
+        _staged.reset(token)
+    if outer is not None:
+        outer.extend(mine)
+
+
+def _files(directory: str) -> Iterator[str]:
+    """Every file under ``directory`` of the default storage, recursively."""
+    if not default_storage.exists(directory):
+        return
+    subdirectories, files = default_storage.listdir(directory)
+    for name in files:
+        yield f"{directory}{name}"
+    for sub in subdirectories:
+        yield from _files(f"{directory}{sub}/")
+
+
+@dataclass
+class Tidied:
+    promoted: int = 0
+    discarded: int = 0
+    unattached: int = 0
+
+
+def open_photo(name: str) -> IO[bytes]:
+    """A stored photo's file (its row committed). If the process that committed it died
+    before moving the file into place, it is still in staging: read from there."""
+    for path in (name, STAGING + name):
+        if default_storage.exists(path):
+            return default_storage.open(path)
+    raise NotFound(_("No such photo."))
+
+
+def tidy(now: datetime | None = None) -> Tidied:
+    """Staged files whose row is committed (the process died before it could move
+    them): moved into place; staged files without a row, older than ``STAGED_FOR`` (a
+    transaction that rolled back): removed. And photos uploaded through the API but
+    named by no event within ``UNATTACHED_FOR``: removed, row and file. Run by each
+    deadline sweep."""
+    now = now or timezone.now()
+    done = Tidied()
+    for staged in _files(STAGING):
+        name = staged.removeprefix(STAGING)
+        if Photo.objects.filter(name=name).exists():
+            promote([name])
+            done.promoted += 1
+        elif default_storage.get_modified_time(staged) < now - STAGED_FOR:
+            default_storage.delete(staged)
+            done.discarded += 1
+    stale = Photo.objects.filter(attached=False, created_at__lt=now - UNATTACHED_FOR)
+    for photo in stale:
+        # the row first: a photo an event names meanwhile keeps its file
+        if Photo.objects.filter(pk=photo.pk, attached=False).delete()[0]:
+            default_storage.delete(photo.name)
+            done.unattached += 1
+    return done

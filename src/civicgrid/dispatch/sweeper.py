@@ -2,11 +2,17 @@
 
 Before a deadline it reminds the owner unit; past it, it escalates the case one
 tier and puts it under supervision (or only supervises, where there is no tier
-above or departments are still at work). Exactly once per deadline: each case
-is handled in its own transaction that also writes a ``DeadlineMark`` under a
-unique constraint, and rows are taken with ``SKIP LOCKED`` on PostgreSQL, so
-many workers share the work and a worker killed mid-sweep leaves nothing half
-done.
+above or departments are still at work). Exactly once per deadline: a batch of due
+cases is taken in one transaction that locks them (``SKIP LOCKED`` on PostgreSQL,
+so many workers share the work), claims each deadline with a ``DeadlineMark`` under
+a unique constraint, and writes the reminders, escalations and supervisions in the
+same transaction; a worker killed mid-sweep leaves nothing half done, and a mark
+another worker wrote first makes this one leave that case alone.
+
+What happens to each case is decided by the same rule functions the one-case
+transitions use (``cases.rules``: remind, escalate, supervise); the batch only writes
+their plans many rows at a time (``cases.bulk.carry_out``). Departments late to
+check in are few, and go through the one-case transitions.
 """
 
 from __future__ import annotations
@@ -18,10 +24,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
-from civicgrid.cases import actions, bulk
-from civicgrid.cases.models import Case, DeadlineMark, State, TaskState, WhistleTask
+from civicgrid.cases import actions, bulk, rules
+from civicgrid.cases.deadlines import Deadlines
+from civicgrid.cases.facts import surroundings
+from civicgrid.cases.models import Action, Case, DeadlineMark, State, TaskState, WhistleTask
+from civicgrid.cases.rules import NOWHERE, SNAPSHOT_FIELDS, Plan, Snapshot
 from civicgrid.errors import Refusal
 
 log = logging.getLogger(__name__)
@@ -32,16 +42,24 @@ DEADLINES = {
     State.HANDLING: ("resolve", "resolve_due"),
     State.FOLLOW_UP: ("follow_up", "follow_up_due"),
 }
+# The deadlines whose overdue cases go up a tier (a late follow-up is only supervised).
+ESCALATING = frozenset({"acknowledge", "resolve"})
 
-
-LABELS = {"acknowledge": "签收", "resolve": "办结", "follow_up": "回访", "check_in": "报到"}
-REMIND_NOTE = "{label}期限将至（{due}）"
-OVERDUE_NOTE = "{label}超时（期限 {due}）"
+LABELS = {
+    "acknowledge": gettext_lazy("Acknowledgement"),
+    "resolve": gettext_lazy("Resolution"),
+    "follow_up": gettext_lazy("Follow-up"),
+    "check_in": gettext_lazy("Check-in"),
+}
+REMIND_NOTE = gettext_lazy("%(label)s due soon (%(due)s)")
+OVERDUE_NOTE = gettext_lazy("%(label)s overdue (due %(due)s)")
 
 
 def _note(template: str, name: str, due: datetime) -> str:
+    """An event's note, in the district's language (the worker has no request's)."""
     label = LABELS.get(name.split(":")[0], LABELS["check_in"])
-    return template.format(label=label, due=f"{timezone.localtime(due):%m-%d %H:%M}")
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(template) % {"label": label, "due": f"{timezone.localtime(due):%m-%d %H:%M}"}
 
 
 @dataclass
@@ -76,7 +94,7 @@ def _treat(case: Case, name: str, stage: str, due: datetime, result: SweepResult
         result.reminded += 1
         return
     note = _note(OVERDUE_NOTE, name, due)
-    if name in ("acknowledge", "resolve"):
+    if name in ESCALATING:
         try:
             case = actions.escalate_case(case, actor=None, reason=note, deadline=name)
             result.escalated += 1
@@ -130,33 +148,71 @@ def _sweep_batch(
             cases, mine = _pick_and_claim(state, name, due_field, stage, now, batch, after)
         if not cases:
             return None
-        last = cases[-1]
-        cursor = (last.due, last.pk)
+        last, last_due = cases[-1]
+        cursor = (last_due, last.pk)
         result.skipped += len(cases) - len(mine)
         if not mine:
             return cursor
         if stage == DeadlineMark.Stage.REMIND:
-            notes = _notes(mine, REMIND_NOTE, name)
-            bulk.remind_many(mine, now=now, notes=notes, deadline=name)
+            plans = _remind(mine, name, now)
             result.reminded += len(mine)
         else:
-            notes = _notes(mine, OVERDUE_NOTE, name)
-            escalated, supervised = bulk.escalate_and_supervise_many(
-                mine, now=now, notes=notes, deadline=name, escalate=name != "follow_up"
-            )
+            plans = _escalate_and_supervise(mine, name, now)
+            escalated = sum(p.action == Action.ESCALATE for p in plans)
             result.escalated += escalated
-            result.supervised += supervised
+            result.supervised += len(plans) - escalated
+        bulk.carry_out(plans, now=now)
         return cursor
 
 
-def _notes(cases: list[bulk.Swept], template: str, name: str) -> dict[int, str]:
+# A case picked by a batch, with the deadline being swept.
+Due = tuple[Snapshot, datetime]
+
+
+def _remind(cases: list[Due], name: str, now: datetime) -> list[Plan]:
+    notes = _notes(cases, REMIND_NOTE, name)
+    return [
+        rules.remind(case, NOWHERE, at=now, note=notes[case.pk], deadline=name)
+        for case, _due in cases
+    ]
+
+
+def _escalate_and_supervise(cases: list[Due], name: str, now: datetime) -> list[Plan]:
+    """As ``_treat`` does with the one-case transitions: escalate where the rule allows
+    (a case at the district, or with departments at work, it refuses), then supervise."""
+    notes = _notes(cases, OVERDUE_NOTE, name)
+    around = surroundings([case for case, _due in cases]) if name in ESCALATING else {}
+    deadlines = Deadlines(now)
+    plans = []
+    for case, _due in cases:
+        note = notes[case.pk]
+        if name in ESCALATING:
+            try:
+                plan = rules.escalate(
+                    case,
+                    around[case.pk],
+                    at=now,
+                    reason=note,
+                    acknowledge_due=deadlines.due(case.category_id, case.urgency, "acknowledge"),
+                    deadline=name,
+                )
+            except Refusal:
+                pass
+            else:
+                plans.append(plan)
+                case = case.after(plan)
+        plans.append(rules.supervise(case, NOWHERE, at=now, reason=note, deadline=name))
+    return plans
+
+
+def _notes(cases: list[Due], template: str, name: str) -> dict[int, str]:
     """The event note of each case; cases due at the same minute share one string."""
     by_due: dict[datetime, str] = {}
     notes = {}
-    for case in cases:
-        note = by_due.get(case.due)
+    for case, due in cases:
+        note = by_due.get(due)
         if note is None:
-            note = by_due[case.due] = _note(template, name, case.due)
+            note = by_due[due] = _note(template, name, due)
         notes[case.pk] = note
     return notes
 
@@ -176,7 +232,7 @@ def _pick_and_claim(
     now: datetime,
     batch: int,
     after: Cursor | None,
-) -> tuple[list[bulk.Swept], list[bulk.Swept]]:
+) -> tuple[list[Due], list[Due]]:
     """Lock the next due cases (those no other worker holds) and claim their
     deadlines: (picked, claimed by this transaction)."""
     since, until = _window(due_field, stage, now)
@@ -190,7 +246,7 @@ def _pick_and_claim(
         Case.objects.filter(window, state=state)
         .exclude(Exists(done))
         .order_by(due_field, "pk")
-        .values_list(*bulk.SWEPT_FIELDS, due_field)
+        .values_list(*SNAPSHOT_FIELDS, due_field)
     )
     if after is not None:
         qs = qs.extra(  # a row comparison, which the ORM cannot spell
@@ -199,11 +255,11 @@ def _pick_and_claim(
         )
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    cases = [bulk.Swept(*row) for row in qs[:batch]]
+    cases = [(Snapshot(*row[:-1]), row[-1]) for row in qs[:batch]]
     if not cases:
         return [], []
     claimed = _claim(cases, name, stage, now)
-    return cases, [c for c in cases if c.pk in claimed]
+    return cases, [(c, due) for c, due in cases if c.pk in claimed]
 
 
 def _pick_and_claim_in_one(
@@ -214,7 +270,7 @@ def _pick_and_claim_in_one(
     now: datetime,
     batch: int,
     after: Cursor | None,
-) -> tuple[list[bulk.Swept], list[bulk.Swept]]:
+) -> tuple[list[Due], list[Due]]:
     """``_pick_and_claim`` as one PostgreSQL statement: lock (SKIP LOCKED), insert the
     marks (ON CONFLICT DO NOTHING) and return the rows, in one round trip and without
     sending the ids back and forth (the two-step version spent a third of its time
@@ -228,7 +284,7 @@ def _pick_and_claim_in_one(
     since, until = _window(due_field, stage, now)
     columns = ", ".join(
         f"c.{Case._meta.pk.column if f == 'pk' else Case._meta.get_field(f).column}"
-        for f in bulk.SWEPT_FIELDS
+        for f in SNAPSHOT_FIELDS
     )
     conditions = [f"c.{due_field} <= %(until)s"]
     if since is not None:
@@ -272,7 +328,7 @@ def _pick_and_claim_in_one(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    cases = [bulk.Swept(*row[:-1]) for row in rows]
+    cases = [(Snapshot(*row[:-2]), row[-2]) for row in rows]
     return cases, [case for case, row in zip(cases, rows, strict=True) if row[-1]]
 
 
@@ -289,12 +345,12 @@ def _tune_transaction() -> None:
             cursor.execute("; ".join(TUNING))
 
 
-def _claim(cases: list[bulk.Swept], name: str, stage: str, now: datetime) -> set[int]:
+def _claim(cases: list[Due], name: str, stage: str, now: datetime) -> set[int]:
     """Insert the marks; the unique constraint keeps any another worker already wrote.
     Returns the cases whose marks this transaction wrote."""
     table = DeadlineMark._meta.db_table
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [(c.pk, name, adapt(c.due), stage, adapt(now)) for c in cases]
+    rows = [(c.pk, name, adapt(due), stage, adapt(now)) for c, due in cases]
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
     params = [v for row in rows for v in row]
     with connection.cursor() as cursor:

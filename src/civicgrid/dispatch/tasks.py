@@ -5,7 +5,9 @@ The deadline sweep reschedules itself: each run enqueues the next one
 that several workers can drain a backlog together. However many sweeps run at
 once, every deadline is treated exactly once (the sweeper's marks). Each sweep also
 gives back to the queue the machine readings of new cases whose worker died while
-running them (a reading is safe to run twice: it replaces the case's suggestion).
+running them (a reading is safe to run twice: it replaces the case's suggestion), and
+tidies the photo store (``cases.photos.tidy``: staged files of rolled-back changes,
+API uploads no event named within a day).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from civicgrid import queue
+from civicgrid.cases import photos
 from civicgrid.dispatch.sweeper import sweep
 from civicgrid.triage.tasks import suggest_case
 
@@ -31,6 +34,7 @@ def sweep_deadlines() -> dict[str, int]:
     requeued = queue.requeue_abandoned(
         suggest_case, older_than=timedelta(seconds=settings.TASK_ABANDONED_AFTER_S)
     )
+    tidied = photos.tidy()
     schedule_sweep(delay_s=settings.SWEEP_INTERVAL_S)
     return {
         "reminded": result.reminded,
@@ -39,6 +43,8 @@ def sweep_deadlines() -> dict[str, int]:
         "skipped": result.skipped,
         "errors": len(result.errors),
         "requeued_readings": requeued,
+        "photos_promoted": tidied.promoted,
+        "photos_discarded": tidied.discarded + tidied.unattached,
     }
 
 

@@ -197,9 +197,7 @@ def build_locator(tolerance_m: float | None = None) -> GridLocator:
         polygons.append(shape(geometry))
     tol = settings.LOCATE_TOLERANCE_M if tolerance_m is None else tolerance_m
     locator = GridLocator(ids, codes, polygons, tol)
-    districts = {
-        u.code: u for u in Unit.objects.filter(code__in=set(tops), kind=UnitKind.DISTRICT)
-    }
+    districts = {u.code: u for u in Unit.objects.filter(code__in=set(tops), kind=UnitKind.DISTRICT)}
     locator.districts = {i: districts.get(top) for i, top in zip(ids, tops, strict=True)}
     return locator
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from civicgrid.cases.models import Channel
 from civicgrid.intake import ratelimit
-from civicgrid.intake.service import IntakeRequest, receive_once
+from civicgrid.intake.actions import IntakeRequest, receive_once
 
 router = Router(tags=["intake"])
 

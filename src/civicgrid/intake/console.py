@@ -1,7 +1,7 @@
 """Staff intake in the console: the hotline form (接线) and grid patrol (巡查上报).
 
-Thin views: the intake service creates the case; merges and on-the-spot fixes are the
-cases app's transitions.
+Thin views: intake's actions create the case, and with it a merge or an on-the-spot fix
+(``receive_and_merge``, ``report_on_patrol``).
 """
 
 from __future__ import annotations
@@ -9,29 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, Channel, Urgency
-from civicgrid.cases.photos import check_photos
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.locator import locate
+from civicgrid.intake.actions import (
+    IntakeRequest,
+    normalise_phone,
+    receive,
+    receive_and_merge,
+    report_on_patrol,
+)
 from civicgrid.intake.models import Place
-from civicgrid.intake.service import IntakeRequest, normalise_phone, receive
-from civicgrid.org.models import Role
-from civicgrid.org.scoping import scope_of
 from civicgrid.triage.duplicates import likely_duplicates
-
-
-def _need_role(request: HttpRequest, *roles: str) -> None:
-    if not scope_of(request.user).has_role(*roles):
-        raise PermissionDenied(_("This page is for another role."))
+from civicgrid.web import access
+from civicgrid.web.access import roles_required
 
 
 def _float(value: str | None) -> float | None:
@@ -69,25 +65,21 @@ def _context(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-@login_required
+@roles_required(access.HOTLINE)
 @require_http_methods(["GET", "POST"])
 def hotline(request: HttpRequest) -> HttpResponse:
     """The operator types while the caller talks: earlier requests by the number and
     likely duplicates appear beside the form; submit, or submit and merge into one."""
-    _need_role(request, Role.OPERATOR, Role.DISPATCHER)
     if request.method == "GET":
         return render(request, "intake/hotline.html", _context({"urgency": ""}))
     values = request.POST.dict()
     into_code = values.get("merge_into", "")
     try:
-        with transaction.atomic():
-            case = receive(_intake_request(values), channel=Channel.HOTLINE, actor=request.user)
-            if into_code:
-                into = Case.objects.visible_to(request.user).filter(tracking_code=into_code)
-                target = into.first()
-                if target is None:
-                    raise Invalid(_("Merge only into an open case you can see."))
-                case = actions.merge_case(case, actor=request.user, into=target)
+        call = _intake_request(values)
+        if into_code:
+            case = receive_and_merge(call, actor=request.user, into_code=into_code)
+        else:
+            case = receive(call, channel=Channel.HOTLINE, actor=request.user)
     except Refusal as refusal:
         context = _context(values, error=refusal.message)
         return render(request, "intake/hotline.html", context, status=refusal.status)
@@ -102,10 +94,9 @@ def hotline(request: HttpRequest) -> HttpResponse:
     return redirect("intake:hotline")
 
 
-@login_required
+@roles_required(access.HOTLINE)
 def hotline_aside(request: HttpRequest) -> HttpResponse:
     """htmx partial: the caller's earlier requests and likely duplicates of what is typed."""
-    _need_role(request, Role.OPERATOR, Role.DISPATCHER)
     phone = normalise_phone(request.GET.get("phone", ""))
     earlier = []
     if len(phone) >= 7:
@@ -144,12 +135,11 @@ def hotline_aside(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@roles_required(access.PATROL)
 @require_http_methods(["GET", "POST"])
 def patrol(request: HttpRequest) -> HttpResponse:
     """A grid worker reports what the patrol found; a micro matter fixed on the spot is
     submitted and resolved in one step, with before and after photos."""
-    _need_role(request, Role.GRID_WORKER, Role.VOLUNTEER)
     micro = Category.objects.filter(active=True, grid_may_self_handle=True)
     if request.method == "GET":
         return render(request, "intake/patrol.html", _context({}, micro=micro))
@@ -158,19 +148,15 @@ def patrol(request: HttpRequest) -> HttpResponse:
     before = request.FILES.getlist("before")
     after = request.FILES.getlist("after")
     try:
-        with transaction.atomic():
-            after_checked = check_photos(after, [f.name or "" for f in after]) if fixed else []
-            case = receive(
-                _intake_request({**values, "phone": "", "urgency": ""}),
-                channel=Channel.PATROL,
-                actor=request.user,
-                photos=before,
-                photo_names=[f.name or "" for f in before],
-            )
-            if fixed:
-                case = actions.fix_on_the_spot(
-                    case, actor=request.user, reply=values.get("reply", ""), photos=after_checked
-                )
+        case = report_on_patrol(
+            _intake_request({**values, "phone": "", "urgency": ""}),
+            actor=request.user,
+            before=before,
+            before_names=[f.name or "" for f in before],
+            fixed_reply=values.get("reply", "") if fixed else None,
+            after=after,
+            after_names=[f.name or "" for f in after],
+        )
     except Refusal as refusal:
         context = _context(values, micro=micro, error=refusal.message)
         return render(request, "intake/patrol.html", context, status=refusal.status)

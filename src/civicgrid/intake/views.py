@@ -22,8 +22,8 @@ from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.models import Boundary, GeoRevision
 from civicgrid.intake import ratelimit
+from civicgrid.intake.actions import IntakeRequest, receive
 from civicgrid.intake.models import Place
-from civicgrid.intake.service import IntakeRequest, receive
 from civicgrid.org.models import UnitKind
 
 TRACKED = "tracked_cases"  # session: the codes this browser has proved it may follow

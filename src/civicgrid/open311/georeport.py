@@ -7,7 +7,7 @@ the case's description, place, category, owner unit and dates, never the residen
 name or phone and never an internal note; progress (``status_notes``, the updates) is
 told in fixed sentences, and in the reply to the resident when a case is resolved.
 
-Submissions go through ``civicgrid.intake.service.receive`` like every other channel,
+Submissions go through ``civicgrid.intake.actions.receive`` like every other channel,
 so an Open311 request is checked, located and routed exactly as one from the web.
 """
 
@@ -25,7 +25,6 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -42,7 +41,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.errors import Forbidden, Invalid, NotFound
 from civicgrid.intake import ratelimit
-from civicgrid.intake.service import IntakeRequest, normalise_phone, receive
+from civicgrid.intake.actions import IntakeRequest, normalise_phone, receive
 from civicgrid.open311.formats import MAX_SPAN, MIME_TYPES, parse_w3c, w3c
 from civicgrid.open311.models import ApiClient, Open311Request
 
@@ -433,23 +432,30 @@ def submit(client: ApiClient, form: QueryDict) -> Open311Request:
         actor = client.user
     else:
         raise Invalid(_("A phone number is required for this client."))
-    with transaction.atomic():
-        case = receive(submission.intake, channel=Channel.OPEN311, actor=actor)
-        return Open311Request.objects.create(
-            case=case,
-            client=client,
-            service_notice=service_notice(case),
-            media_url=submission.media_url,
-            attributes={
-                a.attribute.code: list(a.values)
-                if a.attribute.datatype == "multivaluelist"
-                else a.values[0]
-                for a in submission.answers
-            },
-            email=submission.email,
-            device_id=submission.device_id,
-            account_id=submission.account_id,
+    records: list[Open311Request] = []
+
+    def record(case: Case) -> list[Open311Request]:
+        records.append(
+            Open311Request(
+                case=case,
+                client=client,
+                service_notice=service_notice(case),
+                media_url=submission.media_url,
+                attributes={
+                    a.attribute.code: list(a.values)
+                    if a.attribute.datatype == "multivaluelist"
+                    else a.values[0]
+                    for a in submission.answers
+                },
+                email=submission.email,
+                device_id=submission.device_id,
+                account_id=submission.account_id,
+            )
         )
+        return records
+
+    receive(submission.intake, channel=Channel.OPEN311, actor=actor, along=record)
+    return records[0]
 
 
 def created_entry(record: Open311Request) -> dict[str, Any]:

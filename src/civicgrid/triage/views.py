@@ -26,19 +26,15 @@ from civicgrid.org.scoping import scope_of
 from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import ModelVersion
 from civicgrid.triage.service import activate_version, decide
+from civicgrid.web import access
+from civicgrid.web.access import roles_required
 
-TRIAGE_ROLES = (Role.DISPATCHER, Role.OPERATOR, Role.LEADER)
 SEVERITY = {Urgency.NORMAL: 1.0, Urgency.URGENT: 2.0, Urgency.EMERGENCY: 3.0}
 ESCALATABLE = RULES["escalate"].states
 #: Runners-up less likely than this are not worth a dispatcher's reading.
 ALTERNATIVE_MIN = 0.05
 #: Confusions listed above the matrix.
 MISTAKES_SHOWN = 10
-
-
-def _need(request: HttpRequest, *roles: str) -> None:
-    if not (request.user.is_superuser or scope_of(request.user).has_role(*roles)):
-        raise PermissionDenied(_("This page is for another role."))
 
 
 def _leaf_groups() -> list[tuple[str, list[Category]]]:
@@ -61,14 +57,13 @@ def _leaf_groups() -> list[tuple[str, list[Category]]]:
     return list(groups.items())
 
 
-@login_required
+@roles_required(access.TRIAGE)
 def queue(request: HttpRequest) -> HttpResponse:
     """Cases waiting for triage: emergencies first, then the machine's least sure.
 
     Waiting means submitted and not yet given a category: once a person (or the
     classifier, when sure) has triaged a case it waits for dispatch in the console's
     queue, not here, or a decided case would stay in this list until dispatched."""
-    _need(request, *TRIAGE_ROLES)
     cases = list(
         Case.objects.visible_to(request.user)
         .filter(state=State.SUBMITTED, category__isnull=True)
@@ -106,10 +101,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "triage/queue.html", context)
 
 
-@login_required
+@roles_required(access.TRIAGE)
 @require_POST
 def decide_view(request: HttpRequest, code: str) -> HttpResponse:
-    _need(request, *TRIAGE_ROLES)
     case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
     if case is None:
         raise Http404(_("No case %(code)s that you may see.") % {"code": code})
@@ -219,9 +213,8 @@ def _clusters(request: HttpRequest, days: int) -> list[dict[str, Any]]:
     return found
 
 
-@login_required
+@roles_required(access.HOT_ISSUES)
 def hot_board(request: HttpRequest) -> HttpResponse:
-    _need(request, Role.DISPATCHER, Role.LEADER)
     days = 30 if request.GET.get("days") != "90" else 90
     clusters = _clusters(request, days)
     for c in clusters:
@@ -248,7 +241,7 @@ def hot_board(request: HttpRequest) -> HttpResponse:
     return render(request, "triage/hot.html", context)
 
 
-@login_required
+@roles_required(access.HOT_ISSUES)
 @require_POST
 def escalate_cluster(request: HttpRequest) -> HttpResponse:
     """提级 a hot issue in one click: every open case of it that this person may
@@ -257,7 +250,6 @@ def escalate_cluster(request: HttpRequest) -> HttpResponse:
     Cases already escalated are left where they are (counted as not escalated): a
     second click, or a colleague's board cached before the first, must not push the
     same cases up another tier."""
-    _need(request, Role.DISPATCHER, Role.LEADER)
     codes = request.POST.getlist("codes")
     label = request.POST.get("label", "")[:80]
     cases = Case.objects.visible_to(request.user).filter(tracking_code__in=codes)
@@ -284,9 +276,8 @@ def _may_activate(request: HttpRequest) -> bool:
     return request.user.is_superuser or scope_of(request.user).has_role(Role.ADMIN)
 
 
-@login_required
+@roles_required(access.CLASSIFIER)
 def models(request: HttpRequest) -> HttpResponse:
-    _need(request, Role.ADMIN, Role.DISPATCHER, Role.LEADER)
     versions = ModelVersion.objects.defer("data").select_related("created_by")
     return render(
         request,
@@ -295,9 +286,8 @@ def models(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@roles_required(access.CLASSIFIER)
 def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _need(request, Role.ADMIN, Role.DISPATCHER, Role.LEADER)
     version = ModelVersion.objects.defer("data").filter(pk=pk).first()
     if version is None:
         raise Http404(_("No such version."))

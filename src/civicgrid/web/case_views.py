@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,12 +22,11 @@ from civicgrid.cases import actions
 from civicgrid.cases.api import contact_view
 from civicgrid.cases.models import Case, Category, Photo, Tier, Urgency, WhistleTask
 from civicgrid.cases.permissions import allowed_actions
-from civicgrid.cases.photos import CheckedPhoto, check_photos
+from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
 from civicgrid.cases.queues import in_queue, queue_counts, queue_filters
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Unit, UnitKind
-from civicgrid.org.scoping import scope_of
 
 
 def _visible_case(request: HttpRequest, code: str) -> Case:
@@ -86,6 +84,13 @@ def _lead(request: HttpRequest) -> Unit:
     return lead[0]
 
 
+def _stars(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("rating") or 0)
+    except ValueError:
+        raise Invalid(_("A rating is 1 to 5 stars.")) from None
+
+
 def _photos(request: HttpRequest) -> list[CheckedPhoto]:
     files = request.FILES.getlist("photos")
     return check_photos(files, [f.name or "" for f in files])
@@ -127,7 +132,7 @@ FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
     "rate": (
         actions.rate_case,
         lambda r, c: {
-            "rating": int(r.POST.get("rating") or 0),
+            "rating": _stars(r),
             "solved": r.POST.get("solved") == "1",
             "comment": _text(r, "note"),
         },
@@ -188,16 +193,16 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         raise Http404(action)
     case = _visible_case(request, code)
     func, form = FORMS[action]
+    version = request.POST.get("version", "")
     try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
-    try:
-        func(case, actor=request.user, expected_version=version, **form(request, case))
+        func(
+            case,
+            actor=request.user,
+            expected_version=int(version) if version.isdigit() else None,
+            **form(request, case),
+        )
     except Refusal as refusal:
         messages.error(request, refusal.message)
-    except (TypeError, ValueError):
-        messages.error(request, _("The form was not filled in correctly."))
     else:
         messages.success(request, _("Done."))
         if action == "resolve":
@@ -216,16 +221,15 @@ def case_photo(request: HttpRequest, code: str, name: str) -> FileResponse:
     case = _visible_case(request, code)
     if not Photo.objects.filter(case=case, name=name).exists():
         raise Http404(_("No such photo."))
-    response = FileResponse(default_storage.open(name), filename=name.rsplit("/", 1)[-1])
+    response = FileResponse(open_photo(name), filename=name.rsplit("/", 1)[-1])
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
 @login_required
 def tasks(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
     rows = (
-        WhistleTask.objects.filter(scope.q("department__path"))
+        WhistleTask.objects.visible_to(request.user)
         .select_related("case", "department")
         .order_by("state", "check_in_due")
     )
@@ -242,8 +246,7 @@ TASK_ACTIONS = {
 @login_required
 @require_POST
 def task_act(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
-    scope = scope_of(request.user)
-    task = WhistleTask.objects.filter(scope.q("department__path"), pk=task_id).first()
+    task = WhistleTask.objects.visible_to(request.user).filter(pk=task_id).first()
     if task is None or action not in (*TASK_ACTIONS, "return"):
         raise Http404(_("No task %(id)s of your department.") % {"id": task_id})
     note = request.POST.get("note", "").strip()

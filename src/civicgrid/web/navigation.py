@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.org.models import Role, UnitKind, User
+from civicgrid.org.models import UnitKind, User
 from civicgrid.org.scoping import scope_of
-
-STAFF_ROLES = tuple(Role.values)
+from civicgrid.web import access
 
 
 def _in_a_department(user: User) -> bool:
@@ -33,17 +32,19 @@ class NavItem:
 
 
 NAVIGATION: tuple[NavItem, ...] = (
-    NavItem(_("Workbench"), "web:home", STAFF_ROLES),
-    NavItem(_("Cases"), "web:cases", STAFF_ROLES),
-    NavItem(_("Triage"), "triage:queue", (Role.DISPATCHER, Role.OPERATOR, Role.LEADER)),
-    NavItem(_("Hot issues"), "triage:hot", (Role.DISPATCHER, Role.LEADER)),
-    NavItem(_("Hotline"), "intake:hotline", (Role.OPERATOR, Role.DISPATCHER)),
-    NavItem(_("Patrol"), "intake:patrol", (Role.GRID_WORKER, Role.VOLUNTEER)),
-    NavItem(_("Whistle tasks"), "web:tasks", STAFF_ROLES, shown_to=_in_a_department),
-    NavItem(_("Units and grids"), "web:units", STAFF_ROLES),
-    NavItem(_("Classifier"), "triage:models", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
-    NavItem(_("API"), "api:openapi-view", (Role.ADMIN, Role.DISPATCHER, Role.LEADER)),
-    NavItem(_("Administration"), "admin:index", (Role.ADMIN,), superuser_or_staff_only=True),
+    NavItem(_("Workbench"), "web:home", access.STAFF),
+    NavItem(_("Cases"), "web:cases", access.STAFF),
+    NavItem(_("Triage"), "triage:queue", access.TRIAGE),
+    NavItem(_("Hot issues"), "triage:hot", access.HOT_ISSUES),
+    NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
+    NavItem(_("Patrol"), "intake:patrol", access.PATROL),
+    NavItem(_("Whistle tasks"), "web:tasks", access.STAFF, shown_to=_in_a_department),
+    NavItem(_("Units and grids"), "web:units", access.STAFF),
+    NavItem(_("Classifier"), "triage:models", access.CLASSIFIER),
+    NavItem(_("API"), "api:openapi-view", access.API_DOCS),
+    NavItem(
+        _("Administration"), "admin:index", access.ADMINISTRATION, superuser_or_staff_only=True
+    ),
 )
 
 

@@ -1,10 +1,10 @@
 """``civicgrid triage``: train, list and activate classifier versions.
 
-    civicgrid triage train FILE.csv --text-column 内容 --label-column 类别 [--activate]
-    civicgrid triage train FILE.xlsx --sheet 1 --text-column … --label-column …
-    civicgrid triage train --from-cases [--activate]      (the district's closed cases)
-    civicgrid triage list
-    civicgrid triage activate N
+civicgrid triage train FILE.csv --text-column 内容 --label-column 类别 [--activate]
+civicgrid triage train FILE.xlsx --sheet 1 --text-column … --label-column …
+civicgrid triage train --from-cases [--activate]      (the district's closed cases)
+civicgrid triage list
+civicgrid triage activate N
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
-"""One intake path for every channel: validate, locate, route, persist, enqueue.
+"""Intake's actions: one path in for every channel (check, locate once, submit, queue
+the machine's reading), and the channels' two-step workflows (the hotline's "submit and
+merge", patrol's "report and fix on the spot"), each in one transaction.
 
-Refusals say what is wrong in words a resident understands and create nothing.
+Refusals say what is wrong in words a resident understands and create nothing: no
+row, no photo file (staged until the commit), no queued reading.
 """
 
 from __future__ import annotations
@@ -14,48 +17,23 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
-from django_tasks_db.models import DBTaskResult
 
-from civicgrid import queue
-from civicgrid.cases.actions import Submission, submit_case
-from civicgrid.cases.models import CHANNELS, URGENCIES, Case, Category, Urgency
-from civicgrid.cases.photos import CheckedPhoto, check_photos
-from civicgrid.db import new
+from civicgrid.cases.actions import Submission, fix_on_the_spot, merge_case, submit_case
+from civicgrid.cases.models import Case, Category, Channel, Urgency
+from civicgrid.cases.photos import CheckedPhoto, check_photos, discard_on_failure
 from civicgrid.errors import Conflict, Invalid
-from civicgrid.geo.locator import district_of_grid, locate
+from civicgrid.geo.locator import Location, district_of_grid, locate
 from civicgrid.intake.models import IdempotencyKey, Place
 from civicgrid.org.models import Unit, UnitKind, User
+from civicgrid.triage.emergency import is_emergency
 from civicgrid.triage.tasks import suggest_case
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TITLE = 120
 
-# Words that mean someone may be in danger now: such a request skips the queue.
-EMERGENCY_WORDS = (
-    "煤气味",
-    "燃气味",
-    "天然气泄漏",
-    "燃气泄漏",
-    "煤气泄漏",
-    "着火",
-    "起火",
-    "火灾",
-    "冒烟",
-    "坍塌",
-    "塌了",
-    "倒塌",
-    "被困",
-    "困在电梯",
-    "电梯困人",
-    "触电",
-    "爆炸",
-    "溺水",
-    "掉进",
-    "井盖丢失",
-)
 
 
 @dataclass(frozen=True)
@@ -125,8 +103,9 @@ def check_category(code: str) -> Category | None:
     return category
 
 
-def check_point(lon: float | None, lat: float | None) -> tuple[float, float] | None:
-    """A point inside the district, or None; a point elsewhere is refused."""
+def check_point(lon: float | None, lat: float | None) -> Location | None:
+    """Where a point inside the district lies (its grid), or None without a point; a
+    point elsewhere is refused. The one place a request's point is located."""
     if lon is None and lat is None:
         return None
     if lon is None or lat is None:
@@ -139,20 +118,20 @@ def check_point(lon: float | None, lat: float | None) -> tuple[float, float] | N
         raise Invalid(
             _("The location (%(lon)s, %(lat)s) is not on Earth.") % {"lon": lon, "lat": lat}
         )
-    if not locate(lon, lat).located:
+    where = locate(lon, lat)
+    if not where.located:
         raise Invalid(
             _("The location (%(lon).5f, %(lat).5f) is outside this district.")
             % {"lon": lon, "lat": lat}
         )
-    return lon, lat
+    return where
 
 
 def urgency_of(text: str, given: str = "") -> str:
+    """The urgency staff gave (``submit_case`` checks it), else the text's."""
     if given:
-        if given not in URGENCIES:
-            raise Invalid(_("Unknown urgency: %(u)s") % {"u": given})
         return given
-    return Urgency.EMERGENCY if any(w in text for w in EMERGENCY_WORDS) else Urgency.NORMAL
+    return Urgency.EMERGENCY if is_emergency(text) else Urgency.NORMAL
 
 
 def the_district() -> Unit:
@@ -162,6 +141,80 @@ def the_district() -> Unit:
     if district is None:
         raise Invalid(_("This installation has no district yet."))
     return district
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A request checked and located: what ``submit_case`` is given, and where."""
+
+    submission: Submission
+    district: Unit
+
+
+def check_request(
+    request: IntakeRequest,
+    *,
+    channel: str,
+    actor: User | None,
+    photos: Sequence[IO[bytes]] = (),
+    photo_names: Sequence[str] = (),
+    checked_photos: Sequence[CheckedPhoto] = (),
+) -> Checked:
+    """Everything a resident (or an operator) could get wrong, checked before anything
+    is written; the point located once. The channel, urgency and title are
+    ``submit_case``'s to check."""
+    text = check_text(request.text)
+    title = (request.title or "").strip()[:MAX_TITLE] or text[:30]
+    phone = check_phone(request.phone, required=actor is None)
+    category = check_category(request.category)
+    address = (request.address or "").strip()[:200]
+    lon, lat = request.lon, request.lat
+    where = check_point(lon, lat)
+    if request.place is not None and where is None:
+        place = Place.objects.filter(pk=request.place, active=True).first()
+        if place is None:
+            raise Invalid(_("Unknown place in the gazetteer."))
+        lon, lat = place.lon, place.lat
+        where = check_point(lon, lat)
+        address = address or place.name
+    # (submit_case refuses more than MAX_PHOTOS in all, before any file is stored)
+    checked = list(checked_photos) + check_photos(list(photos), list(photo_names))
+    district = district_of_grid(where.grid_id) if where is not None and where.located else None
+    submission = Submission(
+        channel=channel,
+        title=title,
+        text=text,
+        category=category,
+        urgency=urgency_of(f"{title} {text}", request.urgency),
+        lon=float(lon) if where is not None and lon is not None else None,
+        lat=float(lat) if where is not None and lat is not None else None,
+        where=where,
+        address=address,
+        contact_name=(request.name or "").strip()[:60],
+        contact_phone=phone,
+        hide_identity=request.hide_identity,
+        photos=tuple(checked),
+    )
+    return Checked(submission, district or the_district())
+
+
+def _receive(
+    checked: Checked,
+    *,
+    actor: User | None,
+    along: Callable[[Case], Sequence[Model]] | None = None,
+    then: Callable[[Case], Case] | None = None,
+) -> Case:
+    """受理 in one transaction: the case (``submit_case``), ``then`` (a second
+    transition the channel makes at once, such as a merge), and last the machine's
+    reading queued (its row in the same database, written with the case or not at
+    all, after everything that could still refuse)."""
+    with discard_on_failure(), transaction.atomic():
+        case = submit_case(checked.submission, actor=actor, district=checked.district, along=along)
+        if then is not None:
+            case = then(case)
+        suggest_case.enqueue(case.tracking_code)
+    return case
 
 
 def receive(
@@ -175,55 +228,56 @@ def receive(
     along: Callable[[Case], Sequence[Model]] | None = None,
 ) -> Case:
     """受理 a request from any channel: everything checked before anything is written.
-    ``along``: more rows to write with the case (see ``submit_case``)."""
-    if channel not in CHANNELS:
-        raise Invalid(_("Unknown channel: %(c)s") % {"c": channel})
-    text = check_text(request.text)
-    title = (request.title or "").strip()[:MAX_TITLE] or text[:30]
-    phone = check_phone(request.phone, required=actor is None)
-    category = check_category(request.category)
-    address = (request.address or "").strip()[:200]
-    point = check_point(request.lon, request.lat)
-    if request.place is not None and point is None:
-        place = Place.objects.filter(pk=request.place, active=True).first()
-        if place is None:
-            raise Invalid(_("Unknown place in the gazetteer."))
-        point = check_point(place.lon, place.lat)
-        address = address or place.name
-    # (submit_case refuses more than MAX_PHOTOS in all, before any file is stored)
-    checked = list(checked_photos) + check_photos(list(photos), list(photo_names))
-    submission = Submission(
+    ``along``: the channel's own rows about the new case, written with it."""
+    checked = check_request(
+        request,
         channel=channel,
-        title=title,
-        text=text,
-        category=category,
-        urgency=urgency_of(f"{title} {text}", request.urgency),
-        lon=point[0] if point else None,
-        lat=point[1] if point else None,
-        address=address,
-        contact_name=(request.name or "").strip()[:60],
-        contact_phone=phone,
-        hide_identity=request.hide_identity,
-        photos=tuple(checked),
+        actor=actor,
+        photos=photos,
+        photo_names=photo_names,
+        checked_photos=checked_photos,
     )
-    district = None
-    if point is not None:
-        where = locate(*point)
-        district = district_of_grid(where.grid_id) if where.grid_id is not None else None
-    # The machine's reading (category, duplicates) runs in the worker, not the request;
-    # its queue row is written with the case (the queue is a table of the same
-    # database): both are stored, or neither.
-    reading: list[DBTaskResult] = []
+    return _receive(checked, actor=actor, along=along)
 
-    def with_case(case: Case) -> list[Model]:
-        reading.append(queue.row(suggest_case, case.tracking_code))
-        return [*reading, *(along(case) if along else ())]
 
-    case = submit_case(
-        submission, actor=actor, district=district or the_district(), along=with_case
+def receive_and_merge(request: IntakeRequest, *, actor: User, into_code: str) -> Case:
+    """The hotline's "submit and merge into this one": a caller reports what is already
+    open; the call is recorded as a case and merged into that one, or neither is."""
+    checked = check_request(request, channel=Channel.HOTLINE, actor=actor)
+
+    def merge(case: Case) -> Case:
+        target = Case.objects.visible_to(actor).filter(tracking_code=into_code).first()
+        if target is None:
+            raise Invalid(_("Merge only into an open case you can see."))
+        return merge_case(case, actor=actor, into=target)
+
+    return _receive(checked, actor=actor, then=merge)
+
+
+def report_on_patrol(
+    request: IntakeRequest,
+    *,
+    actor: User,
+    before: Sequence[IO[bytes]] = (),
+    before_names: Sequence[str] = (),
+    fixed_reply: str | None = None,
+    after: Sequence[IO[bytes]] = (),
+    after_names: Sequence[str] = (),
+) -> Case:
+    """巡查上报: what a grid worker found; with ``fixed_reply``, a micro matter fixed on
+    the spot, submitted and resolved in one step (with before and after photos), or
+    neither when the fix is refused."""
+    checked = check_request(
+        request, channel=Channel.PATROL, actor=actor, photos=before, photo_names=before_names
     )
-    queue.announce(reading[0], suggest_case)
-    return case
+    then = None
+    if fixed_reply is not None:
+        after_checked = check_photos(list(after), list(after_names))
+
+        def then(case: Case) -> Case:
+            return fix_on_the_spot(case, actor=actor, reply=fixed_reply, photos=after_checked)
+
+    return _receive(checked, actor=actor, then=then)
 
 
 def receive_once(
@@ -244,15 +298,13 @@ def receive_once(
     if not key or len(key) > 200:
         raise Invalid(_("An Idempotency-Key is 1 to 200 characters."))
     fingerprint = request.fingerprint()
+    checked = check_request(request, channel=channel, actor=actor, checked_photos=checked_photos)
 
     def key_of(case: Case) -> list[Model]:
-        return [new(IdempotencyKey, key=key, fingerprint=fingerprint, case=case)]
+        return [IdempotencyKey(key=key, fingerprint=fingerprint, case=case)]
 
     try:
-        case = receive(
-            request, channel=channel, actor=actor, checked_photos=checked_photos, along=key_of
-        )
-        return case, True
+        return _receive(checked, actor=actor, along=key_of), True
     except IntegrityError:
         # The key was used before (or at this very moment): that request's case stands.
         row = IdempotencyKey.objects.select_related("case").filter(key=key).first()

@@ -3,9 +3,13 @@
 grid → community → street → district: a case goes to the unit of its tier above
 its located grid; a case that cannot be located goes to the district (its
 dispatchers' queue); a category marked "to department" goes to its department.
+Escalation and return go one unit up (``UnitTree.above``): a unit's parent, and for a
+department (which may sit under another department) the district.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from civicgrid.cases.models import TIER_LEVEL, Category, Tier, TierRule
 from civicgrid.org.models import LEVEL_OF_KIND, Level, Unit, UnitKind
@@ -57,16 +61,34 @@ def owner_for(*, tier: str, grid: Unit | None, category: Category | None, distri
     return ancestor_at(grid, TIER_LEVEL[Tier(tier)]) or district
 
 
-def escalation_target(owner: Unit) -> Unit | None:
-    """The next unit up: a department's and a street's is the district."""
-    if owner.kind == UnitKind.DEPARTMENT:
-        return district_of(owner)
-    return owner.parent
-
-
 def tier_of_unit(unit: Unit) -> str:
     level = LEVEL_OF_KIND[unit.kind]
     for tier, tier_level in TIER_LEVEL.items():
         if tier_level == level:
             return tier
     return Tier.MAJOR  # departments work at district level
+
+
+class UnitTree:
+    """Some units and all their ancestors, read in two queries (for one case or a
+    sweeper's batch alike): enough to answer ``above`` for them and the units above."""
+
+    def __init__(self, unit_ids: Iterable[int]) -> None:
+        self.by_id: dict[int, Unit] = Unit.objects.in_bulk(set(unit_ids))
+        codes = {c for u in self.by_id.values() for c in u.ancestor_codes()}
+        codes -= {u.code for u in self.by_id.values()}
+        self.by_code = {u.code: u for u in self.by_id.values()}
+        for unit in Unit.objects.filter(code__in=codes):
+            self.by_id[unit.pk] = self.by_code[unit.code] = unit
+
+    def get(self, unit_id: int | None) -> Unit | None:
+        return self.by_id.get(unit_id) if unit_id is not None else None
+
+    def above(self, unit: Unit | None) -> Unit | None:
+        """The next unit up: the parent; a department's is the district. None above
+        the district."""
+        if unit is None:
+            return None
+        if unit.kind == UnitKind.DEPARTMENT:
+            return self.by_code.get(unit.ancestor_codes()[0])
+        return self.by_id.get(unit.parent_id) if unit.parent_id is not None else None
