@@ -113,7 +113,7 @@ def test_serve_and_worker_killed_mid_intake_and_mid_sweep(scratch: Scratch) -> N
     env = scratch.env(
         CIVICGRID_INTAKE_RATE_PER_IP="0/60",
         CIVICGRID_INTAKE_RATE_PER_PHONE="0/60",
-        CIVICGRID_SWEEP_BATCH="3",  # many small transactions: the kill lands between them
+        CIVICGRID_SWEEP_BATCH="2",  # many small transactions: the kill lands between them
         CIVICGRID_SWEEP_INTERVAL_S="1",
         CIVICGRID_TASK_ABANDONED_AFTER_S="3",  # readings the killed worker held: run again
     )
@@ -139,7 +139,8 @@ def test_serve_and_worker_killed_mid_intake_and_mid_sweep(scratch: Scratch) -> N
         for worker in running[1:]:
             worker.start()
         wait_until(lambda: overdue_marks() >= 3, 120, "the sweep under way")
-        for process in running:
+        sweeping, reading = running[1:]
+        for process in (sweeping, server, reading):  # the sweep first: it ends soonest
             process.kill()
         residents.join()
     finally:
