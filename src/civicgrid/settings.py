@@ -270,6 +270,14 @@ MEDIA_ROOT = DATA_DIR / "media"  # case photos: served only through a view that 
 INTAKE_RATE_PER_IP = _env("INTAKE_RATE_PER_IP", "30/600")
 INTAKE_RATE_PER_PHONE = _env("INTAKE_RATE_PER_PHONE", "10/3600")
 INTAKE_MAX_TEXT = int(_env("INTAKE_MAX_TEXT", "5000"))
+# The resident's tracking page (/r/track/): wrong last-four digits allowed per tracking
+# code and per address ("count/seconds", from the first failure); past the code's
+# limit the code is locked for everyone for TRACK_LOCKOUT_MINUTES.
+TRACK_WRONG_PER_CODE = _env("TRACK_WRONG_PER_CODE", "5/3600")
+TRACK_WRONG_PER_IP = _env("TRACK_WRONG_PER_IP", "20/3600")
+TRACK_LOCKOUT_MINUTES = int(_env("TRACK_LOCKOUT_MINUTES", "30"))
+# The district's public service line, named to residents who are locked out.
+HOTLINE = _env("HOTLINE", "12345")
 
 # Triage: at or above this confidence the machine's category is applied at intake
 # (the case still waits for its dispatcher); below it, a person decides.

@@ -94,7 +94,7 @@ SETUPS: dict[str, Setup] = {
         {},
     ),
     "reject": lambda s: (submit(s.tree), {"reason": "无效"}),
-    "merge": lambda s: (submit(s.tree), {"into": submit(s.tree)}),
+    "merge": lambda s: (submit(s.tree), {"into": submit(s.tree).tracking_code}),
     "acknowledge": lambda s: (_dispatched(s), {}),
     "return": lambda s: (_dispatched(s), {"reason": "不属于本单位"}),
     "handle": lambda s: (_handling(s), {"note": "已到场"}),

@@ -18,8 +18,8 @@ from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Urgency
 from civicgrid.errors import Conflict
 from civicgrid.org.models import Role
+from civicgrid.triage.actions import suggest
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
-from civicgrid.triage.service import suggest
 from tests.factories import make_categories, make_member, make_tree, submit
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +289,7 @@ def test_training_rows_are_the_closed_cases_newest_first_and_may_be_capped(setup
     from django.utils import timezone
 
     from civicgrid.cases.models import Category, State
-    from civicgrid.triage.service import training_rows_from_cases
+    from civicgrid.triage.actions import training_rows_from_cases
 
     tree, _categories = setup
     now = timezone.now()

@@ -51,6 +51,7 @@ class Snapshot:
     category_id: int | None
     urgency: str
     version: int
+    withdrawn_from_public_at: datetime | None = None
 
     @classmethod
     def of(cls, case: Case) -> Snapshot:
@@ -72,6 +73,7 @@ SNAPSHOT_FIELDS = (
     "category_id",
     "urgency",
     "version",
+    "withdrawn_from_public_at",
 )
 _SNAPSHOT_SET = frozenset(SNAPSHOT_FIELDS)
 
@@ -149,6 +151,7 @@ WHAT_IS_WRONG = gettext_lazy("Say what is still wrong.")
 WHY_REOPENED = gettext_lazy("Say why the case is reopened.")
 WHY_ESCALATED = gettext_lazy("Say why the case is escalated.")
 WHY_REJECTED = gettext_lazy("Say why the request is rejected.")
+WHY_WITHDRAWN = gettext_lazy("Say why the case is withdrawn from public view.")
 
 
 def need_text(text: str, message: str | Promise) -> str:
@@ -467,6 +470,21 @@ def reject(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -
     reason = need_text(reason, WHY_REJECTED)
     changes = {"state": State.REJECTED, "closed_at": at}
     return _plan(case, Action.REJECT, at, changes=changes, note=reason)
+
+
+def withdraw(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -> Plan:
+    """撤下公开: off every public surface, with the reason; the handling goes on."""
+    ensure_possible(Action.WITHDRAW, case, around)
+    reason = need_text(reason, WHY_WITHDRAWN)
+    changes = {"withdrawn_from_public_at": at}
+    return _plan(case, Action.WITHDRAW, at, changes=changes, note=reason)
+
+
+def republish(case: Snapshot, around: Surroundings, *, at: datetime, note: str = "") -> Plan:
+    """恢复公开: a withdrawn case is published again."""
+    ensure_possible(Action.REPUBLISH, case, around)
+    changes = {"withdrawn_from_public_at": None}
+    return _plan(case, Action.REPUBLISH, at, changes=changes, note=note)
 
 
 def whistle(

@@ -35,7 +35,6 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TITLE = 120
 
 
-
 @dataclass(frozen=True)
 class IntakeRequest:
     """A request as any channel hands it in (before validation)."""
@@ -246,10 +245,7 @@ def receive_and_merge(request: IntakeRequest, *, actor: User, into_code: str) ->
     checked = check_request(request, channel=Channel.HOTLINE, actor=actor)
 
     def merge(case: Case) -> Case:
-        target = Case.objects.visible_to(actor).filter(tracking_code=into_code).first()
-        if target is None:
-            raise Invalid(_("Merge only into an open case you can see."))
-        return merge_case(case, actor=actor, into=target)
+        return merge_case(case, actor=actor, into=into_code)
 
     return _receive(checked, actor=actor, then=merge)
 
