@@ -1,10 +1,11 @@
 """Rate limits on public endpoints, per IP and per phone number: fixed windows counted
-in Django's cache (per process with the default local-memory cache; point CACHES at a
-shared backend when running several processes)."""
+in Django's cache (per process with the default local-memory cache; CIVICGRID_CACHE_URL
+points all processes at one Redis)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
@@ -12,8 +13,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from civicgrid.errors import TooMany
+
+logger = logging.getLogger(__name__)
 
 
 def parse(rule: str) -> tuple[int, int]:
@@ -23,8 +27,9 @@ def parse(rule: str) -> tuple[int, int]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded header is the client's to forge, unless a proxy
-    # the district runs sets it (then configure the proxy to overwrite REMOTE_ADDR).
+    # REMOTE_ADDR only: a forwarded header is the client's to forge. Behind the
+    # district's proxy, `civicgrid serve` puts the client's address here from the
+    # X-Forwarded-For of CIVICGRID_TRUSTED_PROXY alone.
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
@@ -36,12 +41,18 @@ def hit(bucket: str, who: str, rule: str) -> None:
     slot = int(time.time() // window)
     digest = hashlib.sha256(who.encode()).hexdigest()[:24]
     key = f"rl:{bucket}:{digest}:{slot}"
-    cache.add(key, 0, timeout=window + 5)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window + 5)
-        count = 1
+        cache.add(key, 0, timeout=window + 5)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window + 5)
+            count = 1
+    except RedisError:
+        # A Redis that does not answer must not stop residents' requests: they go
+        # through uncounted while it is down, and the log says so.
+        logger.exception("rate limit %s not counted: the shared cache does not answer", bucket)
+        return
     if count > limit:
         raise TooMany(
             _("Too many requests; please try again in %(s)s seconds.")
