@@ -7,9 +7,11 @@
 
 ``test`` runs PostgreSQL when a server answers at CIVICGRID_TEST_POSTGRES_URL
 (default postgres://postgres@127.0.0.1:5432/civicgrid) and says so when it does
-not. Browser tests skip, with the reason, when no Chromium is found.
-CIVICGRID_REQUIRE_POSTGRES=1 / CIVICGRID_REQUIRE_BROWSER=1 (set by .ci/run) make
-those skips failures. Arguments after ``test`` go to pytest.
+not. Browser tests skip, with the reason, when no Chromium is found, and the tests
+of several processes sharing a cache when no Redis answers at CIVICGRID_TEST_REDIS_URL
+(default redis://127.0.0.1:6379/0). CIVICGRID_REQUIRE_POSTGRES=1 /
+CIVICGRID_REQUIRE_BROWSER=1 / CIVICGRID_REQUIRE_REDIS=1 (set by .ci/run) make those
+skips failures. Arguments after ``test`` go to pytest.
 
 For maintainers: ``python3 dev.py messages`` refreshes and compiles the zh-Hans
 translations.

@@ -11,7 +11,8 @@ and the reference (POST /bench/bare): requests/s with 8 clients in a closed loop
 ``--rounds`` alternating rounds, bare then ours, so both see the same machine), the
 ratio (of the totals, and per round), and p50/p99 latency at a fixed arrival rate
 (default 200/s, open loop: latency counted from the scheduled send time, so queueing
-shows). Target (issue #4): ratio ≥ 0.6, p99 < 50 ms on PostgreSQL, the database a
+shows). Target (issue #12, with public APIs only): median per-round ratio ≥ 0.5,
+p99 < 50 ms on PostgreSQL (issue #4's 0.6 was met by going under the framework), the database a
 district runs; on SQLite the figures are reported without a verdict (SQLite works inside
 the server's process, so its five inserts against the bare one weigh on the ratio there).
 """
@@ -287,7 +288,8 @@ def main() -> None:
         if b
     ]
     p99 = results["ours"]["fixed_rate"]["p99_ms"]
-    meets = bool(ratio and ratio >= 0.6 and p99 < 50) if args.database_url else None
+    median = statistics.median(per_round) if per_round else None
+    meets = bool(median and median >= 0.5 and p99 < 50) if args.database_url else None
     print(
         json.dumps(
             {
@@ -299,7 +301,7 @@ def main() -> None:
                 "ratio": ratio,
                 "ratio_per_round": per_round,
                 "ratio_per_round_median": statistics.median(per_round) if per_round else None,
-                "target": {"database": "postgresql", "ratio": 0.6, "p99_ms": 50},
+                "target": {"database": "postgresql", "median_ratio": 0.5, "p99_ms": 50},
                 "meets_target": meets,
             },
             ensure_ascii=False,

@@ -13,6 +13,11 @@
 | CIVICGRID_LOCATE_TOLERANCE_M    | 50 (metres to the nearest grid)           |
 | CIVICGRID_LOGIN_FAILURE_LIMIT   | 5 failed logins, then locked out          |
 | CIVICGRID_LOGIN_LOCKOUT_MINUTES | 15                                        |
+| CIVICGRID_HTTPS                 | false: see "Running in production"        |
+| CIVICGRID_SESSION_HOURS         | 9 (a working day), or the browser closes  |
+| CIVICGRID_CACHE_URL             | empty: this process's memory              |
+
+The README's "Configuration" and "Running in production" list them all.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -54,6 +60,37 @@ DEBUG = _env_bool("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in _env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
+# --- behind an HTTPS reverse proxy ----------------------------------------------------
+# CIVICGRID_HTTPS=1: browsers reach civicgrid only over HTTPS, through a reverse proxy
+# (nginx, a load balancer) that ends TLS and tells civicgrid so with X-Forwarded-Proto.
+HTTPS = _env_bool("HTTPS")
+# The proxy's address: `civicgrid serve` (waitress) takes X-Forwarded-Proto and
+# X-Forwarded-For from it alone (and drops them from anyone else), so the client's
+# own address is the one rate limits and login lockouts count, not the proxy's.
+TRUSTED_PROXY = _env("TRUSTED_PROXY", "127.0.0.1" if HTTPS else "")
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # Only safe because the proxy sets this header itself and waitress drops it from
+    # anyone but TRUSTED_PROXY (another WSGI server: make sure it does the same).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(_env("HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("HSTS_PRELOAD")
+    # Without origins given, each allowed host's https origin: the proxy may pass its
+    # own Host upstream, and a form posted from https://<host> must still pass CSRF.
+    CSRF_TRUSTED_ORIGINS = CSRF_TRUSTED_ORIGINS or [
+        f"https://{'*' + h if h.startswith('.') else h}" for h in ALLOWED_HOSTS if h != "*"
+    ]
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload is a request to be built into browsers, for public domains only (an
+    # intranet host cannot be on the list): CIVICGRID_HSTS_PRELOAD=1 asks for it.
+    *(["security.W021"] if HTTPS and not SECURE_HSTS_PRELOAD else []),
+    # CIVICGRID_SSL_REDIRECT=0: the proxy itself redirects http:// to https://.
+    *(["security.W008"] if HTTPS and not SECURE_SSL_REDIRECT else []),
+]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -63,6 +100,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # serves Swagger UI from its own static files, not a CDN
     "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "civicgrid.org",
@@ -74,10 +112,12 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.triage",
     "civicgrid.demo",
+    "civicgrid.backup",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -130,7 +170,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own server-side binding (psycopg 3): values travel apart from the
+    # statement, in binary where psycopg can, instead of being quoted into its text
+    # one by one in Python (a third of the cost of a sweep's batch or a new case).
+    # Statements are not prepared (no prepare_threshold), so poolers see nothing new.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = _env("SSB", "1") == "1"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache: rate limits ------------------------------------------------------------------
+# Intake's rate limits are counted here. The default is this process's memory, so each
+# server process counts on its own: with several, set CIVICGRID_CACHE_URL to a Redis
+# (redis://host:6379/0, rediss://… for TLS, unix:///run/redis.sock) they all share.
+CACHE_URL = _env("CACHE_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": _env("CACHE_KEY_PREFIX", "civicgrid"),
+            # A Redis that does not answer must not hold a request for long.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- accounts -------------------------------------------------------------------
 
@@ -153,6 +217,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Lockouts are rows in the database (django-axes' database handler, its default), so
+# every server process sees the same lockout whatever the cache.
+
+# Sessions: shared office computers. A login lasts a working day at most and ends when
+# the browser closes; "log out everywhere" on the account page ends all of a person's.
+SESSION_COOKIE_AGE = round(float(_env("SESSION_HOURS", "9")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- language and time ----------------------------------------------------------------
 
@@ -162,6 +233,29 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = _env("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+
+# --- Content-Security-Policy (django-csp): scripts, styles, fonts only from this site ------
+# No inline script, no inline event handler, no inline style anywhere: pages pass data
+# to their scripts in data- attributes; a test reads every main page for them.
+_tile_origin = ""
+if "://" in _env("MAP_TILE_URL"):
+    _scheme, _sep, _rest = _env("MAP_TILE_URL").partition("://")
+    _tile_origin = f"{_scheme}://{_rest.split('/', 1)[0].replace('{s}', '*')}"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the small icons Swagger UI's stylesheet carries inline (/api/docs)
+        "img-src": [SELF, "data:", *([_tile_origin] if _tile_origin else [])],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- static files: all installed with the package, served by WhiteNoise ------------------
 
@@ -176,6 +270,14 @@ MEDIA_ROOT = DATA_DIR / "media"  # case photos: served only through a view that 
 INTAKE_RATE_PER_IP = _env("INTAKE_RATE_PER_IP", "30/600")
 INTAKE_RATE_PER_PHONE = _env("INTAKE_RATE_PER_PHONE", "10/3600")
 INTAKE_MAX_TEXT = int(_env("INTAKE_MAX_TEXT", "5000"))
+# The resident's tracking page (/r/track/): wrong last-four digits allowed per tracking
+# code and per address ("count/seconds", from the first failure); past the code's
+# limit the code is locked for everyone for TRACK_LOCKOUT_MINUTES.
+TRACK_WRONG_PER_CODE = _env("TRACK_WRONG_PER_CODE", "5/3600")
+TRACK_WRONG_PER_IP = _env("TRACK_WRONG_PER_IP", "20/3600")
+TRACK_LOCKOUT_MINUTES = int(_env("TRACK_LOCKOUT_MINUTES", "30"))
+# The district's public service line, named to residents who are locked out.
+HOTLINE = _env("HOTLINE", "12345")
 
 # Triage: at or above this confidence the machine's category is applied at intake
 # (the case still waits for its dispatcher); below it, a person decides.

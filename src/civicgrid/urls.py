@@ -2,14 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from civicgrid.api import api
+from civicgrid.intake import urls as intake_urls
 
 urlpatterns = [
     path("api/", api.urls),  # first: the most called, matched after the fewest patterns
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("r/", include("civicgrid.intake.urls")),
-    path("intake/", include("civicgrid.intake.console_urls")),
+    path("r/", include(intake_urls.resident)),
+    path("intake/", include(intake_urls.console)),
     path("triage/", include("civicgrid.triage.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
+    path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -13,9 +13,9 @@ from django.core.cache import cache
 from civicgrid.cases import actions
 from civicgrid.cases.models import TIER_LEVEL, Case, Category, State, Tier, Urgency
 from civicgrid.org.models import Role
-from civicgrid.triage import service
+from civicgrid.triage import actions as triage_actions
+from civicgrid.triage.actions import decide, suggest, train
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
-from civicgrid.triage.service import decide, suggest, train
 from tests.browser.conftest import screenshot
 from tests.browser.test_console import log_in
 from tests.factories import make_categories, make_member, make_tree, submit
@@ -92,7 +92,7 @@ def world(transactional_db, monkeypatch):  # type: ignore[no-untyped-def]
     # per user id, and the process keeps the active classifier by version id, so an
     # earlier test's model would answer for this one's.
     cache.clear()
-    monkeypatch.setattr(service, "_loaded", service._Loaded())
+    monkeypatch.setattr(triage_actions, "_loaded", triage_actions._Loaded())
     categories = make_categories()
     top = Category.objects.create(code="U", name="城市管理")
     middle = Category.objects.create(code="U1", name="市容秩序", parent=top)

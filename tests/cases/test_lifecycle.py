@@ -175,12 +175,12 @@ def test_failed_verification_and_unsolved_rating_reopen(staff: Staff) -> None:
 
 def test_merge_and_reject(staff: Staff) -> None:
     first, second, spam = submit(staff.tree), submit(staff.tree), submit(staff.tree)
-    merged = actions.merge_case(second, actor=staff.operator, into=first)
+    merged = actions.merge_case(second, actor=staff.operator, into=first.tracking_code)
     assert merged.state == State.MERGED and merged.merged_into == first
     with pytest.raises(Invalid):
-        actions.merge_case(first, actor=staff.operator, into=first)
+        actions.merge_case(first, actor=staff.operator, into=first.tracking_code)
     with pytest.raises(Invalid):
-        actions.merge_case(first, actor=staff.operator, into=merged)
+        actions.merge_case(first, actor=staff.operator, into=merged.tracking_code)
     rejected = actions.reject_case(spam, actor=staff.district_dispatcher, reason="测试信息")
     assert rejected.state == State.REJECTED
 

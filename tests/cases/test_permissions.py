@@ -14,7 +14,7 @@ import pytest
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, State, Urgency
 from civicgrid.cases.permissions import allowed_actions
-from civicgrid.errors import Forbidden
+from civicgrid.errors import Conflict, Forbidden
 from tests.cases.conftest import Staff
 from tests.factories import submit
 
@@ -94,7 +94,7 @@ SETUPS: dict[str, Setup] = {
         {},
     ),
     "reject": lambda s: (submit(s.tree), {"reason": "无效"}),
-    "merge": lambda s: (submit(s.tree), {"into": submit(s.tree)}),
+    "merge": lambda s: (submit(s.tree), {"into": submit(s.tree).tracking_code}),
     "acknowledge": lambda s: (_dispatched(s), {}),
     "return": lambda s: (_dispatched(s), {"reason": "不属于本单位"}),
     "handle": lambda s: (_handling(s), {"note": "已到场"}),
@@ -209,3 +209,102 @@ def test_the_api_says_why_a_resolver_may_not_verify(staff: Staff) -> None:
     )
     assert response.status_code == 403
     assert "由他人核查" in response.json()["detail"]
+
+
+def test_no_right_is_heard_before_a_wrong_state(staff: Staff) -> None:
+    """403 says "not yours", whatever the case's state; 409 is for those who may."""
+    closed = _closed(staff)
+    for actor in (staff.outsider, staff.other_community_handler, staff.department_handler):
+        with pytest.raises(Forbidden):
+            actions.acknowledge_case(closed, actor=actor)
+    with pytest.raises(Conflict, match="已结案"):
+        actions.acknowledge_case(closed, actor=staff.community_handler)
+
+
+def test_a_button_is_offered_only_where_its_transition_can_succeed(staff: Staff) -> None:
+    """The rules' conditions beyond the state: a case at a community is not whistled, a
+    case at the district has no tier above, and departments at work hold a case."""
+    at_community = _handling(staff)
+    offered = allowed_actions(at_community, staff.street_dispatcher)
+    assert "whistle" not in offered and "escalate" in offered
+    with pytest.raises(Conflict, match="只有街镇或区级"):
+        actions.whistle_case(
+            at_community, actor=staff.street_dispatcher, lead=staff.tree.department
+        )
+
+    at_district = actions.triage_case(
+        submit(staff.tree, grid_index=None),
+        actor=staff.district_dispatcher,
+        category=staff.categories["major"],
+        urgency=Urgency.NORMAL,
+    )
+    at_district = actions.dispatch_case(at_district, actor=staff.district_dispatcher)
+    assert at_district.owner_unit == staff.tree.district
+    offered = allowed_actions(at_district, staff.district_dispatcher)
+    assert "escalate" not in offered and "whistle" in offered
+    with pytest.raises(Conflict, match="已在区级"):
+        actions.escalate_case(at_district, actor=staff.district_dispatcher, reason="需协调")
+
+    whistled = actions.whistle_case(
+        _dispatched(staff, "moderate"), actor=staff.street_dispatcher, lead=staff.tree.department
+    )
+    offered = allowed_actions(whistled, staff.street_dispatcher)
+    assert not {"resolve", "return", "escalate"} & set(offered)
+    assert {"handle", "supervise"} <= set(offered)
+
+
+def test_tasks_are_scoped_to_their_departments(staff: Staff) -> None:
+    from civicgrid.cases.models import WhistleTask
+
+    whistled = actions.whistle_case(
+        _dispatched(staff, "moderate"), actor=staff.street_dispatcher, lead=staff.tree.department
+    )
+    task = whistled.tasks.get()
+    assert list(WhistleTask.objects.visible_to(staff.department_handler)) == [task]
+    for nobody in (staff.street_dispatcher, staff.community_handler, staff.outsider):
+        assert not WhistleTask.objects.visible_to(nobody).exists()
+    assert list(WhistleTask.objects.visible_to(staff.leader)) == [task], "the district's"
+    with pytest.raises(Forbidden):
+        actions.check_in_task(task, actor=staff.street_dispatcher)
+
+
+def test_the_api_looks_up_units_within_reach(staff: Staff) -> None:
+    """Dispatch names a unit the dispatcher may see; whistling names an active department."""
+    from django.test import Client
+
+    case = actions.triage_case(
+        submit(staff.tree),
+        actor=staff.district_dispatcher,
+        category=staff.categories["minor"],
+        urgency=Urgency.NORMAL,
+    )
+    case = actions.dispatch_case(case, actor=staff.district_dispatcher)
+    case = actions.return_case(case, actor=staff.community_handler, reason="不属于本社区")
+    client = Client()
+    client.force_login(staff.street_dispatcher)
+    invisible = client.post(
+        f"/api/cases/{case.tracking_code}/dispatch",
+        {"version": case.version, "unit": staff.tree.streets[1].code},
+        content_type="application/json",
+    )
+    assert invisible.status_code == 404 and "D02" in invisible.json()["detail"]
+    moderate = _dispatched(staff, "moderate")
+    not_a_department = client.post(
+        f"/api/cases/{moderate.tracking_code}/whistle",
+        {"version": moderate.version, "lead": staff.tree.communities[0].code},
+        content_type="application/json",
+    )
+    assert not_a_department.status_code == 404
+    assert "未知的职能部门" in not_a_department.json()["detail"]
+
+
+def test_a_department_does_not_know_the_resident(staff: Staff) -> None:
+    from civicgrid.cases.permissions import may_know_resident
+
+    whistled = actions.whistle_case(
+        _dispatched(staff, "moderate"), actor=staff.street_dispatcher, lead=staff.tree.department
+    )
+    assert Case.objects.visible_to(staff.department_handler).filter(pk=whistled.pk).exists()
+    assert not may_know_resident(whistled, staff.department_handler)
+    assert may_know_resident(whistled, staff.street_dispatcher)
+    assert may_know_resident(whistled, staff.operator) and may_know_resident(whistled, staff.leader)

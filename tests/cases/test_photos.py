@@ -183,3 +183,51 @@ def test_a_new_case_with_more_than_three_photos_is_refused_whole(tree) -> None: 
     with pytest.raises(Invalid, match="最多 3 张"):
         submit(tree, photos=photos)
     assert not Case.objects.exists() and not Photo.objects.exists()
+
+
+def _age(path: str, hours: float) -> None:
+    """Make a stored file look ``hours`` old."""
+    import os
+    import time
+
+    full = default_storage.path(path)
+    then = time.time() - hours * 3600
+    os.utime(full, (then, then))
+
+
+def test_the_sweep_tidies_staged_files_and_unattached_uploads(staff: Staff) -> None:
+    """A staged file whose row is committed is moved into place (its process died before
+    it could); one without a row is a rolled-back change's, removed once old enough; an
+    API upload no event named within a day goes, row and file; a named one stays."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from civicgrid.cases.photos import STAGING, open_photo, tidy
+
+    case = _handling(staff)
+    client = Client()
+    client.force_login(staff.community_handler)
+    url = f"/api/cases/{case.tracking_code}/photos"
+    [named] = client.post(url, {"photos": [upload(image_bytes())]}).json()["photos"]
+    [unnamed] = client.post(url, {"photos": [upload(image_bytes())]}).json()["photos"]
+    # (no commit in a test transaction: both are still in staging, and readable there)
+    assert default_storage.exists(STAGING + named) and not default_storage.exists(named)
+    assert open_photo(named).read().startswith(b"\xff\xd8")
+    actions.handle_case(case, actor=staff.community_handler, note="已到场", attachments=[named])
+    orphan_old = default_storage.save(STAGING + "photos/2026/01/old.jpg", ContentFile(b"x"))
+    orphan_new = default_storage.save(STAGING + "photos/2026/01/new.jpg", ContentFile(b"x"))
+    _age(orphan_old, 2)
+
+    first = tidy()
+    assert (first.promoted, first.discarded, first.unattached) == (2, 1, 0)
+    assert default_storage.exists(named) and default_storage.exists(unnamed)
+    assert not default_storage.exists(orphan_old), "a rolled-back change's file"
+    assert default_storage.exists(orphan_new), "its transaction may still be running"
+
+    Photo.objects.update(created_at=timezone.now() - timedelta(days=2))
+    second = tidy()
+    assert second.unattached == 1
+    assert set(Photo.objects.values_list("name", flat=True)) == {named}
+    assert default_storage.exists(named) and not default_storage.exists(unnamed)

@@ -32,7 +32,7 @@ def kwargs_for(action: str, staff: Staff, flag: bool, other) -> dict:  # type: i
         },
         "dispatch": {},
         "reject": {"reason": "无效诉求"},
-        "merge": {"into": other},
+        "merge": {"into": other.tracking_code},
         "acknowledge": {},
         "return": {"reason": "不属于本单位"},
         "handle": {"note": "已到场处置"},

@@ -1,12 +1,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -218,31 +213,8 @@ def test_two_workers_at_once_treat_each_deadline_once(postgres) -> None:  # type
     assert events("supervise") == {c.pk: 1 for c in cases}
 
 
-def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(postgres, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    _tree, cases = dispatched_cases(150)
-    make_overdue(cases)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "CIVICGRID_DATA_DIR": str(tmp_path),
-        "CIVICGRID_SWEEP_BATCH": "5",  # many small transactions, so the kill lands mid-way
-        "CIVICGRID_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-    }
-    command = [sys.executable, "-m", "civicgrid", "worker", "--once"]
-    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    started = time.monotonic()
-    while DeadlineMark.objects.count() < 10 and time.monotonic() - started < 60:
-        time.sleep(0.02)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(10)
-    done_before = DeadlineMark.objects.count()
-    assert 0 < done_before < 150, "the kill should land mid-sweep"
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr
-    assert events("escalate") == {c.pk: 1 for c in cases}
-    assert events("supervise") == {c.pk: 1 for c in cases}
-    assert DeadlineMark.objects.count() == 150
+# A worker killed mid-sweep (SIGKILL) and started again, with the server killed too:
+# tests/test_restart_drill.py, on both databases.
 
 
 def test_the_worker_command_runs_the_sweep_from_the_task_queue(transactional_db) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from civicgrid.cases.deadlines import clear_calendar
 from civicgrid.cases.models import Category
@@ -63,6 +64,15 @@ def _fresh_rate_limits():  # type: ignore[no-untyped-def]
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():  # type: ignore[no-untyped-def]
+    """Open311 tests ask in English; the language a request activates outlives it in the
+    test process, and the modules after these expect the district's."""
+    language = translation.get_language()
+    yield
+    translation.activate(language)
 
 
 @pytest.fixture

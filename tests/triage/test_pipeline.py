@@ -18,8 +18,8 @@ from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Urgency
 from civicgrid.errors import Conflict
 from civicgrid.org.models import Role
+from civicgrid.triage.actions import suggest
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
-from civicgrid.triage.service import suggest
 from tests.factories import make_categories, make_member, make_tree, submit
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +165,15 @@ def test_a_doubtful_reading_waits_and_a_correction_is_kept(setup, tmp_path, sett
     )
 
 
+def test_the_reading_notes_emergency_words_in_the_title_or_the_text(setup) -> None:  # type: ignore[no-untyped-def]
+    tree, _ = setup
+    gas = submit(tree, title="闻到煤气味", text="三单元二楼楼道里。")
+    fire = submit(tree, title="楼道情况", text="三单元楼道里的电瓶车起火了。")
+    clutter = submit(tree, title="楼道堆物", text="三单元楼道里堆满了纸箱杂物。")
+    assert suggest(gas).emergency and suggest(fire).emergency
+    assert not suggest(clutter).emergency
+
+
 def test_intake_enqueues_the_reading_with_the_case(setup) -> None:  # type: ignore[no-untyped-def]
     from civicgrid.intake.actions import IntakeRequest, receive, receive_once
     from civicgrid.triage.tasks import suggest_case
@@ -280,7 +289,7 @@ def test_training_rows_are_the_closed_cases_newest_first_and_may_be_capped(setup
     from django.utils import timezone
 
     from civicgrid.cases.models import Category, State
-    from civicgrid.triage.service import training_rows_from_cases
+    from civicgrid.triage.actions import training_rows_from_cases
 
     tree, _categories = setup
     now = timezone.now()

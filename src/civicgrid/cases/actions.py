@@ -352,7 +352,7 @@ def handle_case(
 ) -> Plan:
     """处置: a step of the work, recorded (the case stays in handling)."""
     ensure_possible(Action.HANDLE, snapshot, around)
-    need_text(note, _("Say what was done."))
+    need_text(note, rules.WHAT_WAS_DONE)
     names = _attach(case, actor, attachments, photos)
     return rules.handle(snapshot, around, at=clock.now(), note=note, attachments=names)
 
@@ -396,7 +396,7 @@ def _resolve_case(
     photos: Sequence[CheckedPhoto] | None = None,
 ) -> Plan:
     ensure_possible(Action.RESOLVE, snapshot, around)
-    need_text(reply, _("A resolved case needs a reply to the resident."))
+    need_text(reply, rules.REPLY_NEEDED)
     names = _attach(case, actor, attachments, photos)
     return rules.resolve(
         snapshot, around, at=clock.now(), reply=reply, reply_check=check, attachments=names
@@ -544,14 +544,13 @@ def merge_case(
     around: Surroundings,
     *,
     actor: User,
-    into: Case,
+    into: str,
     note: str = "",
 ) -> Plan:
-    """合并: a duplicate of an open case, followed there from now on."""
+    """合并: a duplicate of an open case (``into``: its tracking code, among the cases
+    ``actor`` may see), followed there from now on."""
     ensure_possible(Action.MERGE, snapshot, around)
-    if into.pk == case.pk:
-        raise Invalid(_("A case cannot be merged into itself."))
-    target = Case.objects.visible_to(actor).filter(pk=into.pk).first()
+    target = Case.objects.visible_to(actor).filter(tracking_code=into).first()
     if target is None or target.state in FINAL_STATES:
         raise Invalid(_("Merge only into an open case you can see."))
     return rules.merge(
@@ -578,7 +577,7 @@ def fix_on_the_spot(
     """随手办: a grid worker found a micro matter on patrol and fixed it there; the case
     is the grid's and resolved at once (then verified and followed up as any other)."""
     ensure_possible(Action.FIX_ON_THE_SPOT, snapshot, around)
-    need_text(reply, _("Say what was done."))
+    need_text(reply, rules.WHAT_WAS_DONE)
     names = _attach(case, actor, attachments, photos)
     return rules.fix_on_the_spot(snapshot, around, at=clock.now(), reply=reply, attachments=names)
 
@@ -589,6 +588,26 @@ def reject_case(
 ) -> Plan:
     """不予受理: not a request the government handles (spam, a test, abuse)."""
     return rules.reject(snapshot, around, at=clock.now(), reason=reason)
+
+
+# --- what is published ---------------------------------------------------------------------
+
+
+@transition(Action.WITHDRAW)
+def withdraw_from_public(
+    case: Case, snapshot: Snapshot, around: Surroundings, *, actor: User, reason: str
+) -> Plan:
+    """撤下公开: take the case off every public surface (Open311, public pages), with the
+    reason; its handling goes on as before. The event is the audit: who, when, why."""
+    return rules.withdraw(snapshot, around, at=clock.now(), reason=reason)
+
+
+@transition(Action.REPUBLISH)
+def republish_case(
+    case: Case, snapshot: Snapshot, around: Surroundings, *, actor: User, note: str = ""
+) -> Plan:
+    """恢复公开: a withdrawn case is published again."""
+    return rules.republish(snapshot, around, at=clock.now(), note=note)
 
 
 # --- whistle (吹哨报到) ---------------------------------------------------------------------
@@ -720,13 +739,14 @@ class Replayed:
     escalations: int
     reminders: int
     supervised: bool
+    withdrawn_from_public: bool = False
 
 
 def replay(events: Iterable[CaseEvent]) -> Replayed:
     """A case's state and counters from its events alone."""
     state, owner, version = "", None, 0
     counts = {Action.RETURN: 0, Action.ESCALATE: 0, Action.REMIND: 0}
-    reopens, supervised = 0, False
+    reopens, supervised, withdrawn = 0, False, False
     for event in events:
         version = event.seq
         state = event.to_state
@@ -736,6 +756,8 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
             counts[event.action] += 1  # type: ignore[index]
         reopens += bool(event.data.get("reopen"))
         supervised |= event.action == Action.SUPERVISE
+        if event.action in (Action.WITHDRAW, Action.REPUBLISH):
+            withdrawn = event.action == Action.WITHDRAW
     return Replayed(
         state,
         owner,
@@ -745,4 +767,5 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
         counts[Action.ESCALATE],
         counts[Action.REMIND],
         supervised,
+        withdrawn_from_public=withdrawn,
     )

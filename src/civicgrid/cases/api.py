@@ -105,6 +105,9 @@ class CaseDetail(CaseRow):
     reopens: int
     escalations: int
     reminders: int
+    withdrawn_from_public_at: datetime | None = Field(
+        None, description="when staff withdrew it from public view (Open311); null: published"
+    )
     contact: ContactOut
     allowed: list[str]
     events: list[EventOut]
@@ -268,6 +271,7 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
         reopens=case.reopens,
         escalations=case.escalations,
         reminders=case.reminders,
+        withdrawn_from_public_at=case.withdrawn_from_public_at,
         contact=contact_view(case, user),
         allowed=allowed_actions(case, user),
         events=[
@@ -521,7 +525,7 @@ def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
     case = actions.merge_case(
         _case(request, code),
         actor=request.user,
-        into=_case(request, body.into),
+        into=body.into,
         note=body.note,
         expected_version=body.version,
     )
@@ -547,6 +551,28 @@ def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
         assisting=assisting,
         note=body.note,
         expected_version=body.version,
+    )
+    return _done(request, case)
+
+
+@router.post(
+    "/{code}/withdraw",
+    response=CaseDetail,
+    summary="撤下公开 Withdraw from public view (Open311), with the reason",
+)
+def withdraw(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
+    """Dispatchers and leaders over the case; the case is handled as before, but no
+    public surface shows it until it is published again. Recorded as an event."""
+    case = actions.withdraw_from_public(
+        _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
+    )
+    return _done(request, case)
+
+
+@router.post("/{code}/republish", response=CaseDetail, summary="恢复公开 Publish again")
+def republish(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
+    case = actions.republish_case(
+        _case(request, code), actor=request.user, note=body.note, expected_version=body.version
     )
     return _done(request, case)
 

@@ -9,11 +9,13 @@ The caller holds the cases' row locks, so a plan's counters can be raised in SQL
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import F
 
 from civicgrid.cases.lookups import ids_q
@@ -44,27 +46,79 @@ def carry_out(plans: Sequence[Plan], *, now: datetime) -> None:
         Case.objects.filter(ids_q(ids)).update(
             **dict(changes), **raised, version=F("version") + n, updated_at=now
         )
-    CaseEvent.objects.bulk_create(
-        [
-            CaseEvent(
-                case_id=plan.case_id,
-                seq=plan.seq,
-                action=plan.action,
-                actor=None,
-                at=plan.at,
-                from_state=plan.from_state,
-                to_state=plan.to_state,
-                from_unit_id=plan.from_unit_id,
-                to_unit_id=plan.to_unit_id,
-                note=plan.note,
-                data=plan.data,
-                attachments=list(plan.attachments),
-            )
-            for plan in plans
-        ],
-        batch_size=1000,
-    )
+    append_events(plans)
 
 
 def _name(item: tuple[str, Any]) -> str:
     return item[0]
+
+
+# The event columns a plan fills, in the order ``_event_row`` gives them.
+EVENT_FIELDS = (
+    "case",
+    "seq",
+    "action",
+    "actor",
+    "at",
+    "from_state",
+    "to_state",
+    "from_unit",
+    "to_unit",
+    "note",
+    "data",
+    "attachments",
+)
+
+
+def _event_row(plan: Plan) -> tuple[Any, ...]:
+    return (
+        plan.case_id,
+        plan.seq,
+        plan.action,
+        None,  # the system
+        plan.at,
+        plan.from_state,
+        plan.to_state,
+        plan.from_unit_id,
+        plan.to_unit_id,
+        plan.note,
+        plan.data,
+        list(plan.attachments),
+    )
+
+
+def append_events(plans: Sequence[Plan]) -> None:
+    """The plans' events, the system their actor: on PostgreSQL one ``COPY`` through
+    Django's cursor (psycopg's copy API; several times cheaper than an INSERT of the
+    same rows, which builds a model object and prepares twelve values per event),
+    elsewhere ``bulk_create``. JSON is written as ``JSONField`` writes it
+    (``json.dumps``); ``tests/cases/test_rules.py`` reads both writers' events back equal."""
+    if connection.vendor != "postgresql":
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    **{
+                        f"{name}_id" if name in _FOREIGN else name: value
+                        for name, value in zip(EVENT_FIELDS, _event_row(p), strict=True)
+                    }
+                )
+                for p in plans
+            ],
+            batch_size=1000,
+        )
+        return
+    meta = CaseEvent._meta
+    columns = ", ".join(meta.get_field(name).column for name in EVENT_FIELDS)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for plan in plans:
+            row = list(_event_row(plan))
+            for i in _JSON:
+                row[i] = json.dumps(row[i])
+            copy.write_row(row)
+
+
+_FOREIGN = frozenset({"case", "actor", "from_unit", "to_unit"})
+_JSON = (EVENT_FIELDS.index("data"), EVENT_FIELDS.index("attachments"))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from civicgrid.cases.models import OPEN_TASK_STATES, Case, Category, WhistleTask
 from civicgrid.cases.routing import UnitTree, tier_of_unit
 from civicgrid.cases.rules import Snapshot, Surroundings
-from civicgrid.org.models import LEVEL_OF_KIND
+from civicgrid.org.models import LEVEL_OF_KIND, Level
 
 
 def surroundings(cases: Sequence[Snapshot]) -> dict[int, Surroundings]:
@@ -32,20 +32,29 @@ def surroundings(cases: Sequence[Snapshot]) -> dict[int, Surroundings]:
         if category_ids
         else ()
     )
+    # Cases of a batch share a few owners and dispatchers: the units above are read once
+    # per pair.
+    units: dict[
+        tuple[int, int | None], tuple[Level | None, int | None, str | None, int | None, bool]
+    ] = {}
     found = {}
     for case in cases:
-        owner = tree.get(case.owner_unit_id)
-        above = tree.above(owner)
-        dispatcher = tree.get(case.dispatcher_unit_id)
-        up = tree.above(above)
+        pair = (case.owner_unit_id, case.dispatcher_unit_id)
+        around = units.get(pair)
+        if around is None:
+            owner = tree.get(case.owner_unit_id)
+            above = tree.above(owner)
+            dispatcher = tree.get(case.dispatcher_unit_id)
+            up = tree.above(above)
+            around = units[pair] = (
+                LEVEL_OF_KIND[owner.kind] if owner is not None else None,
+                above.pk if above is not None else None,
+                tier_of_unit(above) if above is not None else None,
+                up.pk if up is not None else None,
+                dispatcher is not None and above is not None and dispatcher.is_within(above),
+            )
         found[case.pk] = Surroundings(
-            owner_level=LEVEL_OF_KIND[owner.kind] if owner is not None else None,
-            above_id=above.pk if above is not None else None,
-            above_tier=tier_of_unit(above) if above is not None else None,
-            above_up_id=up.pk if up is not None else None,
-            dispatcher_within_above=(
-                dispatcher is not None and above is not None and dispatcher.is_within(above)
-            ),
+            *around,
             open_tasks=case.pk in busy,
             grid_may_self_handle=case.category_id is None or case.category_id in self_handled,
         )

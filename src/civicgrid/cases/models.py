@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.org.models import Level, Unit, UnitKind
@@ -107,6 +107,8 @@ class Action(models.TextChoices):
     START_TASK = "start_task", _("Start work")
     FINISH_TASK = "finish_task", _("Task done")
     RETURN_TASK = "return_task", _("Task returned")
+    WITHDRAW = "withdraw", _("Withdraw from public view")
+    REPUBLISH = "republish", _("Publish again")
 
 
 OPEN_STATES = frozenset(
@@ -288,6 +290,15 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.filter(state__in=OPEN_STATES)
 
+    def published(self) -> CaseQuerySet:
+        """Cases the public may see (Open311, public pages): looked at by a person or the
+        classifier first (triaged, or past ``submitted``: dispatched, merged, rejected …),
+        as FixMyStreet moderates, and not withdrawn from public view by staff."""
+        triaged = CaseEvent.objects.filter(case=OuterRef("pk"), action=Action.TRIAGE)
+        return self.filter(withdrawn_from_public_at__isnull=True).filter(
+            ~Q(state=State.SUBMITTED) | Exists(triaged)
+        )
+
 
 class Case(models.Model):
     tracking_code = models.CharField(
@@ -362,6 +373,13 @@ class Case(models.Model):
     escalations = models.PositiveIntegerField(_("escalations"), default=0)
     reminders = models.PositiveIntegerField(_("reminders"), default=0)
     supervised = models.BooleanField(_("under supervision"), default=False)
+    # NULL for a new case: written into intake's statement as NULL, not sent as a value.
+    withdrawn_from_public_at = models.DateTimeField(
+        _("withdrawn from public view at"),
+        null=True,
+        blank=True,
+        help_text=_("Set and cleared only by the withdraw and republish transitions."),
+    )
     created_at = models.DateTimeField(_("submitted at"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

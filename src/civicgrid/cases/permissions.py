@@ -102,6 +102,18 @@ def _grid_may_handle(case: Snapshot, around: Surroundings) -> Refusal | None:
     return None
 
 
+def _withdrawn(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if case.withdrawn_from_public_at is None:
+        return Conflict(_("This case is not withdrawn from public view."))
+    return None
+
+
+def _public(case: Snapshot, around: Surroundings) -> Refusal | None:
+    if case.withdrawn_from_public_at is not None:
+        return Conflict(_("This case is already withdrawn from public view."))
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     states: frozenset[str]
@@ -235,6 +247,24 @@ RULES: dict[str, Rule] = {
         pgettext_lazy("a case cannot be …", "whistled"),
         gettext_lazy("Only a dispatcher of the street or district may whistle."),
         when=_at_street_or_district,
+    ),
+    # 撤下公开: moderation of what is published, in any state; those who answer for the
+    # case (its dispatchers and leaders, here or above) decide, not who handles it.
+    Action.WITHDRAW: Rule(
+        frozenset(S.values),
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "withdrawn from public view"),
+        gettext_lazy(
+            "Only a dispatcher or leader over this case may withdraw it from public view."
+        ),
+        when=_public,
+    ),
+    Action.REPUBLISH: Rule(
+        frozenset(S.values),
+        SUPERVISING,
+        pgettext_lazy("a case cannot be …", "published again"),
+        gettext_lazy("Only a dispatcher or leader over this case may publish it again."),
+        when=_withdrawn,
     ),
 }
 

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.cases.models import Action, State, Tier, higher_tier
 from civicgrid.cases.permissions import ensure_possible
@@ -49,6 +51,7 @@ class Snapshot:
     category_id: int | None
     urgency: str
     version: int
+    withdrawn_from_public_at: datetime | None = None
 
     @classmethod
     def of(cls, case: Case) -> Snapshot:
@@ -70,6 +73,7 @@ SNAPSHOT_FIELDS = (
     "category_id",
     "urgency",
     "version",
+    "withdrawn_from_public_at",
 )
 _SNAPSHOT_SET = frozenset(SNAPSHOT_FIELDS)
 
@@ -139,11 +143,22 @@ def _plan(
     )
 
 
-def need_text(text: str, message: str) -> str:
+# What a person must say for a transition (made into text only when refused).
+WHY_RETURNED = gettext_lazy("Say why the case is returned.")
+WHAT_WAS_DONE = gettext_lazy("Say what was done.")
+REPLY_NEEDED = gettext_lazy("A resolved case needs a reply to the resident.")
+WHAT_IS_WRONG = gettext_lazy("Say what is still wrong.")
+WHY_REOPENED = gettext_lazy("Say why the case is reopened.")
+WHY_ESCALATED = gettext_lazy("Say why the case is escalated.")
+WHY_REJECTED = gettext_lazy("Say why the request is rejected.")
+WHY_WITHDRAWN = gettext_lazy("Say why the case is withdrawn from public view.")
+
+
+def need_text(text: str, message: str | Promise) -> str:
     """``text`` stripped, or a refusal with ``message`` when nothing is left."""
     text = (text or "").strip()
     if not text:
-        raise Invalid(message)
+        raise Invalid(str(message))
     return text
 
 
@@ -216,7 +231,7 @@ def acknowledge(case: Snapshot, around: Surroundings, *, at: datetime, note: str
 def return_(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -> Plan:
     """退单: not ours, with the reason; back to the unit that dispatched it."""
     ensure_possible(Action.RETURN, case, around)
-    reason = need_text(reason, _("Say why the case is returned."))
+    reason = need_text(reason, WHY_RETURNED)
     back_to = case.dispatcher_unit_id or around.above_id
     assert back_to is not None  # ensure_possible refuses a return with nowhere to go
     return _plan(
@@ -234,7 +249,7 @@ def handle(
 ) -> Plan:
     """处置: a step of the work, recorded (the case stays in handling)."""
     ensure_possible(Action.HANDLE, case, around)
-    note = need_text(note, _("Say what was done."))
+    note = need_text(note, WHAT_WAS_DONE)
     return _plan(case, Action.HANDLE, at, note=note, attachments=attachments)
 
 
@@ -249,7 +264,7 @@ def resolve(
 ) -> Plan:
     """办结: done, with the reply to the resident (and photos, and the reply's check)."""
     ensure_possible(Action.RESOLVE, case, around)
-    reply = need_text(reply, _("A resolved case needs a reply to the resident."))
+    reply = need_text(reply, REPLY_NEEDED)
     return _plan(
         case,
         Action.RESOLVE,
@@ -266,7 +281,7 @@ def fix_on_the_spot(
 ) -> Plan:
     """随手办: the grid's own, resolved at once."""
     ensure_possible(Action.FIX_ON_THE_SPOT, case, around)
-    reply = need_text(reply, _("Say what was done."))
+    reply = need_text(reply, WHAT_WAS_DONE)
     return _plan(
         case,
         Action.FIX_ON_THE_SPOT,
@@ -299,7 +314,7 @@ def verify(
         changes: dict[str, Any] = {"state": State.FOLLOW_UP, "follow_up_due": follow_up_due}
         counts: tuple[str, ...] = ()
     else:
-        need_text(note, _("Say what is still wrong."))
+        need_text(note, WHAT_IS_WRONG)
         changes, counts = {"state": State.HANDLING}, ("reopens",)
     return _plan(
         case,
@@ -359,7 +374,7 @@ def close(case: Snapshot, around: Surroundings, *, at: datetime, note: str = "")
 def reopen(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -> Plan:
     """返工: back to handling by the same unit, with the reason."""
     ensure_possible(Action.REOPEN, case, around)
-    reason = need_text(reason, _("Say why the case is reopened."))
+    reason = need_text(reason, WHY_REOPENED)
     return _plan(
         case,
         Action.REOPEN,
@@ -384,7 +399,7 @@ def escalate(
     from the new owner must go above it, not back down: the dispatcher moves up too
     when it lies within the new owner."""
     ensure_possible(Action.ESCALATE, case, around)
-    reason = need_text(reason, _("Say why the case is escalated."))
+    reason = need_text(reason, WHY_ESCALATED)
     assert around.above_id is not None and around.above_tier is not None  # ensure_possible
     dispatcher = case.dispatcher_unit_id
     if dispatcher is None or around.dispatcher_within_above:
@@ -452,9 +467,24 @@ def merge(
 def reject(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -> Plan:
     """不予受理: not a request the government handles."""
     ensure_possible(Action.REJECT, case, around)
-    reason = need_text(reason, _("Say why the request is rejected."))
+    reason = need_text(reason, WHY_REJECTED)
     changes = {"state": State.REJECTED, "closed_at": at}
     return _plan(case, Action.REJECT, at, changes=changes, note=reason)
+
+
+def withdraw(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -> Plan:
+    """撤下公开: off every public surface, with the reason; the handling goes on."""
+    ensure_possible(Action.WITHDRAW, case, around)
+    reason = need_text(reason, WHY_WITHDRAWN)
+    changes = {"withdrawn_from_public_at": at}
+    return _plan(case, Action.WITHDRAW, at, changes=changes, note=reason)
+
+
+def republish(case: Snapshot, around: Surroundings, *, at: datetime, note: str = "") -> Plan:
+    """恢复公开: a withdrawn case is published again."""
+    ensure_possible(Action.REPUBLISH, case, around)
+    changes = {"withdrawn_from_public_at": None}
+    return _plan(case, Action.REPUBLISH, at, changes=changes, note=note)
 
 
 def whistle(

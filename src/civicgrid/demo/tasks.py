@@ -29,7 +29,7 @@ DEMO_TRAINING_PER_CATEGORY = 20
 def train_demo_classifier() -> int:
     """A first classifier from the demo's closed cases, made active (0: too few cases)."""
     from civicgrid.errors import Refusal
-    from civicgrid.triage.service import train, training_rows_from_cases
+    from civicgrid.triage.actions import train, training_rows_from_cases
 
     texts, labels, titles = training_rows_from_cases(per_category=DEMO_TRAINING_PER_CATEGORY)
     try:

@@ -28,34 +28,11 @@ from civicgrid.errors import Conflict, Invalid
 from civicgrid.geo.locator import Location, district_of_grid, locate
 from civicgrid.intake.models import IdempotencyKey, Place
 from civicgrid.org.models import Unit, UnitKind, User
+from civicgrid.triage.emergency import is_emergency
 from civicgrid.triage.tasks import suggest_case
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TITLE = 120
-
-# Words that mean someone may be in danger now: such a request skips the queue.
-EMERGENCY_WORDS = (
-    "煤气味",
-    "燃气味",
-    "天然气泄漏",
-    "燃气泄漏",
-    "煤气泄漏",
-    "着火",
-    "起火",
-    "火灾",
-    "冒烟",
-    "坍塌",
-    "塌了",
-    "倒塌",
-    "被困",
-    "困在电梯",
-    "电梯困人",
-    "触电",
-    "爆炸",
-    "溺水",
-    "掉进",
-    "井盖丢失",
-)
 
 
 @dataclass(frozen=True)
@@ -153,7 +130,7 @@ def urgency_of(text: str, given: str = "") -> str:
     """The urgency staff gave (``submit_case`` checks it), else the text's."""
     if given:
         return given
-    return Urgency.EMERGENCY if any(w in text for w in EMERGENCY_WORDS) else Urgency.NORMAL
+    return Urgency.EMERGENCY if is_emergency(text) else Urgency.NORMAL
 
 
 def the_district() -> Unit:
@@ -268,10 +245,7 @@ def receive_and_merge(request: IntakeRequest, *, actor: User, into_code: str) ->
     checked = check_request(request, channel=Channel.HOTLINE, actor=actor)
 
     def merge(case: Case) -> Case:
-        target = Case.objects.visible_to(actor).filter(tracking_code=into_code).first()
-        if target is None:
-            raise Invalid(_("Merge only into an open case you can see."))
-        return merge_case(case, actor=actor, into=target)
+        return merge_case(case, actor=actor, into=into_code)
 
     return _receive(checked, actor=actor, then=merge)
 

@@ -1,9 +1,14 @@
-"""The resident site (居民端): ask in one step, follow the request to the end.
+"""Intake's pages. Thin: intake's actions make the case.
 
-Mobile-first pages under /r/: the request form (category or "let the system decide",
-description, a tap on the map or a place from the gazetteer, up to 3 photos, mobile
-number, "keep my identity from the handlers"), the tracking code, and the tracking
-page behind code + last four digits of the phone, with the rating form at follow-up.
+The resident site (居民端, ``/r/``): mobile-first pages to ask in one step (category or
+"let the system decide", description, a tap on the map or a place from the
+gazetteer, up to 3 photos, mobile number, "keep my identity from the handlers"), the
+tracking code, and the tracking page behind code + last four digits of the phone,
+with the rating form at follow-up.
+
+Staff intake in the console (``/intake/``): the hotline form (接线) with the caller's
+earlier requests and likely duplicates, and grid patrol (巡查上报); a merge or an
+on-the-spot fix is made with the case (``receive_and_merge``, ``report_on_patrol``).
 """
 
 from __future__ import annotations
@@ -18,13 +23,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civicgrid.cases import actions
-from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State
+from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State, Urgency
 from civicgrid.errors import Invalid, Refusal
+from civicgrid.geo.locator import locate
 from civicgrid.geo.models import Boundary, GeoRevision
 from civicgrid.intake import ratelimit
-from civicgrid.intake.actions import IntakeRequest, receive
+from civicgrid.intake.actions import (
+    IntakeRequest,
+    normalise_phone,
+    receive,
+    receive_and_merge,
+    report_on_patrol,
+)
 from civicgrid.intake.models import Place
 from civicgrid.org.models import UnitKind
+from civicgrid.privacy.publish import public_text
+from civicgrid.triage.duplicates import likely_duplicates
+from civicgrid.web import access
+from civicgrid.web.access import roles_required
 
 TRACKED = "tracked_cases"  # session: the codes this browser has proved it may follow
 
@@ -121,22 +137,31 @@ def done(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "intake/done.html", {"case": case})
 
 
+def _refused(request: HttpRequest, code: str, refusal: Refusal) -> HttpResponse:
+    context = {"code": code, "error": refusal.message}
+    return render(request, "intake/track.html", context, status=refusal.status)
+
+
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
     """Code + last four digits of the phone: the same answer whether the code is wrong
-    or the digits are, so neither can be guessed one at a time."""
+    or the digits are, so neither can be guessed one at a time; wrong digits are limited
+    per code and per address (``ratelimit.wrong_tracking_digits``), and a code tried
+    wrong too often is locked for a while, whether it exists or not."""
     if request.method == "GET":
         return render(request, "intake/track.html", {"code": request.GET.get("code", "")})
-    code = request.POST.get("code", "").strip().upper()
+    code = request.POST.get("code", "").strip().upper()[:40]
     last4 = request.POST.get("last4", "").strip()
     try:
         ratelimit.check_ip(request, "track")
     except Refusal as refusal:
-        return render(
-            request, "intake/track.html", {"code": code, "error": refusal.message}, status=429
-        )
+        return _refused(request, code, refusal)
+    if refusal := ratelimit.tracking_refusal(request, code):
+        return _refused(request, code, refusal)
     case = Case.objects.filter(tracking_code=code).select_related("contact").first()
     if case is None or len(last4) != 4 or not case.contact.phone.endswith(last4):
+        if refusal := ratelimit.wrong_tracking_digits(request, code):
+            return _refused(request, code, refusal)
         error = _("No request matches this tracking code and phone number.")
         return render(request, "intake/track.html", {"code": code, "error": error}, status=404)
     _remember(request, case.tracking_code)
@@ -146,7 +171,7 @@ def track(request: HttpRequest) -> HttpResponse:
 def _tracked_case(request: HttpRequest, code: str) -> Case:
     if code not in request.session.get(TRACKED, []):
         raise Http404(_("Open your request with its tracking code and phone number."))
-    case = Case.objects.filter(tracking_code=code).select_related("owner_unit").first()
+    case = Case.objects.filter(tracking_code=code).select_related("owner_unit", "contact").first()
     if case is None:
         raise Http404(_("No such request."))
     return case
@@ -172,7 +197,8 @@ PUBLIC_STEPS = {
 
 def public_timeline(case: Case) -> list[dict[str, Any]]:
     """The steps a resident may see: when, what, which unit; the reply and a rejection's
-    reason, never staff notes or names."""
+    reason (with personal data masked: whoever holds the code and four digits reads
+    them), never staff notes or names."""
     events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).select_related("to_unit")
     steps = []
     for e in events.order_by("seq"):
@@ -186,7 +212,7 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
                 "at": e.at,
                 "step": PUBLIC_STEPS[e.action],
                 "unit": e.to_unit.name if e.to_unit and e.action != "submit" else "",
-                "text": text,
+                "text": public_text(text, case),
                 "photos": e.action == "resolve" and bool(e.attachments),
             }
         )
@@ -197,6 +223,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     context = {
         "case": case,
+        "title": public_text(case.title, case),
         "steps": public_timeline(case),
         "can_rate": case.state == State.FOLLOW_UP,
     }
@@ -223,3 +250,137 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     else:
         messages.success(request, _("Thank you for your rating."))
     return redirect("resident:case", code=case.tracking_code)
+
+
+# --- staff intake in the console -------------------------------------------------------
+
+
+def _intake_request(post: dict[str, str]) -> IntakeRequest:
+    place = post.get("place") or ""
+    return IntakeRequest(
+        text=post.get("text", ""),
+        title=post.get("title", ""),
+        category=post.get("category", ""),
+        lon=_float(post.get("lon")),
+        lat=_float(post.get("lat")),
+        place=int(place) if place.isdigit() else None,
+        address=post.get("address", ""),
+        phone=post.get("phone", ""),
+        name=post.get("name", ""),
+        hide_identity=post.get("hide_identity") == "1",
+        urgency=post.get("urgency", ""),
+    )
+
+
+def _context(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
+    return {
+        "values": values,
+        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "places": Place.objects.filter(active=True).order_by("name"),
+        "urgencies": Urgency.choices,
+        **extra,
+    }
+
+
+@roles_required(access.HOTLINE)
+@require_http_methods(["GET", "POST"])
+def hotline(request: HttpRequest) -> HttpResponse:
+    """The operator types while the caller talks: earlier requests by the number and
+    likely duplicates appear beside the form; submit, or submit and merge into one."""
+    if request.method == "GET":
+        return render(request, "intake/hotline.html", _context({"urgency": ""}))
+    values = request.POST.dict()
+    into_code = values.get("merge_into", "")
+    try:
+        call = _intake_request(values)
+        if into_code:
+            case = receive_and_merge(call, actor=request.user, into_code=into_code)
+        else:
+            case = receive(call, channel=Channel.HOTLINE, actor=request.user)
+    except Refusal as refusal:
+        context = _context(values, error=refusal.message)
+        return render(request, "intake/hotline.html", context, status=refusal.status)
+    if into_code:
+        messages.success(
+            request,
+            _("Recorded as %(code)s and merged into %(into)s.")
+            % {"code": case.tracking_code, "into": into_code},
+        )
+    else:
+        messages.success(request, _("Recorded as %(code)s.") % {"code": case.tracking_code})
+    return redirect("intake:hotline")
+
+
+@roles_required(access.HOTLINE)
+def hotline_aside(request: HttpRequest) -> HttpResponse:
+    """htmx partial: the caller's earlier requests and likely duplicates of what is typed."""
+    phone = normalise_phone(request.GET.get("phone", ""))
+    earlier = []
+    if len(phone) >= 7:
+        earlier = list(
+            Case.objects.visible_to(request.user)
+            .filter(contact__phone=phone)
+            .select_related("category")
+            .order_by("-created_at")[:10]
+        )
+    text = request.GET.get("text", "").strip()
+    duplicates = []
+    if len(text) >= 4:
+        try:
+            lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
+        except Invalid:
+            lon = lat = None
+        place = request.GET.get("place", "")
+        if lon is None and place.isdigit():
+            found = Place.objects.filter(pk=int(place)).values_list("lon", "lat").first()
+            lon, lat = found if found else (None, None)
+        grid_id = None
+        if lon is not None and lat is not None:
+            where = locate(lon, lat)
+            grid_id = where.grid_id if where.located else None
+        found = likely_duplicates(text, lon=lon, lat=lat, grid_id=grid_id)
+        visible = set(
+            Case.objects.visible_to(request.user)
+            .filter(pk__in=[d.case.pk for d in found])
+            .values_list("pk", flat=True)
+        )
+        duplicates = [d for d in found if d.case.pk in visible]
+    return render(
+        request,
+        "intake/partials/hotline_aside.html",
+        {"earlier": earlier, "duplicates": duplicates, "phone": phone},
+    )
+
+
+@roles_required(access.PATROL)
+@require_http_methods(["GET", "POST"])
+def patrol(request: HttpRequest) -> HttpResponse:
+    """A grid worker reports what the patrol found; a micro matter fixed on the spot is
+    submitted and resolved in one step, with before and after photos."""
+    micro = Category.objects.filter(active=True, grid_may_self_handle=True)
+    if request.method == "GET":
+        return render(request, "intake/patrol.html", _context({}, micro=micro))
+    values = request.POST.dict()
+    fixed = values.get("fixed") == "1"
+    before = request.FILES.getlist("before")
+    after = request.FILES.getlist("after")
+    try:
+        case = report_on_patrol(
+            _intake_request({**values, "phone": "", "urgency": ""}),
+            actor=request.user,
+            before=before,
+            before_names=[f.name or "" for f in before],
+            fixed_reply=values.get("reply", "") if fixed else None,
+            after=after,
+            after_names=[f.name or "" for f in after],
+        )
+    except Refusal as refusal:
+        context = _context(values, micro=micro, error=refusal.message)
+        return render(request, "intake/patrol.html", context, status=refusal.status)
+    messages.success(
+        request,
+        (_("Fixed and recorded as %(code)s.") if fixed else _("Reported as %(code)s."))
+        % {"code": case.tracking_code},
+    )
+    return redirect("intake:patrol")

@@ -7,6 +7,13 @@ the case's description, place, category, owner unit and dates, never the residen
 name or phone and never an internal note; progress (``status_notes``, the updates) is
 told in fixed sentences, and in the reply to the resident when a case is resolved.
 
+Only published cases go out (``Case.objects.published()``: triaged by a person or the
+classifier, not withdrawn by staff), and their words and place as
+``civicgrid.privacy.publish`` makes them public: personal data in the description and
+the reply masked, the address at estate/road level, the point rounded to about 100 m,
+neither for a resident who asked to keep their identity. JSON and XML are both built
+from these entries.
+
 Submissions go through ``civicgrid.intake.actions.receive`` like every other channel,
 so an Open311 request is checked, located and routed exactly as one from the web.
 """
@@ -25,7 +32,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -44,6 +51,7 @@ from civicgrid.intake import ratelimit
 from civicgrid.intake.actions import IntakeRequest, normalise_phone, receive
 from civicgrid.open311.formats import MAX_SPAN, MIME_TYPES, parse_w3c, w3c
 from civicgrid.open311.models import ApiClient, Open311Request
+from civicgrid.privacy.publish import public_case, public_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this implementation was written: the changeset until the categories change.
@@ -494,8 +502,8 @@ def public_note(event: CaseEvent) -> str:
             return _("Assigned to %(unit)s.") % {"unit": unit}
         case "acknowledge":
             return _("%(unit)s has taken it up.") % {"unit": unit}
-        case "resolve" | "fix_on_the_spot":
-            return event.note or event.case.reply  # the reply to the resident
+        case "resolve" | "fix_on_the_spot":  # the reply to the resident, made public
+            return public_text(event.note or event.case.reply, event.case)
         case "rate" if event.data.get("solved"):
             return _("Closed: the resident confirms it is solved.")
         case "rate":
@@ -551,8 +559,10 @@ def _cases() -> QuerySet[Case]:
         .order_by("-seq")
         .values("pk")[:1]
     )
-    return Case.objects.select_related("category", "owner_unit", "open311").annotate(
-        last_public=Subquery(last_public)
+    return (
+        Case.objects.published()
+        .select_related("category", "owner_unit", "open311", "contact")
+        .annotate(last_public=Subquery(last_public))
     )
 
 
@@ -599,7 +609,7 @@ def token_entry(record: Open311Request) -> dict[str, Any]:
 def request_entries(cases: Sequence[Case]) -> list[dict[str, Any]]:
     """The public view of each case, in GeoReport v2's field order."""
     last_ids = {case.pk: getattr(case, "last_public", None) for case in cases}
-    events = CaseEvent.objects.select_related("to_unit", "case").in_bulk(
+    events = CaseEvent.objects.select_related("to_unit", "case__contact").in_bulk(
         [pk for pk in last_ids.values() if pk is not None]
     )
     entries = []
@@ -608,6 +618,7 @@ def request_entries(cases: Sequence[Case]) -> list[dict[str, Any]]:
         last = events.get(last_ids[case.pk])
         category = case.category
         closed = case.state in FINAL_STATES and case.closed_at is not None
+        public = public_case(case)
         entries.append(
             {
                 "service_request_id": case.tracking_code,
@@ -615,17 +626,17 @@ def request_entries(cases: Sequence[Case]) -> list[dict[str, Any]]:
                 "status_notes": (public_note(last) or None) if last else None,
                 "service_name": category.name if category else None,
                 "service_code": category.code if category else None,
-                "description": case.text[:MAX_DESCRIPTION] or None,
+                "description": public.description[:MAX_DESCRIPTION] or None,
                 "agency_responsible": case.owner_unit.name,
                 "service_notice": (record.service_notice or None) if record else None,
                 "requested_datetime": w3c(case.created_at),
                 "updated_datetime": w3c(case.closed_at if closed else case.updated_at),
                 "expected_datetime": w3c(case.resolve_due),
-                "address": case.address or None,
+                "address": public.address or None,
                 "address_id": None,
                 "zipcode": None,
-                "lat": case.lat,
-                "long": case.lon,
+                "lat": public.lat,
+                "long": public.lon,
                 "media_url": (record.media_url or None) if record else None,
             }
         )
@@ -636,12 +647,15 @@ def request_entries(cases: Sequence[Case]) -> list[dict[str, Any]]:
 
 
 def find_updates(params: QueryDict) -> list[CaseEvent]:
-    """The public events between ``start_date`` and ``end_date`` (the same 90-day window
-    as the requests), newest first, 1000 at most."""
+    """The public events of published cases between ``start_date`` and ``end_date``
+    (the same 90-day window as the requests), newest first, 1000 at most."""
     start, end = window(params)
+    published = Case.objects.published().filter(pk=OuterRef("case_id"))
     return list(
-        CaseEvent.objects.filter(action__in=PUBLIC_ACTIONS, at__gte=start, at__lte=end)
-        .select_related("case", "to_unit")
+        CaseEvent.objects.filter(
+            Exists(published), action__in=PUBLIC_ACTIONS, at__gte=start, at__lte=end
+        )
+        .select_related("case__contact", "to_unit")
         .order_by("-at", "-pk")[:LIMIT]
     )
 

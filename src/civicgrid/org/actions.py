@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,6 +22,8 @@ from civicgrid.org.models import (
     User,
     unit_code_validator,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def unit_path(code: str, parent: Unit | None) -> str:
@@ -139,3 +143,12 @@ def bulk_create_units(specs: list[UnitSpec], *, batch_size: int = 1000) -> dict[
         done = {s.code for s in level}
         pending = [s for s in pending if s.code not in done]
     return {s.code: by_code[s.code] for s in specs}
+
+
+def end_all_sessions(user: User, *, actor: User) -> None:
+    """Log ``user`` out on every computer and phone: a new session token changes the
+    hash each of their sessions carries, so each ends at its next request. Works with
+    any session store (no need to find their sessions among everyone's)."""
+    User.objects.filter(pk=user.pk).update(session_token=secrets.token_urlsafe(32))
+    user.refresh_from_db(fields=["session_token"])
+    logger.warning("all sessions of %s ended by %s", user.username, actor.username)

@@ -77,6 +77,15 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "display_name", "is_staff", "is_active"]
     search_fields = ["username", "display_name", "phone"]
     inlines = [MembershipInline]
+    actions = ["end_sessions"]
+
+    @admin.action(description=_("Log out everywhere (a lost phone, a shared computer)"))
+    def end_sessions(self, request: HttpRequest, queryset: Any) -> None:
+        for user in queryset:
+            actions.end_all_sessions(user, actor=request.user)
+        self.message_user(
+            request, _("%(n)d people are logged out everywhere.") % {"n": len(queryset)}
+        )
 
 
 @admin.register(Membership)

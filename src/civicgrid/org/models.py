@@ -7,11 +7,14 @@ what every scoped query in civicgrid uses (see ``civicgrid.org.scoping``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -140,6 +143,10 @@ class User(AbstractUser):
 
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Changed by "log out everywhere" (org.actions.end_all_sessions): it is part of the
+    # hash every session of this person carries, so all of them stop at once, whatever
+    # the session store. Empty until first used: older sessions stay valid.
+    session_token = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -147,6 +154,30 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def get_session_auth_hash(self) -> str:
+        """Django's hash of the password, and of the session token once there is one:
+        a new password or a new token ends every session made before."""
+        if not self.session_token:
+            return super().get_session_auth_hash()
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        """The same under each of SECRET_KEY_FALLBACKS (sessions made before a key
+        rotation stay valid)."""
+        if not self.session_token:
+            yield from super().get_session_auth_fallback_hash()
+            return
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret: str | None) -> str:
+        return salted_hmac(
+            "civicgrid.org.User.get_session_auth_hash",
+            f"{self.password}\x00{self.session_token}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Role(models.TextChoices):

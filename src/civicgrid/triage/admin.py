@@ -3,8 +3,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.triage.actions import activate_version
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
-from civicgrid.triage.service import activate_version
 
 
 @admin.register(ModelVersion)

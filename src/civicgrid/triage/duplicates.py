@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -38,6 +38,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from civicgrid.cases.models import Case, State
+from civicgrid.triage.text import (
+    DUPLICATE_STOP_PHRASES,
+    NON_CONTENT,
+    char_ngrams,
+    fold,
+    word_set,
+)
 
 RADIUS_M = 200.0
 DAYS = 7
@@ -62,11 +69,6 @@ class Duplicate:
 
 
 # --- text -----------------------------------------------------------------------------
-
-
-def _words(s: str) -> list[str]:
-    """A word list written as one space-separated string (long lists stay readable)."""
-    return s.split()
 
 
 #: Variants → one form. Colloquial and formal words residents and operators use for the
@@ -100,16 +102,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "违建": ("违章建筑", "违法建筑", "违规搭建", "私自搭建", "私搭乱建", "乱搭乱建", "违章搭建"),
     "摆摊": ("摊贩", "地摊", "摊子", "摊位"),
 }
-#: Phrases that say nothing about the problem (greetings, the act of complaining, asks).
-STOP_PHRASES = _words(
-    "您好 你好 请问 谢谢 感谢 麻烦 市民 本人 反映 投诉 举报 咨询 请求 要求 希望 尽快 "
-    "处理 解决 相关部门 有关部门 部门 政府 领导 严重影响 影响 能不能 能否 可不可以 "
-    "管一管 管管 怎么办 问题 情况 现象 我们 我家 我的 大家 居民 业主 住户 已经 多次 "
-    "好几次 一直 到底 现在 最近 这两天 这几天 每天 天天 今天 昨天 前天 刚才 这个 那个 "
-    "这是 那边 这边 旁边 附近 周边 一下 一些 还是 但是 而且 因为 所以 如果 什么 怎么 "
-    "为什么 谁 请 都 也 就 还 又 很 太 真 的 了 着 过 吗 呢 吧 啊 呀 是 在 我 你 他 她 "
-    "它 有 个 把 被 给 和 与 及 对 从 到 那 这 该"
-)
 
 _CN_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _CN_DIGIT |= {"七": 7, "八": 8, "九": 9}
@@ -135,10 +127,12 @@ _NUMBER_CLASS = {
 }
 _SIDE = re.compile(r"([东南西北])(?:门|侧|边|面|段|头)")
 _PLACE_CLASS = {
-    **dict.fromkeys(_words("小区 花园 家园 公寓 大厦 社区 新城 山庄 公馆 园区 苑 湾 村"), "estate"),
-    **dict.fromkeys(_words("大道 路 街 巷"), "road"),
     **dict.fromkeys(
-        _words("广场 公园 市场 菜场 小学 中学 学校 幼儿园 医院 天桥 地铁站 公交站 车站"),
+        word_set("小区 花园 家园 公寓 大厦 社区 新城 山庄 公馆 园区 苑 湾 村"), "estate"
+    ),
+    **dict.fromkeys(word_set("大道 路 街 巷"), "road"),
+    **dict.fromkeys(
+        word_set("广场 公园 市场 菜场 小学 中学 学校 幼儿园 医院 天桥 地铁站 公交站 车站"),
         "landmark",
     ),
 }
@@ -146,7 +140,7 @@ _PLACE_CLASS = {
 #: lookahead, so that in 新华街小学 the 小学 is found too (and named 新华, see _read).
 _PLACE_NAME = re.compile(
     r"(?=([\u4e00-\u9fff]{1,2})("
-    + "|".join(sorted(_PLACE_CLASS, key=len, reverse=True))
+    + "|".join(sorted(_PLACE_CLASS, key=lambda w: (-len(w), w)))
     + r")(?![灯面上边过线费]))"
 )
 #: A name does not end in these: 马路, 修路, 全社区, 这个小区, 沿街 are not places.
@@ -157,17 +151,17 @@ _NOT_NAME_END = set(
 _RELATIVE = re.compile(r"门口|对面|后面|前面|下面|里面|外面|楼下|楼上|路口|交叉口|旁边|附近|周边")
 
 _SEPARATOR = "|"
-_NON_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def _replacer(table: dict[str, str]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
+def _longest_first(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``phrases``, the longest where several start at one place."""
+    return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=lambda p: (-len(p), p))))
 
 
 _TO_CANONICAL = {v: k for k, vs in SYNONYMS.items() for v in vs}
-_SYNONYM = _replacer(_TO_CANONICAL)
-_STOP = re.compile("|".join(re.escape(p) for p in sorted(STOP_PHRASES, key=len, reverse=True)))
+_SYNONYM = _longest_first(_TO_CANONICAL)
+_STOP = _longest_first(DUPLICATE_STOP_PHRASES)
 
 
 def _cn_to_int(s: str) -> int:
@@ -179,8 +173,7 @@ def _cn_to_int(s: str) -> int:
 
 def _normalise(text: str) -> str:
     """NFKC, lower case, Chinese numbers before unit words as digits (二单元 → 2单元)."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return _CN_NUMBER.sub(lambda m: str(_cn_to_int(m.group(1))), text)
+    return _CN_NUMBER.sub(lambda m: str(_cn_to_int(m.group(1))), fold(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +214,11 @@ def _read(text: str) -> _Reading:
     topic = _SYNONYM.sub(lambda m: _SEPARATOR + _TO_CANONICAL[m.group(0)] + _SEPARATOR, topic)
     topic = _STOP.sub(_SEPARATOR, topic)
     grams: set[str] = set()
-    for run in _NON_WORD.sub(_SEPARATOR, topic).split(_SEPARATOR):
+    for run in NON_CONTENT.sub(_SEPARATOR, topic).split(_SEPARATOR):
         run = _DIGITS.sub("", run)
         if len(run) == 1:
             grams.add(run)
-        grams.update(run[i : i + 2] for i in range(len(run) - 1))
+        grams.update(char_ngrams(run, 2))
         grams.update("~" + c for c in run)
     return _Reading(
         topic=frozenset(grams),
@@ -265,7 +258,7 @@ def _places_conflict(a: _Reading, b: _Reading) -> bool:
 def bigrams(text: str) -> set[str]:
     """Character bigrams of the Chinese text (no segmenter needed, robust to typos)."""
     chars = _NOT_TEXT.sub("", text)
-    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+    return set(char_ngrams(chars, 2))
 
 
 def similarity(a: str, b: str) -> float:

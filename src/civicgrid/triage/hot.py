@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +44,17 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+
+from civicgrid.triage.text import (
+    HOT_STOPWORDS,
+    NON_CONTENT,
+    char_ngrams,
+    compact,
+    content_words,
+    cut,
+    is_content_only,
+    word_set,
+)
 
 __all__ = ["Cluster", "HeatParts", "Item", "heat", "hot_issues"]
 
@@ -108,13 +118,8 @@ PLACE_SUFFIXES = (
 )
 
 
-def _words(s: str) -> frozenset[str]:
-    """A word set written as one space-separated string (long lists stay readable)."""
-    return frozenset(s.split())
-
-
 #: Words ending like a place that are not one (or name a facility, which is the topic).
-NOT_PLACES = _words(
+NOT_PLACES = word_set(
     "道路 马路 公路 铁路 线路 思路 出路 网路 水路 电路 里 临街 沿街 上街 逛街 "
     "县城 城里 农村 乡村 山村 村里 农家院 校园 "
     "院里 医院 法院 学院 幼儿园 乐园 庭院 政府 市政府 区政府 县政府 人民政府 这里 那里 哪里 "
@@ -122,23 +127,10 @@ NOT_PLACES = _words(
     "工作站 服务站 车站 网站 污水站 泵站 城市 全城 进城 商城 老城 县里 市里 "
     "小区里 停车场 菜园 果园 田园 物业 业主"
 )
-#: Function words and message boilerplate that say nothing about the issue.
-STOPWORDS = _words(
-    "的 了 是 在 我 我们 你 你们 他 他们 她 它 这 那 和 与 及 或 对 为 被 把 让 给 从 到 "
-    "也 都 就 还 又 再 很 非常 已经 没有 不 没 有 是否 什么 怎么 如何 为何 为什么 能否 "
-    "可以 能 会 要 请 请问 希望 关于 问题 反映 投诉 举报 咨询 建议 尊敬 领导 您好 你好 "
-    "市长 书记 政府 相关 部门 有关 情况 一个 一些 这个 这些 那个 目前 现在 今年 去年 "
-    "本人 我家 大家 居民 群众 老百姓 谢谢 感谢 严重 因为 所以 但是 而且 并且 如果 "
-    "由于 以及 其中 其他 进行 通过 已 于 等 该 此 其 之 个 上 下 中 内 外 后 前 "
-    "时 年 月 日 号 A市 市 区 县 省"
-)
 
-_SPACE = re.compile(r"\s+")
-_NON_WORD = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff]+")
 #: District codes as the challenge data writes them (A2区, A7县). Real district names
 #: are not matched here; the ``place`` code and coordinates cover them.
 _DISTRICT = re.compile(r"[A-Z]\d{1,2}[区县市]")
-_CJK_OR_ALNUM = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff]+$")
 
 ItemId = Hashable
 
@@ -247,16 +239,6 @@ def heat(
 # --- features --------------------------------------------------------------------
 
 
-def _clean(s: str) -> str:
-    return _SPACE.sub("", unicodedata.normalize("NFKC", s or ""))
-
-
-def _tokens(s: str) -> list[str]:
-    import jieba  # lazy: ~1 s to load its dictionary
-
-    return jieba.lcut(s, HMM=False)
-
-
 def _place_suffix(tok: str) -> str | None:
     for suffix in _SUFFIXES_BY_LAST.get(tok[-1:], ()):
         if tok.endswith(suffix):
@@ -270,16 +252,16 @@ for _suffix in PLACE_SUFFIXES:
 
 
 #: Generic place words that still mark a place when a name precedes them (X新城, X小区).
-_GENERIC_MARKERS = _words(
+_GENERIC_MARKERS = word_set(
     "小区 花园 社区 家园 新城 广场 公园 街道 大道 城 园 苑 村 路 街 站 院 镇 府"
 )
 #: Characters that open a phrase without being part of the name (在X小区, 住X花园).
 _LEADING_NOISE = "在于对向和与的是到住近旁边及"
 _ADMIN_PREFIX = re.compile(r"^(?:[A-Z]?\d{0,2}[市区县省])+")
 #: Stop words that can still be part of a name (幸福之城, 中心广场, 上城公寓).
-_IN_NAMES = _words("之 中 上 下 内 外 前 后 市 区 县 省 号")
+_IN_NAMES = word_set("之 中 上 下 内 外 前 后 市 区 县 省 号")
 #: Tokens that end a walk back over a place name (这条路, 一个小区).
-_NAME_STOPS = _words(
+_NAME_STOPS = word_set(
     "这条 那条 一条 这段 那段 这个 那个 一个 整个 我们 你们 他们 各个 所在 附近 周边 "
     "旁边 对面 门口 位于 地处 家住 住在 居住 进入 前往 经过 沿线 一带"
 )
@@ -294,14 +276,6 @@ class _Doc:
     districts: frozenset[str]
 
 
-def _content_words(toks: Sequence[str]) -> list[str]:
-    return [
-        t
-        for t in toks
-        if len(t) >= 2 and t not in STOPWORDS and _CJK_OR_ALNUM.match(t) and not t.isdigit()
-    ]
-
-
 def _analyse(title: str, text: str) -> _Doc:
     """Words, place phrases and the place-masked string of one item.
 
@@ -313,9 +287,9 @@ def _analyse(title: str, text: str) -> _Doc:
     and IDF down-weights the generic parts (新城, 小区). The phrases are masked out of
     the topic features, everywhere in the text.
     """
-    title, text = _clean(title), _clean(text)
+    title, text = compact(title), compact(text)
     head = f"{title}。{text[:JIEBA_TEXT_CHARS]}"
-    toks = _tokens(head)
+    toks = cut(head, hmm=False)
     starts: list[int] = []
     pos = 0
     for tok in toks:
@@ -326,7 +300,7 @@ def _analyse(title: str, text: str) -> _Doc:
     phrases: list[str] = []
     for k, tok in enumerate(toks):
         suffix = _place_suffix(tok)
-        if suffix is None or tok in NOT_PLACES or not _CJK_OR_ALNUM.match(tok):
+        if suffix is None or tok in NOT_PLACES or not is_content_only(tok):
             continue
         # The name before a generic ending (X小区, X城): walk back over word tokens.
         # A token with its own name (翠竹苑) needs less of the tokens before it.
@@ -335,9 +309,9 @@ def _analyse(title: str, text: str) -> _Doc:
         name = own
         while first > 0 and name < 3 and k - first < 3:
             prev = toks[first - 1]
-            if prev in _NAME_STOPS or (prev in STOPWORDS and prev not in _IN_NAMES):
+            if prev in _NAME_STOPS or (prev in HOT_STOPWORDS and prev not in _IN_NAMES):
                 break
-            if not _CJK_OR_ALNUM.match(prev):
+            if not is_content_only(prev):
                 break
             first -= 1
             # A generic word inside a name (丽发|新城|小区) is not yet the name itself.
@@ -349,9 +323,9 @@ def _analyse(title: str, text: str) -> _Doc:
         # character just before the name that is no stop word belongs to it.
         while first > 0 and end - starts[first - 1] <= 8:
             prev = toks[first - 1]
-            if len(prev) != 1 or prev in STOPWORDS or prev in _LEADING_NOISE:
+            if len(prev) != 1 or prev in HOT_STOPWORDS or prev in _LEADING_NOISE:
                 break
-            if prev in _NAME_STOPS or not _CJK_OR_ALNUM.match(prev):
+            if prev in _NAME_STOPS or not is_content_only(prev):
                 break
             first -= 1
         # A leading word like 在/住 is dropped when it is a token of its own, never a
@@ -365,7 +339,7 @@ def _analyse(title: str, text: str) -> _Doc:
         phrases.append(phrase)
         shortest = len(tok) + 2 if tok in _GENERIC_MARKERS or len(tok) == 1 else len(tok)
         grams.extend(phrase[-n:] for n in range(max(3, shortest), min(6, len(phrase)) + 1))
-        grams.extend("~" + phrase[i : i + 2] for i in range(len(phrase) - 1))
+        grams.extend("~" + g for g in char_ngrams(phrase, 2))
         for m in range(first, k + 1):
             masked[m] = " "
     n_title = 0
@@ -373,17 +347,17 @@ def _analyse(title: str, text: str) -> _Doc:
     while n_title < len(toks) and length < len(title):
         length += len(toks[n_title])
         n_title += 1
-    title_words = _content_words(masked[:n_title])
-    words = title_words * TITLE_WEIGHT + _content_words(masked[n_title:])
+    title_words = content_words(masked[:n_title], HOT_STOPWORDS)
+    words = title_words * TITLE_WEIGHT + content_words(masked[n_title:], HOT_STOPWORDS)
     rest = text[JIEBA_TEXT_CHARS:CHAR_TEXT_CHARS]
-    for phrase in sorted(set(phrases), key=len, reverse=True):
+    for phrase in sorted(dict.fromkeys(phrases), key=len, reverse=True):
         rest = rest.replace(phrase, " ")
     masked_title = "".join(masked[:n_title])
     chars = " ".join([masked_title] * TITLE_WEIGHT + ["".join(masked[n_title:]), rest])
     districts = frozenset(_DISTRICT.findall(f"{title}{text[:CHAR_TEXT_CHARS]}")) - {"A市"}
     return _Doc(
         words=words,
-        chars=_NON_WORD.sub(" ", chars),
+        chars=NON_CONTENT.sub(" ", chars),
         places=grams,
         phrases=phrases,
         districts=districts,
@@ -689,7 +663,9 @@ def _summarise(
     title = its[int(np.argmax(closeness))].title
     weights = np.asarray(f.words[ix].sum(axis=0)).ravel()
     keywords = [f.word_vocab[k] for k in np.argsort(-weights)[:5] if weights[k] > 0]
-    phrase_counts = Counter(p for k in ix.tolist() for p in set(f.docs[k].phrases))
+    # Each member counts a phrase once; ties keep the order the phrases were first named
+    # in (a set's order would change from one process to the next).
+    phrase_counts = Counter(p for k in ix.tolist() for p in dict.fromkeys(f.docs[k].phrases))
     places = [p for p, c in phrase_counts.most_common(3) if c >= max(2, len(ix) // 5)]
     coords = [(it.lon, it.lat) for it in its if it.lon is not None and it.lat is not None]
     return Cluster(

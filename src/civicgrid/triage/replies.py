@@ -18,9 +18,18 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from civicgrid.triage.text import (
+    REPLY_STOPWORDS,
+    char_ngrams,
+    compact,
+    content_length,
+    cut,
+    general_idf,
+)
+from civicgrid.triage.text import content_words as select_content_words
 
 __all__ = ["Flag", "ReplyCheck", "check_reply", "content_words", "strip_stock"]
 
@@ -104,18 +113,8 @@ _STOCK_PATTERNS = [
 ]
 _STOCK = [re.compile(p) for p in _STOCK_PATTERNS]
 _GREETINGS = [re.compile(p) for p in _GREETING_PATTERNS]
-_SPACE = re.compile(r"\s+")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-_CONTENT_CHAR = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 _TRAILING_DATE = re.compile(r"[（(]?\d{4}年\d{1,2}月\d{1,2}日[）)]?[。.]?$")
-
-
-def _clean(s: str) -> str:
-    return _SPACE.sub("", unicodedata.normalize("NFKC", s or ""))
-
-
-def _content_len(s: str) -> int:
-    return len(_CONTENT_CHAR.findall(s))
 
 
 def _strip(s: str, patterns: list[re.Pattern[str]]) -> str:
@@ -131,49 +130,22 @@ def _strip(s: str, patterns: list[re.Pattern[str]]) -> str:
 
 def strip_stock(reply: str) -> str:
     """The reply with salutations, acknowledgements, thanks and signature removed."""
-    return _strip(_clean(reply), _STOCK)
+    return _strip(compact(reply), _STOCK)
 
 
 # --- content words --------------------------------------------------------------------
 
 
-def _words(s: str) -> frozenset[str]:
-    """A word set written as one space-separated string (long lists stay readable)."""
-    return frozenset(s.split())
-
-
-#: Words that say nothing about the subject: request verbs, stock nouns, function words.
-_STOPWORDS = _words(
-    "的 了 是 在 我 我们 你 你们 您 他 他们 它 这 那 和 与 及 或 对 为 被 把 让 给 从 到 也 都 就 "
-    "还 又 再 很 非常 已经 没有 不 没 有 是否 什么 怎么 如何 为何 为什么 能否 可以 能 会 要 请 "
-    "请问 希望 关于 问题 反映 投诉 举报 咨询 建议 请求 恳请 要求 尊敬 领导 您好 你好 市长 书记 "
-    "政府 相关 部门 有关 情况 一个 一些 这个 这些 目前 现在 本人 我家 大家 居民 群众 老百姓 "
-    "谢谢 感谢 严重 因为 所以 但是 而且 如果 由于 以及 其中 其他 进行 通过 解决 处理 网友 "
-    "留言 回复 答复 收悉 单位 工作 支持 理解 监督 关注 一下 能不能 是不是 可否 何时 多久 "
-    "以来 之后 之前 现象 事情 事宜 事项 帮助 帮忙 麻烦 急需 尽快 强烈 呼吁 维护 权益"
-)
-
-
 def content_words(s: str) -> list[str]:
     """Jieba words of 2+ characters that are not stop words or stock phrases."""
-    import jieba  # lazy: ~1 s to load its dictionary
-
-    words = []
-    for w in jieba.lcut(strip_stock(s)):
-        if len(w) < 2 or w in _STOPWORDS or not _CONTENT_CHAR.match(w):
-            continue
-        if w.isdigit() and (len(w) < 3 or _YEAR.match(w)):
-            continue  # keep bus lines and numbers, not years and counts
-        words.append(w)
-    return words
+    return select_content_words(
+        cut(strip_stock(s)), REPLY_STOPWORDS, whole=False, keep_number=_line_or_amount
+    )
 
 
-def _idf(word: str) -> float:
-    """Jieba's bundled IDF table (general Chinese text); unknown words get the median."""
-    from jieba import analyse
-
-    table = analyse.default_tfidf
-    return float(table.idf_freq.get(word, table.median_idf))
+def _line_or_amount(number: str) -> bool:
+    """Numbers worth keeping: bus lines and amounts, not years and counts."""
+    return len(number) >= 3 and not _YEAR.match(number)
 
 
 def _keywords(title: str, text: str) -> dict[str, float]:
@@ -183,7 +155,7 @@ def _keywords(title: str, text: str) -> dict[str, float]:
         tf[w] = tf.get(w, 0.0) + 2.0
     for w in content_words(text):
         tf[w] = tf.get(w, 0.0) + 1.0
-    weighted = {w: (1.0 + math.log(c)) * _idf(w) for w, c in tf.items()}
+    weighted = {w: (1.0 + math.log(c)) * general_idf(w) for w, c in tf.items()}
     top = sorted(weighted, key=lambda w: -weighted[w])[:KEYWORDS]
     return {w: weighted[w] for w in top}
 
@@ -204,7 +176,7 @@ def _coverage(keywords: dict[str, float], reply: str) -> float:
         if w in reply:
             got += weight
         elif len(w) >= 3:
-            grams = [w[i : i + 2] for i in range(len(w) - 1)]
+            grams = char_ngrams(w, 2)
             got += 0.5 * weight * sum(g in reply for g in grams) / len(grams)
     return got / total
 
@@ -332,13 +304,13 @@ def check_reply(request_title: str, request_text: str, reply: str) -> ReplyCheck
       date/deadline/next step (0.15), a contact (0.1).
     - **flags**: see :class:`Flag` and the thresholds above; **ok** when none.
     """
-    raw = _clean(reply)
-    total = _content_len(raw)
+    raw = compact(reply)
+    total = content_length(raw)
     body = strip_stock(raw)
-    content = _content_len(body)
+    content = content_length(body)
     stock_share = 1.0 - content / total if total else 1.0
     flags: list[Flag] = []
-    if _content_len(_strip(raw, _GREETINGS)) == 0:
+    if content_length(_strip(raw, _GREETINGS)) == 0:
         flags.append(Flag.EMPTY)
         return ReplyCheck(
             flags=[str(f) for f in flags],

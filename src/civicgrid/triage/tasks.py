@@ -11,7 +11,7 @@ from civicgrid.cases.models import Case
 def suggest_case(case_ref: str | int) -> dict[str, object]:
     """The machine's reading of a new case. ``case_ref``: its tracking code (intake
     queues it with the case, before the case has an id), or its id."""
-    from civicgrid.triage.service import suggest
+    from civicgrid.triage.actions import suggest
 
     lookup = {"tracking_code": case_ref} if isinstance(case_ref, str) else {"pk": case_ref}
     case = Case.objects.filter(**lookup).first()

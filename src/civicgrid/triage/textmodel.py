@@ -33,18 +33,17 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import math
 import re
-import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from civicgrid.triage.text import char_ngrams, cut, normalise
 
 __all__ = [
     "Evaluation",
@@ -57,31 +56,8 @@ __all__ = [
 # 2: ``word_weight`` added (version-1 models always had the word block, at weight 1).
 FORMAT_VERSION = 2
 
-_jieba_lock = threading.Lock()
-_jieba_ready = False
-
 _WORDLIKE = re.compile(r"\w")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
-_SPACE = re.compile(r"\s+")
-
-
-def _tokenizer() -> Any:
-    """jieba's default tokenizer, initialised once and without its chatter on stderr."""
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
-        with _jieba_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                jieba.dt.initialize()
-                _jieba_ready = True
-    return jieba.dt
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits to ASCII), lower case, runs of space to one space."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
 def tokens(text: str) -> list[str]:
@@ -92,7 +68,7 @@ def tokens(text: str) -> list[str]:
     ids) ``<longnum>``.
     """
     out: list[str] = []
-    for word in _tokenizer().cut(normalise(text), HMM=True):
+    for word in cut(normalise(text), hmm=True):
         word = word.strip()
         if not word or not _WORDLIKE.search(word):
             continue
@@ -100,11 +76,6 @@ def tokens(text: str) -> list[str]:
             word = "<num>" if len(word) < 5 else "<longnum>"
         out.append(word)
     return out
-
-
-def _char_ngrams(text: str, n_max: int = 2) -> list[str]:
-    """Character 1..n_max-grams of ``text`` (spaces kept, as they separate Latin words)."""
-    return [text[i : i + n] for n in range(1, n_max + 1) for i in range(len(text) - n + 1)]
 
 
 # --------------------------------------------------------------------------- TF-IDF blocks
@@ -253,9 +224,10 @@ class TextClassifier:
         views = []
         if self.word_weight > 0:
             views.append(tokens(body))
-        views.append(_char_ngrams(self._head(text, title)))
+        # Character uni- and bigrams, spaces kept (they separate Latin words).
+        views.append(char_ngrams(self._head(text, title), 1, 2))
         if self.body_char_weight > 0:
-            views.append(_char_ngrams(normalise(body), 2))
+            views.append(char_ngrams(normalise(body), 1, 2))
         return views
 
     def _block_weights(self) -> list[float]:

@@ -23,9 +23,9 @@ from civicgrid.cases.permissions import RULES, allowed_actions
 from civicgrid.errors import Conflict, Refusal
 from civicgrid.org.models import Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
+from civicgrid.triage.actions import activate_version, decide
 from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import ModelVersion
-from civicgrid.triage.service import activate_version, decide
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
 
@@ -117,10 +117,7 @@ def decide_view(request: HttpRequest, code: str) -> HttpResponse:
             )
         into = request.POST.get("merge_into", "")
         if into:
-            target = Case.objects.visible_to(request.user).filter(tracking_code=into).first()
-            if target is None:
-                raise Http404(into)
-            actions.merge_case(case, actor=request.user, into=target)
+            actions.merge_case(case, actor=request.user, into=into)
         else:
             category = Category.objects.filter(
                 code=request.POST.get("category", ""), active=True

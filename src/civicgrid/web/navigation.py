@@ -33,12 +33,12 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Workbench"), "web:home", access.STAFF),
-    NavItem(_("Cases"), "web:cases", access.STAFF),
+    NavItem(_("Cases"), "cases:list", access.STAFF),
     NavItem(_("Triage"), "triage:queue", access.TRIAGE),
     NavItem(_("Hot issues"), "triage:hot", access.HOT_ISSUES),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
-    NavItem(_("Whistle tasks"), "web:tasks", access.STAFF, shown_to=_in_a_department),
+    NavItem(_("Whistle tasks"), "cases:tasks", access.STAFF, shown_to=_in_a_department),
     NavItem(_("Units and grids"), "web:units", access.STAFF),
     NavItem(_("Classifier"), "triage:models", access.CLASSIFIER),
     NavItem(_("API"), "api:openapi-view", access.API_DOCS),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid.org.actions import end_all_sessions
 from civicgrid.org.models import STREET_KINDS, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
 
@@ -23,6 +26,36 @@ class LoginView(auth_views.LoginView):
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The person's own page: who they are, their roles, when this login ends, and
+    "log out everywhere"."""
+    memberships = request.user.memberships.filter(active=True).select_related("unit")
+    return render(
+        request,
+        "web/account.html",
+        {
+            "memberships": memberships,
+            "session_ends": request.session.get_expiry_date(),
+            "session_hours": round(settings.SESSION_COOKIE_AGE / 3600, 1),
+        },
+    )
+
+
+@require_POST
+@login_required
+def log_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session of this person, this one included (a phone left behind, a
+    login forgotten on a shared office computer)."""
+    end_all_sessions(request.user, actor=request.user)
+    logout(request)
+    messages.success(
+        request,
+        _("You are logged out on every computer and phone. Log in again to continue."),
+    )
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from civicgrid.errors import Refusal
+from civicgrid.triage.actions import activate_version, train, training_rows_from_cases
 from civicgrid.triage.models import ModelVersion
-from civicgrid.triage.service import activate_version, train, training_rows_from_cases
 
 
 def read_table(path: Path, sheet: str | None = None) -> list[dict[str, str]]:

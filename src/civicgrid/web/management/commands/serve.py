@@ -4,6 +4,7 @@ import gc
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -16,6 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument("--no-migrate", action="store_true")
+        parser.add_argument(
+            "--trusted-proxy",
+            default=settings.TRUSTED_PROXY,
+            help="the reverse proxy's address: X-Forwarded-Proto and X-Forwarded-For are "
+            "taken from it, dropped from anyone else (default: CIVICGRID_TRUSTED_PROXY)",
+        )
         parser.add_argument(
             "--switch-interval-ms",
             type=float,
@@ -40,12 +47,23 @@ class Command(BaseCommand):
         _freeze_what_lives_as_long_as_the_process()
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"civicgrid is serving at {url} (Ctrl+C to stop)"))
+        proxy = {}
+        if options["trusted_proxy"]:
+            # Behind a proxy every request comes from the proxy's address: the client's
+            # own (for rate limits and login lockouts) and the scheme come in headers,
+            # believed from the proxy alone.
+            proxy = {
+                "trusted_proxy": options["trusted_proxy"],
+                "trusted_proxy_count": 1,
+                "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+            }
         serve(
             application,
             host=options["host"],
             port=options["port"],
             threads=options["threads"],
             ident="civicgrid",
+            **proxy,
         )
 
 

@@ -54,7 +54,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases = in_queue(visible, name).select_related("owner_unit", "category").order_by("-created_at")
     page = Paginator(cases, 30).get_page(request.GET.get("page"))
     tabs = [(q, label, counts[q]) for q, (label, _q) in filters.items()]
-    return render(request, "web/cases/queue.html", {"tabs": tabs, "current": name, "page": page})
+    return render(request, "cases/queue.html", {"tabs": tabs, "current": name, "page": page})
 
 
 # Form fields each transition needs, read from the POST.
@@ -145,8 +145,10 @@ FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
     "reject": (actions.reject_case, lambda r, c: {"reason": _text(r, "note")}),
     "merge": (
         actions.merge_case,
-        lambda r, c: {"into": _visible_case(r, _text(r, "into")), "note": _text(r, "note")},
+        lambda r, c: {"into": _text(r, "into"), "note": _text(r, "note")},
     ),
+    "withdraw": (actions.withdraw_from_public, lambda r, c: {"reason": _text(r, "note")}),
+    "republish": (actions.republish_case, lambda r, c: {"note": _text(r, "note")}),
     "whistle": (
         actions.whistle_case,
         lambda r, c: {
@@ -183,7 +185,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         context["departments"] = Unit.objects.filter(
             kind=UnitKind.DEPARTMENT, active=True
         ).order_by("code")
-    return render(request, "web/cases/case.html", context)
+    return render(request, "cases/case.html", context)
 
 
 @login_required
@@ -212,7 +214,7 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
                     request,
                     _("The reply may not answer the request; the verifier will see why."),
                 )
-    return redirect("web:case", code=case.tracking_code)
+    return redirect("cases:case", code=case.tracking_code)
 
 
 @login_required
@@ -233,7 +235,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
         .select_related("case", "department")
         .order_by("state", "check_in_due")
     )
-    return render(request, "web/cases/tasks.html", {"tasks": rows[:300]})
+    return render(request, "cases/tasks.html", {"tasks": rows[:300]})
 
 
 TASK_ACTIONS = {
@@ -259,4 +261,4 @@ def task_act(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("Done."))
-    return redirect("web:tasks")
+    return redirect("cases:tasks")

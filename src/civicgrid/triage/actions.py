@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, State
 from civicgrid.errors import Invalid, Refusal
-from civicgrid.intake.actions import EMERGENCY_WORDS
 from civicgrid.org.models import User
 from civicgrid.triage.duplicates import likely_duplicates
+from civicgrid.triage.emergency import is_emergency
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
 from civicgrid.triage.textmodel import TextClassifier, train_with_holdout
 
@@ -143,7 +143,7 @@ def suggest(case: Case) -> Suggestion:
             "confidence": round(confidence, 4),
             "ranked": ranked,
             "model": version,
-            "emergency": any(w in text for w in EMERGENCY_WORDS),
+            "emergency": is_emergency(text),
             "duplicates": [[d.case.tracking_code, d.similarity] for d in duplicates],
         },
     )

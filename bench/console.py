@@ -1,0 +1,285 @@
+"""The console at a city's scale: every queue, list and board timed per role at N cases
+and at 20,000 in the same run.
+
+    .venv/bin/python bench/console.py [--cases 10000000] [--small 20000] [--repeat 15]
+        [--database-url postgres://postgres@127.0.0.1:5432/civicgrid_bench_console]
+        [--reuse]
+
+Two scratch databases (``<name>_big`` and ``<name>_small``; on SQLite two files under
+``--data-dir``), each the demo district with its cases bulk-loaded by
+``console_fixture.load`` (not timed; ``--reuse`` keeps a database already loaded with
+that many cases). Then, for each role (district and street dispatcher, community
+handler, grid worker, department handler, leader), in-process through Django's test
+client: every queue tab's first page and a deep page, a case page, ``/triage/``,
+``/triage/hot/``, ``/tasks/``, ``GET /api/cases`` with and without filters, and the
+public Open311 reads. Each page is timed ``--repeat`` times (p50, p95) and its queries
+counted.
+
+Targets (issue #14, PostgreSQL): every page's p50 at N at most 2 × its p50 at 20,000,
+every p95 at N ≤ 300 ms, and query counts that do not grow with N. On SQLite (give
+``--database-url sqlite`` and ``--cases 1000000``) the figures are printed without a
+verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROLES = {
+    "district_dispatcher": "district dispatcher",
+    "street_dispatcher": "street dispatcher",
+    "community_handler": "community handler",
+    "grid_worker": "grid worker",
+    "dept_handler": "department handler",
+    "leader": "leader",
+}
+TRIAGE_ROLES = {"district_dispatcher", "street_dispatcher", "leader"}
+DEEP_DAYS = 900  # a deep page: the queue as it stood this many days ago
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000_000)
+    parser.add_argument("--small", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/civicgrid_bench_console",
+        help="a PostgreSQL URL (its name gets _big and _small), or 'sqlite'",
+    )
+    parser.add_argument("--data-dir", default=str(BENCH.parent / "var" / "bench_console"))
+    parser.add_argument("--reuse", action="store_true", help="keep databases already loaded")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one database
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.repeat)))
+        return
+
+    runs = {}
+    for label, n in (("small", args.small), ("big", args.cases)):
+        url = _url(args.database_url, args.data_dir, label)
+        fixture = prepare(url, n, args.reuse, args.data_dir)
+        started = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat)],
+            capture_output=True,
+            text=True,
+            env=_env(url, args.data_dir),
+        )
+        if out.returncode:
+            sys.exit(out.stderr[-3000:])
+        runs[label] = {
+            "cases": n,
+            "fixture": fixture,
+            "pages": json.loads(out.stdout.strip().splitlines()[-1]),
+            "measure_s": round(time.perf_counter() - started, 1),
+        }
+    print(json.dumps(report(runs, postgres=args.database_url != "sqlite"), indent=2))
+
+
+def _url(base: str, data_dir: str, label: str) -> str:
+    if base == "sqlite":
+        return f"sqlite:///{data_dir}/{label}.sqlite3"
+    return f"{base}_{label}"
+
+
+def _env(url: str, data_dir: str) -> dict[str, str]:
+    media = Path(data_dir) / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "CIVICGRID_DATABASE_URL": url,
+        "CIVICGRID_DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "civicgrid.settings",
+        "CIVICGRID_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    }
+
+
+# --- the fixture (not timed) ------------------------------------------------------------------
+
+
+def prepare(url: str, n: int, reuse: bool, data_dir: str) -> dict[str, Any]:
+    """Create and load a database of ``n`` cases, unless ``reuse`` finds one loaded."""
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(BENCH)!r})
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", verbosity=0)
+from civicgrid.cases.models import Case
+have = Case.objects.count()
+if have != {n}:
+    from civicgrid.demo.build import generate_demo
+    from civicgrid.org.models import Unit
+    if not Unit.objects.exists():
+        generate_demo(seed=1, scale=1.0)
+    import console_fixture
+    seconds = console_fixture.load(connection, {n} - have, say=lambda line: print(line, file=sys.stderr))
+else:
+    seconds = {{"reused": True}}
+print(json.dumps(seconds))
+"""
+    if not reuse:
+        _drop(url)
+    _create(url)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=_env(url, data_dir)
+    )
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _admin(url: str) -> tuple[str, str]:
+    base, name = url.rsplit("/", 1)
+    return f"{base}/postgres", name
+
+
+def _drop(url: str) -> None:
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _create(url: str) -> None:
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return
+    import psycopg
+
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- the measurement (one database, in its own process) ---------------------------------------
+
+
+def measure(url: str, repeat: int) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.queues import QUEUE_NAMES
+    from civicgrid.org.models import User
+
+    deep = (timezone.now() - timedelta(days=DEEP_DAYS)).isoformat()
+    results: dict[str, Any] = {}
+
+    def time_page(client: Client, key: str, path: str) -> None:
+        response = client.get(path)
+        assert response.status_code == 200, (key, path, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        results[key] = {
+            "path": path,
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "queries": len(queries),
+            "bytes": len(response.content),
+        }
+
+    for username in ROLES:
+        user = User.objects.get(username=username)
+        client = Client()
+        client.force_login(user)
+        time_page(client, f"{username} /cases/", "/cases/")
+        for name in QUEUE_NAMES:
+            time_page(client, f"{username} /cases/?queue={name}", f"/cases/?queue={name}")
+        for name in ("all", "handling"):
+            time_page(
+                client,
+                f"{username} /cases/?queue={name} deep page",
+                f"/cases/?queue={name}&before={deep}",
+            )
+        case = Case.objects.visible_to(user).order_by("-created_at").first()
+        if case is not None:
+            time_page(client, f"{username} case page", f"/cases/{case.tracking_code}/")
+            time_page(client, f"{username} GET /api/cases/{{code}}", f"/api/cases/{case.tracking_code}")
+        if username in TRIAGE_ROLES:
+            time_page(client, f"{username} /triage/", "/triage/")
+            time_page(client, f"{username} /triage/hot/", "/triage/hot/")
+        if username == "dept_handler":
+            time_page(client, f"{username} /tasks/", "/tasks/")
+        time_page(client, f"{username} GET /api/cases", "/api/cases")
+        time_page(client, f"{username} GET /api/cases?queue=handling", "/api/cases?queue=handling")
+        time_page(
+            client,
+            f"{username} GET /api/cases deep page",
+            f"/api/cases?queue=all&before={deep}",
+        )
+    public = Client()
+    time_page(public, "public requests.json", "/open311/v2/requests.json")
+    time_page(public, "public servicerequestupdates.json", "/open311/v2/servicerequestupdates.json")
+    return results
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def report(runs: dict[str, Any], *, postgres: bool) -> dict[str, Any]:
+    small, big = runs["small"]["pages"], runs["big"]["pages"]
+    table = []
+    for key, at_big in big.items():
+        at_small = small.get(key)
+        row = {
+            "page": key,
+            f"p50_ms_{runs['small']['cases']}": at_small and at_small["p50_ms"],
+            f"p50_ms_{runs['big']['cases']}": at_big["p50_ms"],
+            f"p95_ms_{runs['big']['cases']}": at_big["p95_ms"],
+            "queries_small": at_small and at_small["queries"],
+            "queries_big": at_big["queries"],
+        }
+        if at_small:
+            row["ratio_p50"] = round(at_big["p50_ms"] / max(at_small["p50_ms"], 0.1), 2)
+            row["ok"] = (
+                at_big["p50_ms"] <= 2 * at_small["p50_ms"]
+                and at_big["p95_ms"] <= 300
+                and at_big["queries"] <= at_small["queries"]
+            )
+        table.append(row)
+    return {
+        "benchmark": "console",
+        "database": "postgresql" if postgres else "sqlite",
+        "cases": {"small": runs["small"]["cases"], "big": runs["big"]["cases"]},
+        "fixture_s": {k: runs[k]["fixture"] for k in runs},
+        "pages": table,
+        "targets": {"p50_ratio_max": 2, "p95_ms_max_big": 300, "queries": "not growing"},
+        "meets_targets": all(r.get("ok") for r in table) if postgres else None,
+        "failing": [r["page"] for r in table if r.get("ok") is False],
+    }
+
+
+if __name__ == "__main__":
+    main()
