@@ -174,7 +174,7 @@ def test_a_superuser_has_every_right_but_the_state_still_refuses(staff: Staff) -
         actions.verify_case(_resolved(staff), actor=staff.grid_worker, passed=True),
         actor=staff.operator,
     )
-    assert allowed_actions(case, root) == ["reopen"]
+    assert allowed_actions(case, root) == ["reopen", "withdraw"]
     with pytest.raises(Conflict, match="“已结案”的工单不能签收。"):
         actions.acknowledge_case(case, actor=root)
     unchanged(case, case.version)
@@ -340,7 +340,7 @@ def test_api_org_me(staff: Staff) -> None:
 def test_departments_at_work_hold_the_case_where_it_is(staff: Staff) -> None:
     case = whistled(staff)
     d = staff.street_dispatcher
-    assert set(allowed_actions(case, d)) == {"handle", "supervise", "remind", "whistle"}
+    assert set(allowed_actions(case, d)) == {"handle", "supervise", "remind", "whistle", "withdraw"}
     version = case.version
     for attempt, message in (
         (lambda: actions.resolve_case(case, actor=d, reply="已处理"), "请等其完成后再办结"),
@@ -368,6 +368,7 @@ def test_departments_at_work_hold_the_case_where_it_is(staff: Staff) -> None:
         "supervise",
         "remind",
         "whistle",
+        "withdraw",
     }
     assert actions.resolve_case(case, actor=d, reply="已整改到位").state == State.RESOLVED
 
@@ -385,6 +386,7 @@ def test_a_case_escalated_to_the_district_can_go_neither_up_nor_back(staff: Staf
         "supervise",
         "remind",
         "whistle",
+        "withdraw",
     }
     version = case.version
     with pytest.raises(Conflict, match="区级不能退单：没有更上一级的单位。"):
@@ -456,7 +458,13 @@ def test_a_case_not_located_is_verified_by_its_owner_not_by_a_grid(staff: Staff)
     assert allowed_actions(case, staff.street_dispatcher) == []
     with pytest.raises(Forbidden, match="只有所在网格的网格员或上级调度员才能核查。"):
         actions.verify_case(case, actor=staff.grid_worker, passed=True)
-    assert allowed_actions(case, staff.leader) == ["verify", "reopen", "supervise", "remind"]
+    assert allowed_actions(case, staff.leader) == [
+        "verify",
+        "reopen",
+        "supervise",
+        "remind",
+        "withdraw",
+    ]
 
 
 def test_who_may_know_the_resident(staff: Staff) -> None:

@@ -109,10 +109,14 @@ RIGHTS: dict[str, dict[str, set[str]]] = {
     "supervise": _SUPERVISORS,
     "remind": _SUPERVISORS,
     "fix_on_the_spot": {"district": {G}, "street": {G}, "community": {G}},
+    # what is published: those who answer for the case, not who handles it
+    "withdraw": _SUPERVISORS,
+    "republish": _SUPERVISORS,
 }
 SYSTEM_MAY = {"triage", "rate", "escalate", "supervise", "remind"}
 
 OPEN = {"submitted", "dispatched", "returned", "handling", "resolved", "follow_up"}
+EVERY_STATE = OPEN | {"closed", "rejected", "merged"}
 # From which states each transition may happen.
 STATES: dict[str, set[str]] = {
     "fix_on_the_spot": {"submitted"},
@@ -133,6 +137,8 @@ STATES: dict[str, set[str]] = {
     "reopen": {"resolved", "follow_up", "closed"},
     "supervise": OPEN,
     "remind": OPEN,
+    "withdraw": EVERY_STATE,
+    "republish": EVERY_STATE,
 }
 # Where a successful transition leaves the case (None: where it was).
 TO_STATE: dict[str, str | None] = {
@@ -154,6 +160,8 @@ TO_STATE: dict[str, str | None] = {
     "reopen": "handling",
     "supervise": None,
     "remind": None,
+    "withdraw": None,
+    "republish": None,
 }
 
 # The refusal a person without the right reads (403).
@@ -176,6 +184,8 @@ NO_RIGHT = {
     "reopen": "只有调度员或领导才能返工。",
     "supervise": "只有上级领导或调度员才能督办。",
     "remind": "只有上级领导或调度员才能催办。",
+    "withdraw": "只有该工单所属单位或上级单位的调度员、领导可以撤下公开。",
+    "republish": "只有该工单所属单位或上级单位的调度员、领导可以恢复公开。",
 }
 STATE_LABEL = {
     "submitted": "已受理",
@@ -207,6 +217,8 @@ DOING = {
     "reopen": "返工",
     "supervise": "督办",
     "remind": "催办",
+    "withdraw": "撤下公开",  # (never refused by state)
+    "republish": "恢复公开",
 }
 
 
@@ -229,6 +241,7 @@ class Built:
     # what its state allows.
     around: tuple[tuple[str, int, str], ...] = ()
     name: str = ""
+    withdrawn: bool = False  # from public view
 
     @property
     def id(self) -> str:
@@ -280,6 +293,14 @@ BUILT = [
         (("escalate", 409, AT_THE_TOP),),
     ),
     Built("handling", "community", _handling, (("whistle", 409, NOT_AT_A_STREET),)),
+    Built(
+        "handling",
+        "community",
+        lambda s: actions.withdraw_from_public(_handling(s), actor=s.leader, reason="含住址"),
+        (("whistle", 409, NOT_AT_A_STREET),),
+        name="community-handling-withdrawn",
+        withdrawn=True,
+    ),
     Built("resolved", "community", _resolved),
     Built("follow_up", "community", _follow_up),
     Built("closed", "community", lambda s: actions.close_case(_follow_up(s), actor=s.operator)),
@@ -292,7 +313,7 @@ BUILT = [
         "merged",
         "district",
         lambda s: actions.merge_case(
-            submit(s.tree), actor=s.district_dispatcher, into=_dispatched(s)
+            submit(s.tree), actor=s.district_dispatcher, into=_dispatched(s).tracking_code
         ),
     ),
     # A moderate matter is the street's: the only owner here that may be whistled.
@@ -312,7 +333,7 @@ def inputs(action: str, s: Staff, into: Case) -> dict[str, Any]:
         "triage": {"category": s.categories["minor"], "urgency": Urgency.NORMAL},
         "dispatch": {},
         "reject": {"reason": "恶意诉求"},
-        "merge": {"into": into},
+        "merge": {"into": into.tracking_code},
         "acknowledge": {},
         "return": {"reason": "不属于本单位"},
         "handle": {"note": "已到场"},
@@ -326,6 +347,8 @@ def inputs(action: str, s: Staff, into: Case) -> dict[str, Any]:
         "reopen": {"reason": "群众再次反映"},
         "supervise": {"reason": "重点关注"},
         "remind": {},
+        "withdraw": {"reason": "描述中有住址"},
+        "republish": {},
     }[action]
 
 
@@ -348,6 +371,8 @@ FUNCTIONS: dict[str, Callable[..., Case]] = {
     "reopen": actions.reopen_case,
     "supervise": actions.supervise_case,
     "remind": actions.remind_case,
+    "withdraw": actions.withdraw_from_public,
+    "republish": actions.republish_case,
 }
 assert set(FUNCTIONS) == set(RIGHTS) == set(STATES) == set(TO_STATE) == set(NO_RIGHT)
 
@@ -364,6 +389,10 @@ def expected(action: str, built: Built, actor: str) -> tuple[int | str, str]:
     for forbidden, status, message in built.around:
         if forbidden == action:
             return status, message
+    if action == "withdraw" and built.withdrawn:
+        return 409, "该工单已撤下公开。"
+    if action == "republish" and not built.withdrawn:
+        return 409, "该工单未被撤下公开。"
     return "ok", TO_STATE[action] or built.state
 
 
@@ -542,6 +571,7 @@ INPUT_REFUSALS = [
     ("follow_up", "rate", {"rating": 0}, "评价为 1 到 5 星。"),
     ("follow_up", "rate", {"rating": 6}, "评价为 1 到 5 星。"),
     ("closed", "reopen", {"reason": ""}, "请填写返工理由。"),
+    ("closed", "withdraw", {"reason": " "}, "请填写撤下公开的理由。"),
     ("dispatched", "whistle", {"lead": "community"}, "只能向启用中的职能部门吹哨。"),
 ]
 
@@ -559,9 +589,9 @@ def test_input_refusals(staff: Staff, state: str, action: str, bad: dict, messag
     case = builders[state](staff)
     kwargs = inputs(action, staff, _dispatched(staff)) | bad
     if bad.get("into") == "itself":
-        kwargs["into"] = case
+        kwargs["into"] = case.tracking_code
     elif bad.get("into") == "closed":
-        kwargs["into"] = next(b for b in BUILT if b.state == "closed").build(staff)
+        kwargs["into"] = next(b for b in BUILT if b.state == "closed").build(staff).tracking_code
     if bad.get("unit") == "department":
         kwargs["unit"] = staff.tree.department
     if bad.get("lead") == "community":
