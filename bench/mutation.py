@@ -61,6 +61,7 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
             "tests/cases/test_edges.py",
             "tests/cases/test_permissions.py",
             "tests/cases/test_lifecycle.py",
+            "tests/cases/test_rules.py",
         ],
     ),
     "scoping": (
