@@ -278,6 +278,15 @@ def test_the_fallback_keeps_every_fixed_holiday_in_a_year_they_fall_on_weekdays(
     assert fresh.next_working_instant(at(2029, 9, 30, 10)) == at(2029, 10, 4, 8, 30)
     # New Year's Eve 2028 is a Sunday: Friday 29 Dec 17:00 + 1 h lands on Tue 2 Jan 2029.
     assert fresh.add(at(2028, 12, 29, 17), H) == at(2029, 1, 2, 9)
+    # In 2034, as in 2028, National Day starts on a Sunday: the fallback gives no day back
+    # for it (that is the State Council's to publish), so Wednesday 4 October is worked.
+    assert [fresh.is_working_day(date(2034, 10, d)) for d in range(1, 6)] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
 
 
 # A calendar where only the given days (offsets from 2029-01-01) are worked, for the
