@@ -318,7 +318,7 @@ def confirm_survivors(session: Path, root: Path, command: str, env: dict[str, st
 
     second = []
     with use_db(str(session), WorkDB.Mode.open) as db:
-        for item, result in list(db.results):
+        for item, result in db.completed_work_items:
             if result.worker_outcome != WorkerOutcome.NORMAL:
                 continue
             if result.test_outcome == TestOutcome.KILLED:
