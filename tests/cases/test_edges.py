@@ -583,3 +583,20 @@ def test_the_resolver_is_recognised_by_value_not_identity(staff: Staff) -> None:
     assert "verify" not in allowed_actions(case, resolver)
     with pytest.raises(Forbidden, match="此工单由您办结"):
         actions.verify_case(case, actor=resolver, passed=True)
+
+
+def test_the_resolver_bar_is_for_a_resolved_case_only(staff: Staff) -> None:
+    """Elsewhere the state answers: a resolver who tries to verify a returned case hears
+    that a returned case cannot be verified (409), not that they resolved it."""
+    case = actions.triage_case(
+        submit(staff.tree),
+        actor=staff.district_dispatcher,
+        category=staff.categories["micro"],
+        urgency="normal",
+    )
+    case = actions.fix_on_the_spot(case, actor=staff.grid_worker, reply="已当场清理")
+    case = actions.verify_case(case, actor=staff.street_dispatcher, passed=False, note="没清干净")
+    case = actions.return_case(case, actor=staff.grid_worker, reason="需社区协调")
+    with pytest.raises(Conflict, match="“已退单”的工单不能核查。"):
+        actions.verify_case(case, actor=staff.grid_worker, passed=True)
+    unchanged(case, case.version)
