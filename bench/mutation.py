@@ -94,6 +94,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "for _ in range(MAX_DAYS_WITHOUT_WORK + 1):",
     ): "1098 ^ 1 == 1098 + 1",
     ("worktime", "NumberReplacer", "@lru_cache(maxsize=8192)"): "the cache's size, not its answers",
+    ("worktime", "RemoveDecorator", "@lru_cache(maxsize=8192)"): (
+        "the cache saves time, not answers: the package's answer for a date never changes"
+    ),
     ("worktime", "ReplaceComparisonOperator_Eq_LtE", "if duration == ZERO:"): (
         "a negative duration was refused just before: <= ZERO is == ZERO here"
     ),

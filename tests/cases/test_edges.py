@@ -600,3 +600,8 @@ def test_the_resolver_bar_is_for_a_resolved_case_only(staff: Staff) -> None:
     with pytest.raises(Conflict, match="“已退单”的工单不能核查。"):
         actions.verify_case(case, actor=staff.grid_worker, passed=True)
     unchanged(case, case.version)
+    # And once someone else has verified it, the resolver hears that it is followed up.
+    case = actions.resolve_case(_handling(staff), actor=staff.street_dispatcher, reply="已处理")
+    case = actions.verify_case(case, actor=staff.grid_worker, passed=True)
+    with pytest.raises(Conflict, match="“待回访”的工单不能核查。"):
+        actions.verify_case(case, actor=staff.street_dispatcher, passed=True)

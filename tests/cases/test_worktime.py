@@ -311,6 +311,8 @@ def test_the_limit_of_days_without_work_is_exact() -> None:
         worked_only(1099).next_working_instant(on(0, 10))
     # The count starts again after a worked day, whole (skipped in one step) or partial.
     assert worked_only(0, 1099).add(on(0, 8), DAY + H) == on(1099, 9, 30)
+    with pytest.raises(ValueError, match="no working day"):
+        worked_only(0, 1100).add(on(0, 8), DAY + H)
     assert worked_only(0, 1099).add(on(0, 14), DAY) == on(1099, 14)
     with pytest.raises(ValueError, match="no working day"):
         worked_only(0, 1100).add(on(0, 14), DAY)
