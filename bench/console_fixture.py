@@ -44,7 +44,8 @@ TITLES = ["路灯不亮", "楼道堆放杂物", "噪声扰民", "道路坑洼", 
 
 
 def _series(vendor: str, n: int) -> str:
-    """``n`` rows (i, ra, rs, rt, rg, rc, rx): six uniform random numbers each."""
+    """``n`` rows of independent uniform random numbers (``RANDOMS``): age, open or not,
+    tier, grid, category, state mix, located or not, channel, department."""
     if vendor == "postgresql":
         randoms = ", ".join(f"random() AS {r}" for r in RANDOMS)
         return f"SELECT i, {randoms} FROM generate_series(1, {n}) AS i"
@@ -56,7 +57,7 @@ def _series(vendor: str, n: int) -> str:
     )
 
 
-RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx")
+RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd")
 
 
 def _cases_select(vendor: str, base: int) -> str:
@@ -108,11 +109,11 @@ def _cases_select(vendor: str, base: int) -> str:
         SELECT r.i, {code} AS tracking_code, {created} AS created_at,
                {due(4)} AS acknowledge_due, {due(48)} AS resolve_due,
                {due(96)} AS follow_up_due, {state} AS state,
-               r.rt, r.rc, r.rg, r.rx, g.grid, g.community, g.street, g.district,
+               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, g.grid, g.community, g.street, g.district,
                d.id AS department, k.id AS category
         FROM bench_rand r
         JOIN bench_grid g ON g.idx = {pick("bench_grid", "r.rg")}
-        JOIN bench_dept d ON d.idx = {pick("bench_dept", "r.rx")}
+        JOIN bench_dept d ON d.idx = {pick("bench_dept", "r.rd")}
         JOIN bench_cat k ON k.idx = {pick("bench_cat", "r.rc")}
     """
 
@@ -155,7 +156,7 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
         run("case plan", f"CREATE TEMP TABLE bench_case AS {_cases_select(vendor, base)}")
         # where each case sits: located in its grid (95 %), owned at its tier
         owner = """CASE
-            WHEN state = 'submitted' OR rg < 0.05 THEN district
+            WHEN state = 'submitted' OR ru < 0.05 THEN district
             WHEN rt < 0.25 THEN grid WHEN rt < 0.65 THEN community
             WHEN rt < 0.93 THEN street WHEN rt < 0.97 THEN district ELSE department END"""
         tier = """CASE WHEN rt < 0.25 THEN 'micro' WHEN rt < 0.65 THEN 'minor'
@@ -166,23 +167,25 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
             "cases",
             f"""INSERT INTO cases_case (tracking_code, channel, title, text, category_id, urgency,
                    tier, lon, lat, address, grid_id, owner_unit_id, dispatcher_unit_id, state,
-                   version, acknowledge_due, resolve_due, follow_up_due, acknowledged_at,
+                   version, acknowledge_due, resolve_due, follow_up_due, due_at, acknowledged_at,
                    resolved_at, closed_at, reply, rating, solved, returns, reopens, escalations,
                    reminders, supervised, created_at, updated_at)
                 SELECT tracking_code,
-                   (CASE WHEN rc < 0.4 THEN 'hotline' WHEN rc < 0.8 THEN 'web' WHEN rc < 0.9 THEN 'patrol' ELSE 'api' END),
+                   (CASE WHEN rh < 0.4 THEN 'hotline' WHEN rh < 0.8 THEN 'web' WHEN rh < 0.9 THEN 'patrol' ELSE 'api' END),
                    '{TITLES[0]}', '基准测试工单的描述。',
                    CASE WHEN state = 'submitted' THEN NULL ELSE category END,
                    CASE WHEN rx < 0.02 THEN 'emergency' WHEN rx < 0.1 THEN 'urgent' ELSE 'normal' END,
                    {tier}, NULL, NULL, '',
-                   CASE WHEN rg < 0.05 THEN NULL ELSE grid END,
+                   CASE WHEN ru < 0.05 THEN NULL ELSE grid END,
                    {owner},
                    CASE WHEN state = 'submitted' THEN NULL ELSE district END,
                    state, CASE state {versions} END,
                    acknowledge_due, resolve_due, follow_up_due,
+                   CASE state WHEN 'dispatched' THEN acknowledge_due
+                     WHEN 'handling' THEN resolve_due WHEN 'follow_up' THEN follow_up_due END,
                    NULL, NULL, CASE WHEN {final} THEN resolve_due ELSE NULL END,
                    '', CASE WHEN state = 'closed' THEN 4 ELSE NULL END, NULL, 0, 0, 0, 0,
-                   NOT ({final}) AND rc < 0.05,
+                   NOT ({final}) AND rh < 0.05,
                    created_at, created_at
                 FROM bench_case ORDER BY i""",
         )

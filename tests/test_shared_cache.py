@@ -140,3 +140,24 @@ def test_a_redis_that_does_not_answer_does_not_stop_intake(db, caplog) -> None: 
     )
     assert response.status_code == 400, response.content  # refused for its body, not 500
     assert "not counted: the shared cache does not answer" in caplog.text
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    },
+    INTAKE_RATE_PER_IP="0/60",
+)
+def test_a_redis_that_does_not_answer_closes_tracking_for_now(tree) -> None:  # type: ignore[no-untyped-def]
+    """Tracking codes must not be guessed uncounted: without its counters the tracking
+    page says "busy, try again" (503), not a 500 and not an open door."""
+    from tests.factories import submit
+
+    case = submit(tree)
+    response = Client().post("/r/track/", {"code": case.tracking_code, "last4": "0000"})
+    assert response.status_code == 503
+    assert "系统繁忙" in response.content.decode()

@@ -37,3 +37,9 @@ class Conflict(Refusal):
 
 class TooMany(Refusal):
     status = 429
+
+
+class Unavailable(Refusal):
+    """Not now: something the action needs does not answer (try again later)."""
+
+    status = 503

@@ -284,6 +284,8 @@ HOTLINE = _env("HOTLINE", "12345")
 TRIAGE_AUTO_CONFIDENCE = float(_env("TRIAGE_AUTO_CONFIDENCE", "0.9"))
 # A hot issue this hot is proposed for escalation (提级) on the board.
 HOT_ESCALATE_HEAT = float(_env("HOT_ESCALATE_HEAT", "10"))
+# How old a hot-issue board may get before the worker computes it again.
+HOT_BOARD_INTERVAL_S = float(_env("HOT_BOARD_INTERVAL_S", "600"))
 
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))

@@ -14,6 +14,7 @@ from civicgrid.cases import actions
 from civicgrid.cases.models import TIER_LEVEL, Case, Category, State, Tier, Urgency
 from civicgrid.org.models import Role
 from civicgrid.triage import actions as triage_actions
+from civicgrid.triage import boards
 from civicgrid.triage.actions import decide, suggest, train
 from civicgrid.triage.models import Correction, ModelVersion, Suggestion
 from tests.browser.conftest import screenshot
@@ -275,6 +276,7 @@ def test_the_hot_issue_board_maps_clusters_and_escalates_one(
         )
         mild.append(actions.dispatch_case(case, actor=dispatcher))
     waiting = submit(tree, title="工地夜间施工噪音", text=NOISE[0], contact_phone="13900000009")
+    boards.refresh([boards.board_for(tree.district, 30)])  # what the worker does
 
     log_in(page, live_server, dispatcher.username)
     page.wait_for_url(f"{live_server.url}/")

@@ -10,7 +10,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civicgrid.cases.models import FINAL_STATES, State, Urgency
+from civicgrid.cases.models import FINAL_STATES, Case, State, Urgency
+from civicgrid.cases.rules import DUE_FIELD
 from civicgrid.errors import Refusal
 from tests.cases.conftest import Staff
 from tests.cases.test_lifecycle import assert_log_is_truth
@@ -78,4 +79,9 @@ def test_random_walks_keep_the_log_true(staff: Staff, steps) -> None:  # type: i
             assert all(a.to_state == b.from_state for a, b in itertools.pairwise(events))
             if case.state in FINAL_STATES and case.state != State.CLOSED:
                 assert case.closed_at is not None
+            stored = Case.objects.values_list("due_at", flat=True).get(pk=case.pk)
+            due_field = DUE_FIELD.get(case.state)
+            assert stored == (getattr(case, due_field) if due_field else None), (
+                f"due_at is not the {case.state} case's deadline after {action}"
+            )
         transaction.set_rollback(True)

@@ -218,7 +218,12 @@ def test_model_pages_and_who_may_activate(setup, tmp_path) -> None:  # type: ign
     assert client.get("/triage/").status_code == 403
 
 
-def test_hot_board_lists_a_cluster_and_escalates_it(setup, settings) -> None:  # type: ignore[no-untyped-def]
+def test_hot_board_lists_a_cluster_and_escalates_it(setup, settings) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.triage.tasks import HOT_BOARDS_TASK_PATH, refresh_hot_boards
+
+    # type: ignore[no-untyped-def]
     tree, categories = setup
     settings.HOT_ESCALATE_HEAT = 0
     dispatcher = make_member(tree.district, Role.DISPATCHER)
@@ -237,8 +242,15 @@ def test_hot_board_lists_a_cluster_and_escalates_it(setup, settings) -> None:  #
         cases.append(actions.dispatch_case(case, actor=dispatcher))
     client = Client()
     client.force_login(dispatcher)
+    first = client.get("/triage/hot/").content.decode()
+    assert "正在首次计算" in first, "no page clusters a month of cases"
+    assert DBTaskResult.objects.filter(task_path=HOT_BOARDS_TASK_PATH).count() == 1
+    client.get("/triage/hot/")
+    assert DBTaskResult.objects.filter(task_path=HOT_BOARDS_TASK_PATH).count() == 1, "once"
+    assert refresh_hot_boards.call() == {"boards": 1}  # the worker
     page = client.get("/triage/hot/").content.decode()
     assert "工地" in page and all(c.tracking_code in page for c in cases)
+    assert "计算于" in page
     codes = [c.tracking_code for c in cases]
     response = client.post("/triage/hot/escalate/", {"codes": codes, "label": "工地噪音"})
     assert response.status_code == 302
@@ -308,3 +320,33 @@ def test_training_rows_are_the_closed_cases_newest_first_and_may_be_capped(setup
     assert sorted(zip(labels, texts, strict=True)) == sorted(
         (code, phrase) for code, phrases in PHRASES.items() for phrase in phrases[:2]
     )
+
+
+def test_boards_are_refreshed_while_looked_at_and_dropped_when_not(setup, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civicgrid.dispatch.tasks import sweep_deadlines
+    from civicgrid.triage import boards
+    from civicgrid.triage.models import HotBoard
+
+    tree, _categories = setup
+    settings.HOT_BOARD_INTERVAL_S = 600
+    assert not boards.due(), "no board until someone opens one"
+    board = boards.board_for(tree.district, 30)
+    assert boards.due(), "a new board waits for its first computation"
+    boards.refresh()
+    assert not boards.due()
+    later = timezone.now() + timedelta(seconds=601)
+    assert boards.due(later), "older than the interval"
+    HotBoard.objects.filter(pk=board.pk).update(computed_at=timezone.now() - timedelta(hours=1))
+    sweep_deadlines.call()  # the sweep has it recomputed
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.triage.tasks import HOT_BOARDS_TASK_PATH
+
+    assert DBTaskResult.objects.filter(task_path=HOT_BOARDS_TASK_PATH).exists()
+    HotBoard.objects.filter(pk=board.pk).update(viewed_at=timezone.now() - timedelta(days=8))
+    boards.refresh()
+    assert not HotBoard.objects.exists(), "nobody looked at it for a week"

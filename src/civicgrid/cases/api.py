@@ -16,9 +16,10 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, ContactReveal, Photo, WhistleTask, mask_phone
+from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions, may_know_resident
 from civicgrid.cases.photos import check_photos, open_photo
-from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts
+from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts, queues
 from civicgrid.errors import Forbidden, NotFound
 from civicgrid.org.models import Unit, UnitKind, User
 
@@ -52,10 +53,14 @@ class CaseRow(Schema):
 
 
 class CaseList(Schema):
-    counts: dict[str, int]
+    counts: dict[str, int | None] = Field(
+        description="each open queue's size, up to 1,000 (1,000 means at least that); "
+        "none for all"
+    )
     queue: str
-    total: int
     items: list[CaseRow]
+    next: str | None = Field(description="pass as before= for the next (older) page")
+    previous: str | None = Field(description="pass as after= for the previous page")
 
 
 class EventOut(Schema):
@@ -296,15 +301,28 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
 
 @router.get("", response=CaseList, summary="A work queue, with the counts of every queue")
 def list_cases(
-    request: HttpRequest, queue: QueueName = "all", limit: int = 50, offset: int = 0
+    request: HttpRequest,
+    queue: QueueName = "all",
+    limit: int = Query(50, ge=1, le=200),
+    before: str | None = Query(None, description="a page's next cursor: the page after it"),
+    after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> CaseList:
-    visible = _cases(request)
-    selected = in_queue(visible, queue).order_by("-created_at")
+    """Paged by key, newest first (the due queues: most urgent first): follow ``next`` and
+    ``previous``; there is no page number."""
+    visible = Case.objects.visible_to(request.user)
+    page = keyset(
+        in_queue(visible, queue).select_related("owner_unit", "category", "grid"),
+        queues()[queue].order,
+        before=before,
+        after=after,
+        size=limit,
+    )
     return CaseList(
-        counts=queue_counts(Case.objects.visible_to(request.user)),
+        counts=queue_counts(visible),
         queue=queue,
-        total=selected.count(),
-        items=[CaseRow(**_row(c)) for c in selected[offset : offset + min(limit, 200)]],
+        items=[CaseRow(**_row(c)) for c in page.items],
+        next=page.next,
+        previous=page.previous,
     )
 
 

@@ -350,14 +350,17 @@ def allowed_actions(case: Case, actor: User | None) -> list[str]:
     """The transitions ``actor`` may make on ``case`` now: the console's buttons, each
     one that will succeed (given valid input)."""
     from civicgrid.cases.facts import surroundings_of
-    from civicgrid.cases.rules import Snapshot
+    from civicgrid.cases.rules import NOWHERE, Snapshot
 
-    rights = [action for action in RULES if may(case, action, actor)]
-    if not rights:
-        return []
     snapshot = Snapshot.of(case)
-    around = surroundings_of(case)
-    return [action for action in rights if possible(action, snapshot, around) is None]
+    candidates = [
+        action
+        for action, rule in RULES.items()
+        if snapshot.state in rule.states and may(case, action, actor)
+    ]
+    # What lies around the case is read only when a candidate's rule looks at it.
+    around = surroundings_of(case) if any(RULES[a].when for a in candidates) else NOWHERE
+    return [action for action in candidates if possible(action, snapshot, around) is None]
 
 
 def may_act_on_task(actor: User | None, department: Unit) -> bool:

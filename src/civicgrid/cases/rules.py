@@ -52,6 +52,9 @@ class Snapshot:
     urgency: str
     version: int
     withdrawn_from_public_at: datetime | None = None
+    acknowledge_due: datetime | None = None
+    resolve_due: datetime | None = None
+    follow_up_due: datetime | None = None
 
     @classmethod
     def of(cls, case: Case) -> Snapshot:
@@ -74,8 +77,18 @@ SNAPSHOT_FIELDS = (
     "urgency",
     "version",
     "withdrawn_from_public_at",
+    "acknowledge_due",
+    "resolve_due",
+    "follow_up_due",
 )
 _SNAPSHOT_SET = frozenset(SNAPSHOT_FIELDS)
+# The deadline each state runs against: every plan keeps ``Case.due_at`` equal to it
+# (the queues' "overdue" and "due soon" read that one indexed column).
+DUE_FIELD = {
+    State.DISPATCHED: "acknowledge_due",
+    State.HANDLING: "resolve_due",
+    State.FOLLOW_UP: "follow_up_due",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +138,13 @@ def _plan(
     data: dict[str, Any] | None = None,
     attachments: tuple[str, ...] = (),
 ) -> Plan:
-    changes = changes or {}
+    changes = dict(changes or {})
+    to_state = changes.get("state", case.state)
+    if to_state != case.state or DUE_FIELD.get(to_state) in changes:
+        field_name = DUE_FIELD.get(to_state)
+        changes["due_at"] = (
+            changes.get(field_name, getattr(case, field_name)) if field_name else None
+        )
     return Plan(
         action=action,
         case_id=case.pk,

@@ -12,18 +12,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases import actions
+from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
 from civicgrid.cases.models import Case, Category, Photo, Tier, Urgency, WhistleTask
+from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
-from civicgrid.cases.queues import in_queue, queue_counts, queue_filters
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Unit, UnitKind
@@ -43,18 +43,26 @@ def _visible_case(request: HttpRequest, code: str) -> Case:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
+    """A work queue, a page at a time by key (newer/older, never "page N"), with the
+    open queues' counts."""
     visible = Case.objects.visible_to(request.user)
-    counts = queue_counts(visible)
-    filters = queue_filters()
+    counts = work_queues.queue_counts(visible)
+    defined = work_queues.queues()
     name = request.GET.get("queue") or next(
         (q for q in ("triage", "to_acknowledge", "handling") if counts.get(q)), "all"
     )
-    if name not in filters:
+    if name not in defined:
         name = "all"
-    cases = in_queue(visible, name).select_related("owner_unit", "category").order_by("-created_at")
-    page = Paginator(cases, 30).get_page(request.GET.get("page"))
-    tabs = [(q, label, counts[q]) for q, (label, _q) in filters.items()]
-    return render(request, "cases/queue.html", {"tabs": tabs, "current": name, "page": page})
+    page = keyset(
+        work_queues.in_queue(visible, name).select_related("owner_unit", "category"),
+        defined[name].order,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        size=30,
+    )
+    tabs = [(q, queue.label, counts[q]) for q, queue in defined.items()]
+    context = {"tabs": tabs, "current": name, "page": page, "cap": work_queues.COUNT_CAP}
+    return render(request, "cases/queue.html", context)
 
 
 # Form fields each transition needs, read from the POST.

@@ -7,7 +7,8 @@ once, every deadline is treated exactly once (the sweeper's marks). Each sweep a
 gives back to the queue the machine readings of new cases whose worker died while
 running them (a reading is safe to run twice: it replaces the case's suggestion), and
 tidies the photo store (``cases.photos.tidy``: staged files of rolled-back changes,
-API uploads no event named within a day).
+API uploads no event named within a day), and has the hot-issue boards recomputed
+when they are older than ``HOT_BOARD_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from django_tasks_db.models import DBTaskResult
 from civicgrid import queue
 from civicgrid.cases import photos
 from civicgrid.dispatch.sweeper import sweep
-from civicgrid.triage.tasks import suggest_case
+from civicgrid.triage import boards
+from civicgrid.triage.tasks import schedule_board_refresh, suggest_case
 
 SWEEP_TASK_PATH = "civicgrid.dispatch.tasks.sweep_deadlines"
 
@@ -35,6 +37,8 @@ def sweep_deadlines() -> dict[str, int]:
         suggest_case, older_than=timedelta(seconds=settings.TASK_ABANDONED_AFTER_S)
     )
     tidied = photos.tidy()
+    if boards.due():
+        schedule_board_refresh()
     schedule_sweep(delay_s=settings.SWEEP_INTERVAL_S)
     return {
         "reminded": result.reminded,

@@ -8,6 +8,8 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from civicgrid.errors import TooMany
+from civicgrid.errors import BUSY, Refusal, TooMany, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,25 @@ def _address_key(request: HttpRequest) -> str:
     return f"track-wrong-ip:{_digest(client_ip(request))}"
 
 
-def tracking_refusal(request: HttpRequest, code: str) -> TooMany | None:
+def _fails_closed(
+    check: Callable[[HttpRequest, str], Refusal | None],
+) -> Callable[[HttpRequest, str], Refusal | None]:
+    """A tracking guard whose counters cannot be kept (the shared cache does not answer)
+    refuses for now, 503, rather than let codes be guessed uncounted."""
+
+    @wraps(check)
+    def guarded(request: HttpRequest, code: str) -> Refusal | None:
+        try:
+            return check(request, code)
+        except RedisError:
+            logger.exception("tracking guard: the shared cache does not answer")
+            return Unavailable(str(BUSY))
+
+    return guarded
+
+
+@_fails_closed
+def tracking_refusal(request: HttpRequest, code: str) -> Refusal | None:
     """Why this code may not be tried from here now (locked, or this address has been
     wrong too often), or None."""
     until = cache.get(_code_lock_key(code))
@@ -134,7 +154,8 @@ def code_locked(until: float) -> TooMany:
     )
 
 
-def wrong_tracking_digits(request: HttpRequest, code: str) -> TooMany | None:
+@_fails_closed
+def wrong_tracking_digits(request: HttpRequest, code: str) -> Refusal | None:
     """Count a wrong code-and-digits pair, for the code and for the address; the refusal
     when this one reached a limit (the code is locked from now), else None."""
     refusal = None

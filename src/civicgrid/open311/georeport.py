@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.models import (
     FINAL_STATES,
     OPEN_STATES,
+    PUBLISHED_ACTIONS,
     Case,
     CaseEvent,
     Category,
@@ -476,19 +477,7 @@ def created_entry(record: Open311Request) -> dict[str, Any]:
 
 # --- what the public may read of a case's progress ---------------------------------------
 
-PUBLIC_ACTIONS = (
-    "submit",
-    "dispatch",
-    "acknowledge",
-    "resolve",
-    "fix_on_the_spot",  # 随手办: resolved on patrol, with a reply like 办结
-    "rate",
-    "close",
-    "reopen",
-    "escalate",
-    "merge",
-    "reject",
-)
+PUBLIC_ACTIONS = PUBLISHED_ACTIONS
 
 
 def public_note(event: CaseEvent) -> str:

@@ -1,19 +1,35 @@
 """One answer to "which units may this person see and act in?".
 
-Every scoped query in civicgrid goes through :func:`scope_of`; a later
-``Case.objects.visible_to(user)`` is ``scope_of(user).q("owner_unit__path")``.
+Every scoped query in civicgrid goes through :func:`scope_of`. Units are filtered by
+path prefix (``Scope.q``: the unit table is small); large tables (cases, tasks) are
+filtered by ids resolved first (``Scope.reach``): "the owner is one of these units",
+"located in one of these grids", which each use an index, instead of a prefix match
+across a join that no index can serve (see docs/architecture.md, "Lists at scale").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
-from civicgrid.org.models import Membership, Role, Unit, User
+from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A scope as unit ids, read once per scope (so once per request)."""
+
+    # The scope covers every root of the tree: every case, task and unit.
+    everywhere: bool
+    # The units of the scope's subtrees; among them, the departments.
+    unit_ids: tuple[int, ...] = ()
+    department_ids: tuple[int, ...] = ()
+    # The grids where the person works on the ground (field roles).
+    grid_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,33 @@ class Scope:
 
     def has_role(self, *roles: str) -> bool:
         return self.everything or bool(self.roles.intersection(roles))
+
+    @cached_property
+    def reach(self) -> Reach:
+        """The scope's units as ids (two or three small queries, once per scope)."""
+        if self.everything:
+            return Reach(everywhere=True)
+        roots = set(Unit.objects.filter(parent=None).values_list("path", flat=True))
+        if roots and roots <= set(self.paths):
+            return Reach(everywhere=True)
+        units = (
+            list(Unit.objects.filter(self.q("path")).values_list("pk", "kind"))
+            if self.paths
+            else []
+        )
+        grids: list[int] = []
+        if self.field_paths:
+            grids = list(
+                Unit.objects.filter(self.q_field("path"), kind=UnitKind.GRID).values_list(
+                    "pk", flat=True
+                )
+            )
+        return Reach(
+            everywhere=False,
+            unit_ids=tuple(pk for pk, _kind in units),
+            department_ids=tuple(pk for pk, kind in units if kind == UnitKind.DEPARTMENT),
+            grid_ids=tuple(grids),
+        )
 
 
 NOBODY = Scope(paths=(), roles=frozenset())

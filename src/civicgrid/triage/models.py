@@ -85,3 +85,25 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.suggested_id} → {self.chosen_id}"
+
+
+class HotBoard(models.Model):
+    """The hot issues of one unit's cases over a window, as the worker last computed them
+    (``triage.boards``): a board is made when someone first opens it and refreshed on a
+    schedule, so opening it costs a read, not a clustering of a month of cases."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    days = models.PositiveSmallIntegerField(_("window in days"))
+    clusters = models.JSONField(default=list)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hot-issue board")
+        verbose_name_plural = _("hot-issue boards")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "days"], name="one_board_per_unit_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} · {self.days} d"

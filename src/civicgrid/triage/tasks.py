@@ -1,4 +1,5 @@
-"""Triage in the background: intake enqueues one reading per new case."""
+"""Triage in the background: intake enqueues one reading per new case; the worker keeps
+the hot-issue boards fresh (``refresh_hot_boards``, on a schedule)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,30 @@ def suggest_case(case_ref: str | int) -> dict[str, object]:
         return {"case": case_ref, "missing": True}
     s = suggest(case)
     return {"case": case_ref, "category": s.category_id, "confidence": s.confidence}
+
+
+HOT_BOARDS_TASK_PATH = "civicgrid.triage.tasks.refresh_hot_boards"
+
+
+@task()
+def refresh_hot_boards() -> dict[str, int]:
+    """Recompute the hot-issue boards people look at (see ``triage.boards``)."""
+    from civicgrid.triage.boards import refresh
+
+    return {"boards": refresh()}
+
+
+def schedule_board_refresh() -> bool:
+    """Enqueue a refresh unless one is already waiting; True if one was enqueued. Each
+    deadline sweep calls it when a board is older than ``HOT_BOARD_INTERVAL_S``, and a
+    board opened for the first time calls it at once."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        task_path=HOT_BOARDS_TASK_PATH, status=TaskResultStatus.READY
+    )
+    if waiting.exists():
+        return False
+    refresh_hot_boards.enqueue()
+    return True

@@ -3,36 +3,34 @@ hot-issue board, and the classifier versions with their scores."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, State, Urgency
-from civicgrid.cases.permissions import RULES, allowed_actions
+from civicgrid.cases.paging import keyset
+from civicgrid.cases.permissions import allowed_actions
+from civicgrid.cases.queues import NEWEST_FIRST
 from civicgrid.errors import Conflict, Refusal
 from civicgrid.org.models import Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
+from civicgrid.triage import boards
 from civicgrid.triage.actions import activate_version, decide
-from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import ModelVersion
+from civicgrid.triage.tasks import schedule_board_refresh
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
 
-SEVERITY = {Urgency.NORMAL: 1.0, Urgency.URGENT: 2.0, Urgency.EMERGENCY: 3.0}
-ESCALATABLE = RULES["escalate"].states
 #: Runners-up less likely than this are not worth a dispatcher's reading.
 ALTERNATIVE_MIN = 0.05
+#: Cases on a page of the triage queue (each carries a form with every category).
+PAGE_SIZE = 30
 #: Confusions listed above the matrix.
 MISTAKES_SHOWN = 10
 
@@ -59,17 +57,22 @@ def _leaf_groups() -> list[tuple[str, list[Category]]]:
 
 @roles_required(access.TRIAGE)
 def queue(request: HttpRequest) -> HttpResponse:
-    """Cases waiting for triage: emergencies first, then the machine's least sure.
+    """Cases waiting for triage, newest first a page at a time; on each page emergencies
+    first, then the machine's least sure.
 
     Waiting means submitted and not yet given a category: once a person (or the
     classifier, when sure) has triaged a case it waits for dispatch in the console's
     queue, not here, or a decided case would stay in this list until dispatched."""
-    cases = list(
+    page = keyset(
         Case.objects.visible_to(request.user)
         .filter(state=State.SUBMITTED, category__isnull=True)
-        .select_related("suggestion__category__parent", "grid", "owner_unit")
-        .order_by("-created_at")[:200]
+        .select_related("suggestion__category__parent", "grid", "owner_unit"),
+        NEWEST_FIRST,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        size=PAGE_SIZE,
     )
+    cases = page.items
     groups = _leaf_groups()
     names = {c.code: c.name for _label, leaves in groups for c in leaves}
     for case in cases:
@@ -94,6 +97,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases.sort(key=order)
     context = {
         "cases": cases,
+        "page": page,
         "category_groups": groups,
         "urgencies": Urgency.choices,
         "auto": settings.TRIAGE_AUTO_CONFIDENCE,
@@ -138,89 +142,11 @@ def decide_view(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("triage:queue")
 
 
-def _clusters(request: HttpRequest, days: int) -> list[dict[str, Any]]:
-    """Hot issues among the cases this user sees, from the last ``days`` days (cached a
-    few minutes per user: clustering a month of a district takes a second or two)."""
-    key = f"hot:{request.user.pk}:{days}"
-    found = cache.get(key)
-    if found is not None:
-        return found
-    now = timezone.now()
-    rows = (
-        Case.objects.visible_to(request.user)
-        .filter(created_at__gte=now - timedelta(days=days))
-        .exclude(state__in=(State.MERGED, State.REJECTED))
-        .values_list(
-            "pk",
-            "title",
-            "text",
-            "created_at",
-            "lon",
-            "lat",
-            "grid__code",
-            "contact__phone",
-            "urgency",
-            "tracking_code",
-            "state",
-            "escalations",
-        )[:8000]
-    )
-    items, codes, movable, escalated = [], {}, set(), set()
-    for pk, title, text, at, lon, lat, grid, phone, urgency, code, state, escalations in rows:
-        items.append(
-            Item(
-                id=pk,
-                title=title,
-                text=text[:600],
-                at=at,
-                lon=lon,
-                lat=lat,
-                place=grid,
-                residents=phone or None,
-                severity=SEVERITY.get(urgency, 1.0),
-            )
-        )
-        codes[pk] = code
-        if escalations:
-            escalated.add(pk)
-        elif state in ESCALATABLE:
-            movable.add(pk)
-    clusters = hot_issues(items, now=now, window_days=min(days, 30), top=20)
-    found = [
-        {
-            "title": c.title,
-            "label": c.label,
-            "heat": round(c.heat, 1),
-            "size": c.size,
-            "residents": c.parts.residents,
-            "growth": round(c.parts.growth, 2),
-            "lon": c.lon,
-            "lat": c.lat,
-            "first_at": c.first_at,
-            "last_at": c.last_at,
-            "codes": [codes[i] for i in c.member_ids],
-            # The cases one click would move: dispatched and not yet escalated (not
-            # those waiting for triage, done, or already a tier up).
-            "open": [codes[i] for i in c.member_ids if i in movable],
-            "escalated": sum(1 for i in c.member_ids if i in escalated),
-        }
-        for c in clusters
-    ]
-    cache.set(key, found, 300)
-    return found
-
-
 @roles_required(access.HOT_ISSUES)
 def hot_board(request: HttpRequest) -> HttpResponse:
+    """The hot issues of the user's widest unit, as the worker last computed them (a
+    board opened for the first time is computed within moments: the page says so)."""
     days = 30 if request.GET.get("days") != "90" else 90
-    clusters = _clusters(request, days)
-    for c in clusters:
-        c["propose"] = c["heat"] >= settings.HOT_ESCALATE_HEAT
-    points = [
-        {"lon": c["lon"], "lat": c["lat"], "heat": c["heat"], "title": c["title"], "n": i + 1}
-        for i, c in enumerate(clusters)
-        if c["lon"] is not None
-    ]
     # The grids of the user's widest unit, drawn under the clusters for orientation.
     top = (
         Unit.objects.tops_for(request.user)
@@ -228,10 +154,24 @@ def hot_board(request: HttpRequest) -> HttpResponse:
         .order_by("path")
         .first()
     )
+    board, clusters = None, []
+    if top is not None:
+        board = boards.board_for(top, days)
+        if board.computed_at is None:
+            schedule_board_refresh()
+        clusters = boards.shown(board)
+    for c in clusters:
+        c["propose"] = c["heat"] >= settings.HOT_ESCALATE_HEAT
+    points = [
+        {"lon": c["lon"], "lat": c["lat"], "heat": c["heat"], "title": c["title"], "n": i + 1}
+        for i, c in enumerate(clusters)
+        if c["lon"] is not None
+    ]
     context = {
         "clusters": clusters,
         "points": points,
         "days": days,
+        "board": board,
         "map_unit": top,
         "tile_url": settings.MAP_TILE_URL,
     }
@@ -245,27 +185,30 @@ def escalate_cluster(request: HttpRequest) -> HttpResponse:
     escalate goes one tier up, with the cluster named as the reason.
 
     Cases already escalated are left where they are (counted as not escalated): a
-    second click, or a colleague's board cached before the first, must not push the
-    same cases up another tier."""
+    second click, or a colleague's board computed before the first, must not push the
+    same cases up another tier. The boards stop offering the moved cases at once."""
     codes = request.POST.getlist("codes")
     label = request.POST.get("label", "")[:80]
     cases = Case.objects.visible_to(request.user).filter(tracking_code__in=codes)
     done, refused = 0, cases.exclude(escalations=0).count()
     cases = cases.filter(escalations=0)
+    moved = set()
     for case in cases:
         try:
             actions.escalate_case(
                 case, actor=request.user, reason=_("Hot issue: %(label)s") % {"label": label}
             )
             done += 1
+            moved.add(case.tracking_code)
         except Refusal:
             refused += 1
+    boards.note_escalated(moved)
     messages.success(
         request,
         _("Escalated %(done)s cases; %(refused)s could not be escalated now.")
         % {"done": done, "refused": refused},
     )
-    cache.delete_many([f"hot:{request.user.pk}:30", f"hot:{request.user.pk}:90"])
+    schedule_board_refresh()
     return redirect("triage:hot")
 
 
