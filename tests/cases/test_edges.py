@@ -25,7 +25,7 @@ from civicgrid.cases.rules import NOWHERE, Snapshot
 from civicgrid.errors import Conflict, Forbidden, Invalid
 from civicgrid.org import actions as org_actions
 from civicgrid.org.models import Role, Unit, User
-from civicgrid.org.scoping import NOBODY, Scope, scope_of
+from civicgrid.org.scoping import NOBODY, Reach, Scope, scope_of
 from tests.cases.conftest import Staff
 from tests.cases.test_state_matrix import _dispatched, _handling, _resolved
 from tests.factories import UserFactory, make_member, submit
@@ -604,3 +604,21 @@ def test_the_resolver_bar_is_for_a_resolved_case_only(staff: Staff) -> None:
     case = actions.verify_case(case, actor=staff.grid_worker, passed=True)
     with pytest.raises(Conflict, match="“待回访”的工单不能核查。"):
         actions.verify_case(case, actor=staff.street_dispatcher, passed=True)
+
+
+def test_a_scope_reaches_units_by_id_and_over_the_whole_tree_filters_nothing(
+    staff: Staff,
+) -> None:
+    leader = scope_of(User.objects.get(pk=staff.leader.pk)).reach
+    assert leader == Reach(everywhere=True)
+    assert " WHERE " not in str(Case.objects.visible_to(staff.leader).query)
+    street = scope_of(User.objects.get(pk=staff.street_dispatcher.pk)).reach
+    subtree = Unit.objects.subtree(staff.tree.streets[0]).values_list("pk", flat=True)
+    assert not street.everywhere and set(street.unit_ids) == set(subtree)
+    assert street.department_ids == () and street.grid_ids == ()
+    department = scope_of(User.objects.get(pk=staff.department_handler.pk)).reach
+    assert department.unit_ids == department.department_ids == (staff.tree.department.pk,)
+    grid = scope_of(User.objects.get(pk=staff.grid_worker.pk)).reach
+    assert grid.grid_ids == (staff.tree.grids[0].pk,) and grid.department_ids == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        leader.everywhere = False  # type: ignore[misc]
