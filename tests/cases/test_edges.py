@@ -622,3 +622,6 @@ def test_a_scope_reaches_units_by_id_and_over_the_whole_tree_filters_nothing(
     assert grid.grid_ids == (staff.tree.grids[0].pk,) and grid.department_ids == ()
     with pytest.raises(dataclasses.FrozenInstanceError):
         leader.everywhere = False  # type: ignore[misc]
+    # Covering every root is enough, whatever else a scope lists.
+    listed = Scope(paths=(staff.tree.district.path, staff.tree.streets[0].path), roles=frozenset())
+    assert listed.reach == Reach(everywhere=True)
