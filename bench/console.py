@@ -29,10 +29,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 BENCH = Path(__file__).resolve().parent
 ROLES = {
@@ -126,7 +126,8 @@ if have != {n}:
     if not Unit.objects.exists():
         generate_demo(seed=1, scale=1.0)
     import console_fixture
-    seconds = console_fixture.load(connection, {n} - have, say=lambda line: print(line, file=sys.stderr))
+    say = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    seconds = console_fixture.load(connection, {n} - have, say=say)
 else:
     seconds = {{"reused": True}}
 print(json.dumps(seconds))
@@ -188,12 +189,13 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
     from civicgrid.cases.queues import QUEUE_NAMES
     from civicgrid.org.models import User
 
-    deep = (timezone.now() - timedelta(days=DEEP_DAYS)).isoformat()
+    deep = quote((timezone.now() - timedelta(days=DEEP_DAYS)).isoformat())
     results: dict[str, Any] = {}
 
     def time_page(client: Client, key: str, path: str) -> None:
         response = client.get(path)
         assert response.status_code == 200, (key, path, response.status_code)
+        connection.queries_log.clear()  # (a full log counts nothing new)
         with CaptureQueriesContext(connection) as queries:
             client.get(path)
         times = []
@@ -226,7 +228,8 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
         case = Case.objects.visible_to(user).order_by("-created_at").first()
         if case is not None:
             time_page(client, f"{username} case page", f"/cases/{case.tracking_code}/")
-            time_page(client, f"{username} GET /api/cases/{{code}}", f"/api/cases/{case.tracking_code}")
+            api_case = f"/api/cases/{case.tracking_code}"
+            time_page(client, f"{username} GET /api/cases/{{code}}", api_case)
         if username in TRIAGE_ROLES:
             time_page(client, f"{username} /triage/", "/triage/")
             time_page(client, f"{username} /triage/hot/", "/triage/hot/")

@@ -65,7 +65,7 @@ def queue_counts(cases: QuerySet[Case]) -> dict[str, int | None]:
     """Each counted queue's size, up to ``COUNT_CAP`` (one small query each, served by
     the queue's index); None for "all"."""
     return {
-        name: cases.filter(queue.filter)[:COUNT_CAP].count() if queue.counted else None
+        name: cases.filter(queue.filter).order_by()[:COUNT_CAP].count() if queue.counted else None
         for name, queue in queues().items()
     }
 

@@ -294,7 +294,7 @@ def _pick_and_claim_in_one(
     marks = DeadlineMark._meta.db_table
     sql = f"""
         WITH picked AS (
-            SELECT {columns}, c.{due_field}
+            SELECT {columns}, c.{due_field} AS swept_due
             FROM {Case._meta.db_table} c
             WHERE c.state = %(state)s AND {" AND ".join(conditions)}
               AND NOT EXISTS (
@@ -306,13 +306,13 @@ def _pick_and_claim_in_one(
             FOR UPDATE OF c SKIP LOCKED
         ), claimed AS (
             INSERT INTO {marks} (case_id, deadline, due, stage, at)
-            SELECT id, %(name)s, {due_field}, %(stage)s, %(now)s FROM picked
+            SELECT id, %(name)s, swept_due, %(stage)s, %(now)s FROM picked
             ON CONFLICT (case_id, deadline, due, stage) DO NOTHING
             RETURNING case_id
         )
         SELECT picked.*, claimed.case_id IS NOT NULL AS mine
         FROM picked LEFT JOIN claimed ON claimed.case_id = picked.id
-        ORDER BY picked.{due_field}, picked.id
+        ORDER BY picked.swept_due, picked.id
     """
     params = {
         "state": state,
