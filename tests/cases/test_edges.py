@@ -537,6 +537,9 @@ def test_the_resolver_check_takes_an_action_by_its_plain_name(staff: Staff) -> N
     with pytest.raises(Forbidden, match="此工单由您办结"):
         check_right(case, "verify", staff.street_dispatcher)
     check_right(case, "reopen", staff.street_dispatcher)  # only verifying is barred
+    assert "withdraw" in allowed_actions(case, staff.street_dispatcher)
+    case = actions.withdraw_from_public(case, actor=staff.street_dispatcher, reason="含住址")
+    assert case.withdrawn_from_public_at is not None
 
 
 def test_a_case_fixed_on_the_spot_and_reopened_goes_back_to_the_community(staff: Staff) -> None:
