@@ -309,16 +309,15 @@ def list_cases(
 ) -> CaseList:
     """Paged by key, newest first (the due queues: most urgent first): follow ``next`` and
     ``previous``; there is no page number."""
-    visible = Case.objects.visible_to(request.user)
     page = keyset(
-        in_queue(visible, queue).select_related("owner_unit", "category", "grid"),
+        in_queue(request.user, queue).select_related("owner_unit", "category", "grid"),
         queues()[queue].order,
         before=before,
         after=after,
         size=limit,
     )
     return CaseList(
-        counts=queue_counts(visible),
+        counts=queue_counts(request.user),
         queue=queue,
         items=[CaseRow(**_row(c)) for c in page.items],
         next=page.next,

@@ -294,9 +294,11 @@ def new_tracking_code() -> str:
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
-    def visible_to(self, user: User | Scope) -> CaseQuerySet:
+    def visible_to(self, user: User | Scope, *, work: bool = False) -> CaseQuerySet:
         """Cases owned by a unit in the user's scope, whistled to a department in it, or
-        located in the grid of a grid worker or volunteer.
+        located in the grid of a grid worker or volunteer. ``work``: for the queues of open
+        work, where a department's part is the cases of its open tasks (a case whose
+        task it finished stays visible, but is no longer its work).
 
         Each part is a condition on one indexed column with ids resolved first (the
         scope's units, the departments' tasked cases, the field grids), so PostgreSQL
@@ -311,6 +313,8 @@ class CaseQuerySet(models.QuerySet["Case"]):
         parts = [ids_q(reach.unit_ids, "owner_unit_id")] if reach.unit_ids else []
         if reach.department_ids:
             tasked = WhistleTask.objects.filter(ids_q(reach.department_ids, "department_id"))
+            if work:
+                tasked = tasked.filter(state__in=OPEN_TASK_STATES)
             case_ids = set(tasked.values_list("case_id", flat=True))
             if case_ids:
                 parts.append(ids_q(case_ids, "pk"))
@@ -432,20 +436,35 @@ class Case(models.Model):
         # unit; the current deadline of the cases that have one; the supervised. The
         # sweeper's three are partial (a case is in at most one) and end in id.
         indexes = [
-            models.Index(fields=["created_at", "id"], name="cases_newest"),
-            models.Index(fields=["owner_unit", "state"]),
+            # The lists' orders carry the scope's columns (INCLUDE, PostgreSQL), so a
+            # unit's page is filtered in the index without visiting the table.
+            models.Index(
+                fields=["created_at", "id"],
+                include=["owner_unit", "grid"],
+                name="cases_newest",
+            ),
+            # A unit's queues and counts: its cases by state and deadline, the
+            # supervised flag carried, so counting reads the index alone.
+            models.Index(
+                fields=["owner_unit", "state", "due_at"],
+                include=["supervised"],
+                name="unit_state_due",
+            ),
             models.Index(
                 fields=["state", "created_at", "id"],
+                include=["owner_unit", "grid"],
                 condition=Q(state__in=OPEN_STATE_VALUES),
                 name="open_by_state",
             ),
             models.Index(
                 fields=["due_at", "id"],
+                include=["owner_unit", "grid"],
                 condition=Q(state__in=["dispatched", "handling"]),
                 name="open_by_due",
             ),
             models.Index(
                 fields=["created_at", "id"],
+                include=["owner_unit", "grid"],
                 condition=Q(supervised=True, state__in=OPEN_STATE_VALUES),
                 name="supervised_open",
             ),

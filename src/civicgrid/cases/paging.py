@@ -30,12 +30,6 @@ class Page(Generic[M]):
     previous: str | None  # the cursor of the page before it (newer), if any
 
 
-def cursor_of(row: Model, order: Order) -> str:
-    first, second = (name.lstrip("-") for name in order)
-    at = getattr(row, first)
-    return f"{at.isoformat()}~{getattr(row, second)}"
-
-
 def parse_cursor(text: str) -> tuple[datetime, int | None]:
     """A cursor from a URL; a person who edited it hears what is wrong (400)."""
     at_text, _sep, pk_text = text.partition("~")
@@ -77,28 +71,39 @@ def keyset(
     size: int = 30,
 ) -> Page[M]:
     """One page of ``rows`` in ``order``: the first, the one past ``before`` (the next
-    page's cursor), or the one before ``after`` (the previous page's)."""
-    reverse = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+    page's cursor), or the one before ``after`` (the previous page's).
+
+    Keys first, rows second: the page's ids are found in the order's index without
+    the joins ``rows`` may carry (a join planned before the sort would join every
+    candidate row), then those rows are read by id."""
+    first, second = (name.lstrip("-") for name in order)
+    backwards = bool(after)
     if after:
-        found = list(
-            rows.filter(_beyond(order, parse_cursor(after), forward=False)).order_by(*reverse)[
-                : size + 1
-            ]
-        )
-        more_before = len(found) > size
-        items = list(reversed(found[:size]))
+        reverse = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+        query = rows.filter(_beyond(order, parse_cursor(after), forward=False)).order_by(*reverse)
+    elif before:
+        query = rows.filter(_beyond(order, parse_cursor(before), forward=True)).order_by(*order)
+    else:
+        query = rows.order_by(*order)
+    keys = list(query.values_list("pk", first, second)[: size + 1])
+    more = len(keys) > size
+    keys = keys[:size]
+    if backwards:
+        keys.reverse()
+    found = rows.in_bulk([pk for pk, _first, _second in keys])
+    items = [found[pk] for pk, _first, _second in keys if pk in found]
+
+    def cursor(key: tuple[Any, Any, Any]) -> str:
+        return f"{key[1].isoformat()}~{key[2]}"
+
+    if backwards:
         return Page(
             items,
-            next=cursor_of(items[-1], order) if items else None,
-            previous=cursor_of(items[0], order) if items and more_before else None,
+            next=cursor(keys[-1]) if keys else None,
+            previous=cursor(keys[0]) if keys and more else None,
         )
-    query: Any = rows
-    if before:
-        query = rows.filter(_beyond(order, parse_cursor(before), forward=True))
-    found = list(query.order_by(*order)[: size + 1])
-    items = found[:size]
     return Page(
         items,
-        next=cursor_of(items[-1], order) if len(found) > size else None,
-        previous=cursor_of(items[0], order) if before and items else None,
+        next=cursor(keys[-1]) if more else None,
+        previous=cursor(keys[0]) if before and keys else None,
     )

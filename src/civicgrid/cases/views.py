@@ -45,8 +45,7 @@ def _visible_case(request: HttpRequest, code: str) -> Case:
 def queue(request: HttpRequest) -> HttpResponse:
     """A work queue, a page at a time by key (newer/older, never "page N"), with the
     open queues' counts."""
-    visible = Case.objects.visible_to(request.user)
-    counts = work_queues.queue_counts(visible)
+    counts = work_queues.queue_counts(request.user)
     defined = work_queues.queues()
     name = request.GET.get("queue") or next(
         (q for q in ("triage", "to_acknowledge", "handling") if counts.get(q)), "all"
@@ -54,7 +53,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if name not in defined:
         name = "all"
     page = keyset(
-        work_queues.in_queue(visible, name).select_related("owner_unit", "category"),
+        work_queues.in_queue(request.user, name).select_related("owner_unit", "category"),
         defined[name].order,
         before=request.GET.get("before"),
         after=request.GET.get("after"),
