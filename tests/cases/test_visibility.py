@@ -204,3 +204,30 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
 
     expected = {case.pk for case, owner, grid, tasked in cases if sees(owner, grid, tasked)}
     assert visible(User.objects.get(pk=person.pk)) == expected, grants
+
+
+def test_a_departments_work_is_its_open_tasks(staff: Staff) -> None:
+    """A case whose task the department finished stays visible to it, but leaves its
+    queues of open work (the street handles it on)."""
+    from civicgrid.cases.queues import in_queue, queue_counts
+
+    tree = staff.tree
+    case = actions.triage_case(
+        submit(tree),
+        actor=staff.district_dispatcher,
+        category=staff.categories["moderate"],
+        urgency=Urgency.NORMAL,
+    )
+    case = actions.dispatch_case(case, actor=staff.district_dispatcher)
+    case = actions.whistle_case(case, actor=staff.street_dispatcher, lead=tree.department)
+    dept = User.objects.get(pk=staff.department_handler.pk)
+    assert [c.pk for c in in_queue(dept, "handling")] == [case.pk]
+    assert queue_counts(dept)["handling"] == 1
+    task = case.tasks.get()
+    for step in (actions.check_in_task, actions.start_task):
+        task = step(task, actor=staff.department_handler)
+    actions.finish_task(task, actor=staff.department_handler, note="已整改")
+    dept = User.objects.get(pk=staff.department_handler.pk)
+    assert Case.objects.visible_to(dept).filter(pk=case.pk).exists(), "still visible"
+    assert not in_queue(dept, "handling").exists() and queue_counts(dept)["handling"] == 0
+    assert [c.pk for c in in_queue(dept, "all")] == [case.pk], "and in 'all'"
