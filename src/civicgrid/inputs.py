@@ -55,33 +55,39 @@ def unstorable(field: str) -> Invalid:
     )
 
 
-def text(value: str, field: str) -> str:
-    """``value`` if every character of it can be stored; refused otherwise."""
+def text(value: str, field: str, *, max_length: int | None = None) -> str:
+    """``value`` if every character of it can be stored (and, given ``max_length``, if
+    its column holds it); refused otherwise."""
     if UNSTORABLE.search(value):
         raise unstorable(field)
+    if max_length is not None and len(value) > max_length:
+        raise Invalid(
+            _("%(field)s is too long (at most %(n)s characters).")
+            % {"field": field, "n": max_length},
+            field=field,
+            kind="too_long",
+        )
     return value
 
 
 def first_unstorable(items: Iterable[tuple[str, Any]]) -> str | None:
     """The name of the first field whose name or text cannot be stored, among ``(name,
-    value)`` pairs whose values are strings, lists of strings (a form's repeated field)
-    or JSON-like nests of them (a field inside is named ``outer.inner`` or ``list[2]``).
-    The name comes back with its own bad characters shown as "?"."""
-    for name, value in items:
+    value)`` pairs whose values are strings or JSON-like nests of them (a field inside
+    is named ``outer.inner`` or ``list[2]``). The name comes back with its own bad
+    characters shown as "?". Iterative: a JSON body nests as deep as its parser allows."""
+    pending = list(items)[::-1]
+    while pending:
+        name, value = pending.pop()
         if UNSTORABLE.search(name):
             return UNSTORABLE.sub("?", name)
         if isinstance(value, str):
             if UNSTORABLE.search(value):
                 return name
         elif isinstance(value, dict):
-            pairs = ((f"{name}.{k}" if name else str(k), v) for k, v in value.items())
-            if (found := first_unstorable(pairs)) is not None:
-                return found
+            inner = [(f"{name}.{k}" if name else str(k), v) for k, v in value.items()]
+            pending.extend(reversed(inner))
         elif isinstance(value, list):
-            flat = all(isinstance(v, str) for v in value)  # a form's field named as sent
-            each = ((name if flat else f"{name}[{i}]", v) for i, v in enumerate(value))
-            if (found := first_unstorable(each)) is not None:
-                return found
+            pending.extend(reversed([(f"{name}[{i}]", v) for i, v in enumerate(value)]))
     return None
 
 

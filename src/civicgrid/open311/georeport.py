@@ -59,6 +59,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 IMPLEMENTED = datetime.fromisoformat("2025-01-01T00:00:00+08:00")
 LIMIT = 1000  # "first 1000 requests returned"
 MAX_DESCRIPTION = 4000  # "free form text limited to 4,000 characters"
+EMAIL_MAX = Open311Request._meta.get_field("email").max_length  # what the column holds
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LISTS = ("singlevaluelist", "multivaluelist")
 
@@ -374,7 +375,7 @@ def read_submission(form: QueryDict) -> Submission:
         raise Invalid(
             _("The description is too long (at most %(n)s characters).") % {"n": MAX_DESCRIPTION}
         )
-    email = form.get("email", "").strip()
+    email = inputs.text(form.get("email", "").strip(), "email", max_length=EMAIL_MAX)
     if email:
         try:
             validate_email(email)

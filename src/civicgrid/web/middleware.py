@@ -13,9 +13,14 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -51,7 +56,7 @@ class InputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
             field = unstorable_field(request)
-        except (RequestDataTooBig, TooManyFieldsSent):
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
             return answer(request, TooLarge(_("The request is too large.")))
         except MultiPartParserError:
             return answer(request, Invalid(_("The form data could not be read.")))
@@ -67,26 +72,31 @@ def _headers(request: HttpRequest) -> Iterator[tuple[str, Any]]:
             yield key[5:].replace("_", "-").title(), value
 
 
+def _each(form: QueryDict) -> Iterator[tuple[str, str]]:
+    """A form's fields, a repeated one once per value, each named as sent."""
+    return ((name, value) for name, values in form.lists() for value in values)
+
+
 def unstorable_field(request: HttpRequest) -> str | None:
     """Where ``request`` carries text that cannot be stored, or None."""
     if inputs.UNSTORABLE.search(request.path_info):
         return "path"
     found = inputs.first_unstorable(_headers(request))
     if found is None and request.GET:
-        found = inputs.first_unstorable(request.GET.lists())
+        found = inputs.first_unstorable(_each(request.GET))
     if found is not None or request.method in ("GET", "HEAD", "OPTIONS"):
         return found
     if request.content_type in FORM_TYPES:
-        found = inputs.first_unstorable(request.POST.lists())
-        files = ((name, [f.name or "" for f in f_list]) for name, f_list in request.FILES.lists())
-        return found or inputs.first_unstorable(files)
+        files = ((name, f.name or "") for name, f_list in request.FILES.lists() for f in f_list)
+        return inputs.first_unstorable(_each(request.POST)) or inputs.first_unstorable(files)
     body = request.body
     if body and JSON_SUSPECT.search(body):
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):  # not JSON: the endpoint's parser refuses it
             return None
-        return inputs.first_unstorable(iter([("", data)])) or "body"
+        found = inputs.first_unstorable([("", data)])
+        return (found or "body") if found is not None else None  # "": the body is a string
     return None
 
 
