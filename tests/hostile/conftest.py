@@ -63,6 +63,9 @@ NASTY_TEXT = [
     "长" * 300,
     "",
     " ",
+    # well formed, but longer than a column holds
+    "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "b" * 15 + ".org",
+    "https://example.org/" + "a" * 600,
 ]
 
 NASTY_NUMBERS = [-1, 0, 1, 2**31, 2**63, -(2**63) - 1, 10**30, math.nan, math.inf, -math.inf, 1.5]

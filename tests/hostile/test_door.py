@@ -63,6 +63,29 @@ def test_public_intake_refuses_nul_and_lone_surrogates_in_json(
     assert nothing_written(before)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a surrogate's own UTF-8 bytes, which json.loads reads
+        json.dumps({**INTAKE, "text": "x\ud800"}, ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        ),
+        # UTF-16, which json.loads reads too, with an escaped NUL
+        json.dumps({**INTAKE, "text": "x\x00"}).encode("utf-16"),
+        # a JSON string, not an object, holding a NUL
+        b'"\\u0000"',
+    ],
+)
+def test_json_bodies_in_any_encoding_json_reads_are_checked(world: World, body: bytes) -> None:
+    before = counts()
+    response = Client().post(
+        "/api/requests", body, content_type="application/json", headers={"Idempotency-Key": "u"}
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["type"] == "unstorable"
+    assert nothing_written(before)
+
+
 def test_an_escaped_emoji_pair_is_not_refused(world: World) -> None:
     body = json.dumps({**INTAKE, "text": "井盖丢了 \U0001f6a7 很危险"})  # ASCII: \ud83d\udea7
     assert "\\ud83d\\udea7" in body
@@ -119,6 +142,28 @@ def test_open311_refuses_it_in_its_own_error_format(world: World) -> None:
         "/open311/v2/requests.json", {"api_key": world.client_key, "description": "\x00"}
     )
     assert posted.status_code == 400 and posted.json()[0]["code"] == 400
+
+
+def test_open311_refuses_an_email_its_column_cannot_hold(world: World) -> None:
+    """Well formed (the validator takes up to 320 characters) but longer than the 254
+    the column holds: a 500 on PostgreSQL before."""
+    email = "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "b" * 15 + ".org"
+    before = counts()
+    response = Client().post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": world.client_key,
+            "service_code": "T1",
+            "lat": "30.005",
+            "long": "120.005",
+            "description": "路灯坏了",
+            "phone": "13812345678",
+            "email": email,
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()[0]["description"] == "email 过长（最多 254 个字符）。"
+    assert nothing_written(before)
 
 
 def test_refusals_speak_the_users_language(world: World) -> None:

@@ -199,6 +199,7 @@ def requests(draw: st.DrawFn, world: World, route: str, op: Operation) -> dict[s
         "multipart": bool(op.files) or draw(st.booleans()),
         "files": op.files or ("photos", "before", "after"),
         "filename": draw(st.one_of(st.just("a.jpg"), nasty_text())),
+        "encoding": draw(st.sampled_from(["ascii", "utf-8", "utf-16"])),
     }
 
 
@@ -214,7 +215,12 @@ def send(client: Client, request: dict[str, Any]) -> tuple[Any, bool]:
         url = f"{path}?{query}" if query and method in ("GET", "HEAD") else path
         return client.generic(method, url, headers=headers), bad
     if request["as_json"]:
-        body = json.dumps(data)  # ASCII: a lone surrogate travels as its escape
+        # ASCII (a lone surrogate as its escape), UTF-8 with a surrogate's own bytes, or
+        # UTF-16: json.loads reads all three
+        text = json.dumps(data, ensure_ascii=request["encoding"] == "ascii")
+        body = text.encode(
+            "utf-16" if request["encoding"] == "utf-16" else "utf-8", "surrogatepass"
+        )
         bad |= unstorable(json.loads(body))  # (two escapes of a pair read as one character)
         return client.generic(method, path, body, "application/json", headers=headers), bad
     pairs = [(k, as_received(v)) for k, value in data.items() for v in form_values(value)]
@@ -225,7 +231,7 @@ def send(client: Client, request: dict[str, Any]) -> tuple[Any, bool]:
             fields.setdefault(k, []).append(v)
         for name in [n for n in request["files"] if n not in fields][:1]:
             filename = as_received(request["filename"])
-            if not os.path.basename(filename).strip():  # no name at all: not sendable
+            if os.path.basename(filename).strip() in ("", ".", ".."):  # no name: not sendable
                 filename = "a.jpg"
             # (Django's parser drops control characters from a file's name itself)
             fields[name] = SimpleUploadedFile(filename, b"\xff\xd8\xff not really a jpeg")

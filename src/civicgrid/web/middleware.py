@@ -34,9 +34,11 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 OPEN311_PREFIX = "/open311/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-# In a JSON text a NUL or a surrogate can only be written as an escape; a body without
-# one needs no parse here (a surrogate pair, an escaped emoji, is parsed and passes).
-JSON_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# A JSON body can carry a NUL or a lone surrogate as an escape ("\u0000", "\ud800"), as
+# a surrogate's own UTF-8 bytes (0xED 0xA0-0xBF …: json.loads reads them), or in a body
+# in UTF-16 or UTF-32 (json.loads reads those too; their ASCII holds NUL bytes). A body
+# with none of these needs no parse here (an escaped pair, an emoji, is parsed and passes).
+JSON_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|\x00|\xed[\xa0-\xbf]")
 FIELD_SHOWN = 60  # characters of a field's name repeated in a refusal
 
 
@@ -86,6 +88,8 @@ def unstorable_field(request: HttpRequest) -> str | None:
         found = inputs.first_unstorable(_each(request.GET))
     if found is not None or request.method in ("GET", "HEAD", "OPTIONS"):
         return found
+    if request.content_type == FORM_TYPES[0] and request.method != "POST":
+        return inputs.first_unstorable(_each(QueryDict(request.body)))  # Django reads POST's
     if request.content_type in FORM_TYPES:
         files = ((name, f.name or "") for name, f_list in request.FILES.lists() for f in f_list)
         return inputs.first_unstorable(_each(request.POST)) or inputs.first_unstorable(files)
