@@ -681,8 +681,25 @@ def find_updates(params: QueryDict) -> list[CaseEvent]:
             Exists(published), action__in=PUBLIC_ACTIONS, at__gte=start, at__lte=end
         )
         .select_related("case__contact", "to_unit")
+        .only(*UPDATE_COLUMNS)
         .order_by("-at", "-pk")[:LIMIT]
     )
+
+
+# What an update entry reads (``update_entries``, ``public_note``): the event, its case's
+# code and reply, the resident's name (masked out of the reply), the receiving unit.
+UPDATE_COLUMNS = (
+    "seq",
+    "action",
+    "at",
+    "to_state",
+    "note",
+    "data",
+    "to_unit__name",
+    "case__tracking_code",
+    "case__reply",
+    "case__contact__name",
+)
 
 
 def update_entries(events: Iterable[CaseEvent]) -> list[dict[str, Any]]:
