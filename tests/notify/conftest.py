@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -8,7 +9,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from civicgrid.notify import horizon
 from civicgrid.notify.actions import derive_notifications
 from civicgrid.notify.models import Notification
 from civicgrid.notify.webhook import receiver
@@ -29,15 +29,6 @@ def outbox_settings(settings):  # type: ignore[no-untyped-def]
     settings.NOTIFY_WEBHOOK_SECRET = SECRET
     settings.NOTIFY_WEBHOOK_TIMEOUT_S = 2
     return settings
-
-
-@pytest.fixture(autouse=True)
-def settled_inside_the_test_transaction(request, monkeypatch):  # type: ignore[no-untyped-def]
-    """A test inside one transaction (pytest-django's ``db``) is itself the transaction
-    the PostgreSQL horizon waits for, for good: there the events are settled at once.
-    The horizon's own tests (test_concurrency.py) use ``transactional_db``."""
-    if "transactional_db" not in request.fixturenames:
-        monkeypatch.setattr(horizon, "settled", lambda xid: True)
 
 
 def derive_all() -> int:
@@ -69,6 +60,7 @@ class Gateway:
     received: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)  # every answer given, in order
     failing: str = ""  # e.g. "500 Internal Server Error": answer that instead
+    delay_s: float = 0.0  # answer this late
     secret: str = SECRET
 
 
@@ -82,6 +74,7 @@ def gateway() -> Iterator[Gateway]:
             state.statuses.append(status)
             return start_response(status, headers, *rest)
 
+        time.sleep(state.delay_s)
         if state.failing:
             environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             recording(state.failing, [("Content-Type", "text/plain")])

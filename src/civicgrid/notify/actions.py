@@ -81,9 +81,9 @@ def derive_notifications(*, batch: int | None = None, now: datetime | None = Non
         if mark is None:
             return Derived(busy=True)
         safe = mark.event_id
-        if seen.xid is None:
+        if seen.settled:
             safe = max(safe, seen.event_id)
-        elif mark.pending_event_id is not None and horizon.settled(mark.pending_xid):
+        elif mark.pending_event_id is not None and horizon.settled(mark.pending_writers):
             safe = max(safe, mark.pending_event_id)
         events = list(
             CaseEvent.objects.filter(pk__gt=mark.event_id, pk__lte=safe).order_by("pk")[:batch]
@@ -91,11 +91,11 @@ def derive_notifications(*, batch: int | None = None, now: datetime | None = Non
         rows = notifications_of(events, now=now)
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
         mark.event_id = events[-1].pk if len(events) == batch else safe
-        consumed = mark.pending_event_id is None or mark.event_id >= mark.pending_event_id
-        if seen.xid is not None and consumed:
-            ahead = seen.event_id > mark.event_id
+        if mark.pending_event_id is None or mark.event_id >= mark.pending_event_id:
+            # What this derivation saw and could not read yet, for a later one.
+            ahead = not seen.settled and seen.event_id > mark.event_id
             mark.pending_event_id = seen.event_id if ahead else None
-            mark.pending_xid = seen.xid if ahead else None
+            mark.pending_writers = list(seen.writers) if ahead else []
             mark.pending_since = now if ahead else None
         mark.save()
     waiting = mark.pending_event_id is not None and mark.pending_event_id > mark.event_id

@@ -75,7 +75,7 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(Watermark)
 class WatermarkAdmin(admin.ModelAdmin):
     list_display = ["event_id", "pending_event_id", "updated_at"]
-    readonly_fields = ["event_id", "pending_event_id", "pending_xid", "updated_at"]
+    readonly_fields = ["event_id", "pending_event_id", "pending_writers", "updated_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

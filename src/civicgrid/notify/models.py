@@ -169,14 +169,13 @@ class Watermark(models.Model):
     Every event with an id up to ``event_id`` has had its notifications derived. On
     PostgreSQL a transaction may commit an event with a lower id after one with a
     higher id was already visible, so the watermark moves only up to ids known to be
-    settled: ``pending_event_id`` (the newest event id seen by an earlier derivation)
-    becomes safe once every transaction that had begun writing before it was seen
-    has ended, which ``pending_xid`` (that derivation's own transaction id) tells
-    (see ``horizon``)."""
+    settled: ``pending_event_id`` (the newest event id an earlier derivation saw while
+    other transactions were writing events) becomes safe once every one of
+    ``pending_writers`` has ended (see ``horizon``)."""
 
     event_id = models.BigIntegerField(default=0)
     pending_event_id = models.BigIntegerField(null=True, blank=True)
-    pending_xid = models.BigIntegerField(null=True, blank=True)
+    pending_writers = models.JSONField(default=list, blank=True)
     pending_since = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
