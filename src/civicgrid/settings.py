@@ -16,6 +16,8 @@
 | CIVICGRID_HTTPS                 | false: see "Running in production"        |
 | CIVICGRID_SESSION_HOURS         | 9 (a working day), or the browser closes  |
 | CIVICGRID_CACHE_URL             | empty: this process's memory              |
+| CIVICGRID_NOTIFY_ADAPTERS       | log (also email, webhook)                 |
+| CIVICGRID_PUBLIC_URL            | empty: links in messages are paths        |
 
 The README's "Configuration" and "Running in production" list them all.
 """

@@ -193,3 +193,17 @@ def test_the_round_as_a_task_reschedules_itself(db) -> None:  # type: ignore[no-
     }
     later = DBTaskResult.objects.get(task_path=DELIVER_TASK_PATH, status=TaskResultStatus.READY)
     assert later.run_after is not None
+
+
+def test_the_outbox_page_reads_a_page_in_a_fixed_number_of_queries(
+    staff: Staff, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    for i in range(8):
+        dispatched_in(staff, i % 4)
+    derive_all()
+    client = client_for(staff.district_dispatcher)
+    # session, user, scope (memberships, reach), two counts, the page's keys and rows,
+    # the navigation's department check
+    with django_assert_max_num_queries(12):
+        page = client.get("/notify/?state=pending")
+    assert len(page.context["page"].items) == 24
