@@ -230,6 +230,7 @@ def test_the_side_panel_leaves_an_odd_point_out(world: World) -> None:
         ("/cases/{code}/reject/", {"note": "无效", "version": "²"}),
         ("/triage/cases/{code}/", {"category": "T1", "version": "²"}),
         ("/r/", {**INTAKE, "place": "²", "lon": "", "lat": ""}),
+        ("/notify/retry/", {"id": "²"}),
     ],
 )
 def test_forms_refuse_digits_int_would_misread(world: World, url, data) -> None:  # type: ignore[no-untyped-def]
