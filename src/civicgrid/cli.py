@@ -3,6 +3,7 @@
 civicgrid serve [--host 127.0.0.1] [--port 8000]   migrate, then serve (waitress)
 civicgrid demo [--seed N] [--scale F]              generate the demo district
 civicgrid import-grids FILE.geojson                grids from GeoJSON, all or nothing
+civicgrid indicators-doc docs/indicators.md        the indicators' definitions into the doc
 civicgrid migrate | createsuperuser | shell | …     any Django management command
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"import-grids": "import_grids"}
+ALIASES = {"import-grids": "import_grids", "indicators-doc": "indicators_doc"}
 
 
 def main(argv: list[str] | None = None) -> None:

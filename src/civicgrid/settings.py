@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "civicgrid.intake",
     "civicgrid.open311",
     "civicgrid.triage",
+    "civicgrid.evaluation",
     "civicgrid.demo",
     "civicgrid.backup",
 ]

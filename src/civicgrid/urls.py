@@ -12,6 +12,7 @@ urlpatterns = [
     path("intake/", include(intake_urls.console)),
     path("triage/", include("civicgrid.triage.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
+    path("evaluation/", include("civicgrid.evaluation.urls")),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
 ]
