@@ -11,6 +11,7 @@ from civicgrid.cases.models import Category
 from civicgrid.cases.worktime import WorkCalendar
 from civicgrid.evaluation import hours
 from civicgrid.org.models import Role, Unit, UnitKind, User
+from tests.cases.conftest import staff  # noqa: F401 (the staff of tests/cases, for stories)
 from tests.factories import (
     TreeFixture,
     UserFactory,
@@ -44,6 +45,14 @@ class World:
     department_handler: User  # the first department
     grid_worker: User  # grid 0
     operator: User  # district hotline operator
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar():  # type: ignore[no-untyped-def]
+    """A test that changes the district's calendar must not leave it cached for others."""
+    clear_calendar()
+    yield
+    clear_calendar()
 
 
 @pytest.fixture

@@ -530,9 +530,9 @@ def _sum(groups: Iterable[Figures]) -> Figures:
 
 
 def by_unit(selection: Selection, at: datetime | None = None, level: str | None = None) -> Table:
-    """Figures per unit: the children of the selection's unit (or its units of one
-    ``level``: street, community, grid, department), each over its whole subtree, with a
-    row for the unit's own cases when it has any. One query grouped by owner unit
+    """Figures per unit: the children of the selection's unit, each over its whole
+    subtree, and a row for the unit's own cases when it has any; or its units of one
+    ``level`` (street, community, grid, department). One query grouped by owner unit
     (and one by department for the check-in rate), rolled up here."""
     at = at or timezone.now()
     if level is not None and level not in LEVELS:
@@ -552,7 +552,8 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
         known = {u.pk for u in units}
         heads = [u for u in units if u.parent_id not in known]
     rows = []
-    if selection.unit is not None and not selection.own and selection.unit.pk in per_unit:
+    own = selection.unit is not None and not selection.own and selection.unit.pk in per_unit
+    if own and level is None:
         rows.append(
             Row(
                 key=f"{selection.unit.code}:own",
