@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from civicgrid.cases.models import Case, CaseEvent, WhistleTask
+from civicgrid.cases.models import Case, WhistleTask
 from civicgrid.cases.worktime import WorkCalendar
 
 EXCLUDED = {"rejected", "merged"}
@@ -22,16 +22,7 @@ class Tally:
     denominator: int = 0
 
 
-def unreached(case: Case, events: Iterable[CaseEvent]) -> bool:
-    return any(
-        e.case_id == case.pk and e.action == "follow_up" and e.data.get("reached") is False
-        for e in events
-    )
-
-
-def case_parts(
-    case: Case, at: datetime, cal: WorkCalendar, events: list[CaseEvent]
-) -> dict[str, tuple[int, bool]]:
+def case_parts(case: Case, at: datetime, cal: WorkCalendar) -> dict[str, tuple[int, bool]]:
     """For each case indicator: (what the case adds to the numerator, whether it is in
     the denominator). Excluded cases are in nothing."""
     if case.state in EXCLUDED:
@@ -69,10 +60,7 @@ def case_parts(
     parts["reopen"] = (int(ever_resolved and case.reopens > 0), ever_resolved)
 
     closed_without_word = case.state == "closed" and case.solved is None
-    parts["unreachable"] = (
-        int(closed_without_word and unreached(case, events)),
-        worded or case.state == "closed",
-    )
+    parts["unreachable"] = (int(closed_without_word), worded or case.state == "closed")
 
     def seconds(start: datetime, end: datetime) -> int:
         return int(cal.between(start, end).total_seconds())
@@ -102,7 +90,6 @@ def figures(
     tasks: Iterable[tuple[WhistleTask, Case]],
     at: datetime,
     cal: WorkCalendar,
-    events: list[CaseEvent],
 ) -> dict[str, Tally]:
     """Every indicator's numerator and denominator over ``cases`` and ``tasks`` (each
     with its case), plus the counted and the excluded cases."""
@@ -110,7 +97,7 @@ def figures(
     for case in cases:
         key = "cases" if case.state not in EXCLUDED else f"x_{case.state}"
         found.setdefault(key, Tally()).numerator += 1
-        for name, (add, counted) in case_parts(case, at, cal, events).items():
+        for name, (add, counted) in case_parts(case, at, cal).items():
             tally = found.setdefault(name, Tally())
             if counted:
                 tally.numerator += add
@@ -128,14 +115,13 @@ def ids_behind(
     cases: Iterable[Case],
     at: datetime,
     cal: WorkCalendar,
-    events: list[CaseEvent],
     key: str,
     part: str,
 ) -> set[int]:
     """The ids of the cases in one indicator's numerator or denominator."""
     found = set()
     for case in cases:
-        parts = case_parts(case, at, cal, events)
+        parts = case_parts(case, at, cal)
         if key not in parts:
             continue
         add, counted = parts[key]

@@ -107,7 +107,8 @@ def test_the_figures_endpoint_takes_a_fixed_number_of_queries(
     populate(world, local(2025, 3, 3, 9))
     leader = client_for(world.leader)
     leader.get("/api/evaluation/figures", MARCH)
-    # session, user, memberships, the top unit, its subtree, the working-day table's
-    # stamp, the roots (reach), cases by owner, tasks by department
-    with django_assert_num_queries(9):
+    # session, user, memberships, the top unit, the roots (reach), "is it the whole
+    # tree?", the working-day table's stamp, cases (not filtered by owner), the
+    # departments among its units, tasks by department
+    with django_assert_num_queries(10):
         assert leader.get("/api/evaluation/figures", MARCH).status_code == 200

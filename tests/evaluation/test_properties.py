@@ -10,7 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State, TaskState, WhistleTask
+from civicgrid.cases.models import Case, Category, Channel, State, TaskState, WhistleTask
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation.selection import Period, Selection, selection_for
 from civicgrid.org.models import Unit
@@ -37,7 +37,6 @@ CASE = st.fixed_dictionaries(
         "rating": st.one_of(st.none(), st.integers(min_value=1, max_value=5)),
         "solved": st.sampled_from([None, True, False]),
         "reopens": st.integers(min_value=0, max_value=2),
-        "unreached": st.booleans(),
         "tasks": st.lists(
             st.tuples(
                 st.integers(min_value=0, max_value=2),
@@ -55,7 +54,7 @@ def later(start: datetime, seconds: int | None) -> datetime | None:
     return None if seconds is None else start + timedelta(seconds=seconds)
 
 
-def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask], list[CaseEvent]]:
+def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask]]:
     categories = {c.code: c for c in Category.objects.all()}
     cases = []
     for spec in specs:
@@ -77,19 +76,8 @@ def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask
             )
         )
     cases = Case.objects.bulk_create(cases)
-    events, tasks = [], []
+    tasks = []
     for case, spec in zip(cases, specs, strict=True):
-        if spec["unreached"]:
-            events.append(
-                CaseEvent(
-                    case=case,
-                    seq=1,
-                    action="follow_up",
-                    at=case.created_at,
-                    to_state=State.FOLLOW_UP,
-                    data={"reached": False},
-                )
-            )
         for department, due, checked, state in spec["tasks"]:
             tasks.append(
                 WhistleTask(
@@ -100,7 +88,6 @@ def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask
                     checked_in_at=later(case.created_at, checked),
                 )
             )
-    CaseEvent.objects.bulk_create(events)
     # (one open task per department and case: the others are finished or returned)
     seen: set[tuple[int, int]] = set()
     for task in tasks:
@@ -109,7 +96,7 @@ def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask
             task.state = TaskState.DONE
         seen.add(key)
     tasks = WhistleTask.objects.bulk_create(tasks)
-    return cases, tasks, events
+    return cases, tasks
 
 
 def in_selection(selection: Selection, case: Case, units: dict[int, Unit]) -> bool:
@@ -145,7 +132,7 @@ def in_filters(selection: Selection, case: Case) -> bool:
 def tasks_in(selection: Selection, built, units: dict[int, Unit]) -> list[tuple[WhistleTask, Case]]:  # type: ignore[no-untyped-def]
     """A selection's whistle tasks: of its departments, in cases of its period, category
     and channel (owned by whichever unit whistled)."""
-    cases, tasks, _events = built
+    cases, tasks = built
     departments = departments_in(selection, units)
     by_id = {c.pk: c for c in cases}
     return [
@@ -188,20 +175,18 @@ def assert_equal(figures: ind.Figures, expected: dict[str, naive.Tally], where: 
 
 
 def check(selection: Selection, world: World, built, at: datetime, units) -> None:  # type: ignore[no-untyped-def]
-    cases, _tasks, events = built
+    cases, _tasks = built
     tables = [ind.table(selection, by, at) for by in ind.DIMENSIONS]
     tables += [ind.by_unit(selection, at, level=level) for level in ind.LEVELS]
     for table in tables:
         for row in table.rows:
             members = [c for c in cases if in_selection(row.selection, c, units)]
             expected = naive.figures(
-                members, tasks_in(row.selection, built, units), at, world.calendar, events
+                members, tasks_in(row.selection, built, units), at, world.calendar
             )
             assert_equal(row.figures, expected, f"{table.by} {row.key}")
         members = [c for c in cases if in_selection(selection, c, units)]
-        expected = naive.figures(
-            members, tasks_in(selection, built, units), at, world.calendar, events
-        )
+        expected = naive.figures(members, tasks_in(selection, built, units), at, world.calendar)
         if table.by in ("month", "channel") or table.by == "unit":
             # every case of the selection falls in exactly one month and one channel; a
             # unit table's total is the selection's whole subtree
@@ -214,7 +199,7 @@ def check(selection: Selection, world: World, built, at: datetime, units) -> Non
             subject, rows = ind.behind(selection, indicator.key, part, at)
             ids = set(rows.values_list("pk", flat=True))
             if subject == ind.CASE:
-                wanted = naive.ids_behind(members, at, world.calendar, events, indicator.key, part)
+                wanted = naive.ids_behind(members, at, world.calendar, indicator.key, part)
             else:
                 wanted = {
                     t.pk

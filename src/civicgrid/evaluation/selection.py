@@ -175,12 +175,25 @@ class Selection:
             )
         ]
 
+    @cached_property
+    def whole_tree(self) -> bool:
+        """The selection is every unit there is: no owner filter is needed (a filter
+        naming every unit made PostgreSQL scan a unit index over the whole table and
+        check each case against thousands of ids). A root unit costs one query."""
+        if not self.scope.reach.everywhere or self.own:
+            return False
+        if self.unit is None:
+            return True
+        if self.unit.parent_id is not None:
+            return False
+        return not Unit.objects.exclude(path__startswith=self.unit.path).exists()
+
     def owner_ids(self) -> list[int] | None:
         """The owner units' ids to filter by, within the scope's reach; None: no filter
         is needed (the whole tree, seen by someone who sees it all)."""
-        reach = self.scope.reach
-        if self.unit is None and reach.everywhere:
+        if self.whole_tree:
             return None
+        reach = self.scope.reach
         ids = [u.pk for u in self.units]
         if not reach.everywhere:
             allowed = set(reach.unit_ids)
