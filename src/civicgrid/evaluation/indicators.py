@@ -27,7 +27,7 @@ The rules behind the definitions (see docs/indicators.md):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -498,7 +498,6 @@ class Table:
     total: Figures
     # whether the selection reaches departments (then the task indicators are shown)
     tasks: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 LEVELS: dict[str, frozenset[str]] = {

@@ -264,7 +264,7 @@ def cases_page(request: HttpRequest) -> HttpResponse:
             indicator.numerator_label if part == "numerator" else indicator.denominator_label
         )
     elif exclusion is not None:
-        title, part_label = exclusion.name, exclusion.description
+        title, part_label = exclusion.name, _("left out")
     else:
         title, part_label = _("cases"), _("the cases that count in the figures")
     base = {**selection.params(), "figure": figure, "part": part}
