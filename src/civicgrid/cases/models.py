@@ -652,6 +652,19 @@ class WhistleTask(models.Model):
     class Meta:
         verbose_name = _("whistle task")
         verbose_name_plural = _("whistle tasks")
+        indexes = [
+            # A department's task list, a page at a time: open tasks by their check-in
+            # deadline, finished ones newest first.
+            models.Index(
+                fields=["department", "check_in_due", "id"],
+                condition=Q(state__in=["notified", "checked_in", "working"]),
+                name="tasks_open_by_due",
+            ),
+            models.Index(
+                fields=["department", "-created_at", "-id"],
+                name="tasks_newest",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "department"],
