@@ -198,7 +198,9 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "tiers": Tier.choices,
     }
     if "triage" in allowed:
-        context["categories"] = Category.objects.filter(active=True, parent__isnull=False)
+        context["categories"] = Category.objects.filter(
+            active=True, parent__isnull=False
+        ).select_related("parent")
     if "whistle" in allowed:
         context["departments"] = Unit.objects.filter(
             kind=UnitKind.DEPARTMENT, active=True
