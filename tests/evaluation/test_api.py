@@ -78,11 +78,34 @@ def test_the_api_refuses_what_the_console_refuses(world: World) -> None:
 
 
 def test_openapi_documents_the_endpoints_and_their_refusals(world: World) -> None:
-    paths = client_for(world.leader).get("/api/openapi.json").json()["paths"]
+    spec = client_for(world.leader).get("/api/openapi.json").json()
+    paths = spec["paths"]
     for path in ("/api/evaluation/figures", "/api/evaluation/cases"):
         responses = paths[path]["get"]["responses"]
         assert {"200", "400", "403", "404"} <= set(responses), path
     assert "/api/evaluation/indicators" in paths
+    schemas = spec["components"]["schemas"]
+    assert "check_in_due" in schemas["TaskBehindOut"]["properties"]
+    assert "acknowledged_at" in schemas["CaseBehindOut"]["properties"]
+
+
+def test_no_two_api_schemas_share_a_name_with_different_fields() -> None:
+    """OpenAPI keeps one schema per name: two different ones of the same name would
+    document one endpoint with the other's fields."""
+    from ninja import Schema
+
+    import civicgrid.api  # noqa: F401 (every router imported)
+
+    seen: dict[str, set[str]] = {}
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("civicgrid."):
+                fields = set(sub.model_fields)
+                assert seen.setdefault(sub.__name__, fields) == fields, sub.__name__
+            walk(sub)
+
+    walk(Schema)
 
 
 def test_the_api_pages_a_figure_s_cases_by_key(world: World) -> None:

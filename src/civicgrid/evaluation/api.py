@@ -90,7 +90,7 @@ class TableOut(Schema):
     total: RowOut
 
 
-class CaseOut(Schema):
+class CaseBehindOut(Schema):
     tracking_code: str
     title: str
     state: str
@@ -107,7 +107,7 @@ class CaseOut(Schema):
     reopens: int
 
 
-class TaskOut(Schema):
+class TaskBehindOut(Schema):
     id: int
     case: str
     case_title: str
@@ -122,8 +122,8 @@ class BehindOut(Schema):
     part: str
     subject: Literal["case", "task"]
     count: int = Field(description="the figure: every row behind it, on all pages")
-    cases: list[CaseOut] = Field(description="for a figure of cases")
-    tasks: list[TaskOut] = Field(description="for a figure of whistle tasks (check-in)")
+    cases: list[CaseBehindOut] = Field(description="for a figure of cases")
+    tasks: list[TaskBehindOut] = Field(description="for a figure of whistle tasks (check-in)")
     next: str | None = Field(description="pass as before= for the next (older) page")
     previous: str | None = Field(description="pass as after= for the previous page")
 
@@ -285,15 +285,15 @@ def behind(
         channel=channel,
     )
     subject, rows = ind.behind(selection, figure, part)
-    cases: list[CaseOut] = []
-    tasks: list[TaskOut] = []
+    cases: list[CaseBehindOut] = []
+    tasks: list[TaskBehindOut] = []
     if subject == ind.CASE:
         rows = (rows & Case.objects.visible_to(request.user)).select_related(
             "owner_unit", "category"
         )
         page = keyset(rows, NEWEST_FIRST, before=before, after=after, size=limit)
         cases = [
-            CaseOut(
+            CaseBehindOut(
                 tracking_code=c.tracking_code,
                 title=c.title,
                 state=c.state,
@@ -317,7 +317,7 @@ def behind(
         )
         page = keyset(rows, NEWEST_FIRST, before=before, after=after, size=limit)
         tasks = [
-            TaskOut(
+            TaskBehindOut(
                 id=t.pk,
                 case=t.case.tracking_code,
                 case_title=t.case.title,
