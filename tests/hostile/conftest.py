@@ -264,6 +264,13 @@ def build_world() -> World:
         "days": ["90"],
         "username": ["hostile"],
         "password": [PASSWORD],
+        "period": ["2024-02", "2025-03"],
+        "by": ["unit", "month", "category"],
+        "level": ["community", "grid"],
+        "figure": ["cases", "response", "resolve_hours", "check_in"],
+        "part": ["numerator", "denominator"],
+        "own": ["true"],
+        "channel": ["web", "hotline"],
         "attribute[scope]": ["home"],
         "attribute[floors]": ["3"],
     }
