@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicgrid.org.actions import end_all_sessions
-from civicgrid.org.models import STREET_KINDS, Unit, UnitKind
+from civicgrid.org.models import STREET_KINDS, Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
 
 
@@ -63,10 +63,17 @@ def log_out_everywhere(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     memberships = request.user.memberships.filter(active=True).select_related("unit")
+    # Those who read the figures and the boards are told while the demo's year of cases
+    # is still being written behind them.
+    progress = None
+    if scope.has_role(Role.DISPATCHER, Role.ADMIN):
+        from civicgrid.demo.tasks import history_progress
+
+        progress = history_progress()
     return render(
         request,
         "web/home.html",
-        {"memberships": memberships, "everything": scope.everything},
+        {"memberships": memberships, "everything": scope.everything, "history": progress},
     )
 
 
