@@ -102,6 +102,7 @@ def _register_routers() -> None:
     from civicgrid.cases.api import tasks_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.intake.api import router as intake_router
+    from civicgrid.notify.api import router as notify_router
     from civicgrid.org.api import router as org_router
 
     # Intake first: the public endpoint most called, found after the fewest patterns.
@@ -109,6 +110,7 @@ def _register_routers() -> None:
     api.add_router("/org", org_router)
     api.add_router("/geo", geo_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/cases", notify_router)  # /api/cases/{code}/notifications
     api.add_router("/tasks", tasks_router)
 
 

@@ -16,6 +16,8 @@
 | CIVICGRID_HTTPS                 | false: see "Running in production"        |
 | CIVICGRID_SESSION_HOURS         | 9 (a working day), or the browser closes  |
 | CIVICGRID_CACHE_URL             | empty: this process's memory              |
+| CIVICGRID_NOTIFY_ADAPTERS       | log (also email, webhook)                 |
+| CIVICGRID_PUBLIC_URL            | empty: links in messages are paths        |
 
 The README's "Configuration" and "Running in production" list them all.
 """
@@ -111,6 +113,7 @@ INSTALLED_APPS = [
     "civicgrid.intake",
     "civicgrid.open311",
     "civicgrid.triage",
+    "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",
 ]
@@ -301,6 +304,41 @@ SWEEP_BATCH = int(_env("SWEEP_BATCH", "500"))  # cases per sweeper transaction
 # A case's reading still running this long after a worker claimed it: its worker died.
 TASK_ABANDONED_AFTER_S = float(_env("TASK_ABANDONED_AFTER_S", "600"))
 REMIND_BEFORE_MINUTES = int(_env("REMIND_BEFORE_MINUTES", "60"))
+
+# --- notifications: the outbox (civicgrid.notify) -------------------------------------------
+# Which adapters carry messages: log (each message written to the log; the outbox row is
+# the record), email (Django's mail, settings below; staff with an address), webhook (a
+# signed POST to the district's SMS or WeChat gateway; residents and staff with a phone).
+NOTIFY_ADAPTERS = [a.strip() for a in _env("NOTIFY_ADAPTERS", "log").split(",") if a.strip()]
+NOTIFY_WEBHOOK_URL = _env("NOTIFY_WEBHOOK_URL")
+NOTIFY_WEBHOOK_SECRET = _env("NOTIFY_WEBHOOK_SECRET")
+NOTIFY_WEBHOOK_TIMEOUT_S = float(_env("NOTIFY_WEBHOOK_TIMEOUT_S", "5"))
+# A message that fails is tried again after 30 s, 60 s, 120 s … (at most an hour apart),
+# and given up (state failed, shown in the outbox) after this many attempts.
+NOTIFY_MAX_ATTEMPTS = int(_env("NOTIFY_MAX_ATTEMPTS", "6"))
+NOTIFY_RETRY_BASE_S = float(_env("NOTIFY_RETRY_BASE_S", "30"))
+NOTIFY_RETRY_MAX_S = float(_env("NOTIFY_RETRY_MAX_S", "3600"))
+# How often the worker looks for new events and due messages.
+NOTIFY_INTERVAL_S = float(_env("NOTIFY_INTERVAL_S", "10"))
+# Events older than this when read give no message (a year of imported or generated
+# history, an outbox switched on late): news that old helps nobody.
+NOTIFY_MAX_AGE_HOURS = float(_env("NOTIFY_MAX_AGE_HOURS", "24"))
+NOTIFY_BATCH = int(_env("NOTIFY_BATCH", "500"))  # events per derivation transaction
+NOTIFY_SEND_BATCH = int(_env("NOTIFY_SEND_BATCH", "100"))  # messages a worker takes at once
+# A message taken by a worker this long ago and not finished: the worker died; tried again.
+NOTIFY_SENDING_TIMEOUT_S = float(_env("NOTIFY_SENDING_TIMEOUT_S", "300"))
+# The resident site's public address, for links in messages (the tracking page):
+# https://12345.district.gov.cn; empty: links are paths only.
+PUBLIC_URL = _env("PUBLIC_URL").rstrip("/")
+
+EMAIL_HOST = _env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(_env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = _env("EMAIL_USER")
+EMAIL_HOST_PASSWORD = _env("EMAIL_PASSWORD")
+EMAIL_USE_TLS = _env_bool("EMAIL_TLS")
+EMAIL_USE_SSL = _env_bool("EMAIL_SSL")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = _env("EMAIL_FROM", "civicgrid@localhost")
 
 # --- civicgrid ------------------------------------------------------------------------------
 

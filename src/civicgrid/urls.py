@@ -11,6 +11,7 @@ urlpatterns = [
     path("r/", include(intake_urls.resident)),
     path("intake/", include(intake_urls.console)),
     path("triage/", include("civicgrid.triage.urls")),
+    path("notify/", include("civicgrid.notify.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),

@@ -164,10 +164,18 @@ def test_every_staff_page_has_the_policy_and_nothing_inline(district) -> None:  
             f"/admin/org/user/{admin.pk}/change/",
             "/admin/cases/case/",
             f"/admin/cases/case/{case.pk}/change/",
+            "/admin/notify/notification/",
         ],
     )
     # The walk reached the pages of the navigation (links from the header).
-    for page in ["/cases/", "/triage/", "/triage/hot/", "/triage/models/", "/intake/hotline/"]:
+    for page in [
+        "/cases/",
+        "/triage/",
+        "/triage/hot/",
+        "/triage/models/",
+        "/intake/hotline/",
+        "/notify/",
+    ]:
         assert page in found, sorted(found)
     assert_clean(found)
 

@@ -12,15 +12,26 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases import actions
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
-from civicgrid.cases.models import Case, Category, Photo, Tier, Urgency, WhistleTask
+from civicgrid.cases.models import (
+    OPEN_TASK_STATES,
+    Case,
+    Category,
+    Photo,
+    Tier,
+    Urgency,
+    WhistleTask,
+)
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
@@ -187,7 +198,9 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "tiers": Tier.choices,
     }
     if "triage" in allowed:
-        context["categories"] = Category.objects.filter(active=True, parent__isnull=False)
+        context["categories"] = Category.objects.filter(
+            active=True, parent__isnull=False
+        ).select_related("parent")
     if "whistle" in allowed:
         context["departments"] = Unit.objects.filter(
             kind=UnitKind.DEPARTMENT, active=True
@@ -237,12 +250,33 @@ def case_photo(request: HttpRequest, code: str, name: str) -> FileResponse:
 
 @login_required
 def tasks(request: HttpRequest) -> HttpResponse:
-    rows = (
+    """A department's whistle tasks: the open ones first, by their check-in deadline;
+    the finished (done or returned) on their own tab, newest first; a page at a time."""
+    name = request.GET.get("tab", "open")
+    if name not in TASK_TABS:
+        name = "open"
+    _label, which, order = TASK_TABS[name]
+    page = keyset(
         WhistleTask.objects.visible_to(request.user)
-        .select_related("case", "department")
-        .order_by("state", "check_in_due")
+        .filter(which)
+        .select_related("case", "department"),
+        order,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        size=30,
     )
-    return render(request, "cases/tasks.html", {"tasks": rows[:300]})
+    tabs = [(key, label) for key, (label, _which, _order) in TASK_TABS.items()]
+    return render(request, "cases/tasks.html", {"page": page, "tabs": tabs, "current": name})
+
+
+TASK_TABS: dict[str, tuple[Promise, Q, tuple[str, str]]] = {
+    "open": (gettext_lazy("Open tasks"), Q(state__in=OPEN_TASK_STATES), ("check_in_due", "id")),
+    "finished": (
+        gettext_lazy("Finished tasks"),
+        ~Q(state__in=OPEN_TASK_STATES),
+        ("-created_at", "-id"),
+    ),
+}
 
 
 TASK_ACTIONS = {

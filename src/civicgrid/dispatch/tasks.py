@@ -8,7 +8,8 @@ gives back to the queue the machine readings of new cases whose worker died whil
 running them (a reading is safe to run twice: it replaces the case's suggestion), and
 tidies the photo store (``cases.photos.tidy``: staged files of rolled-back changes,
 API uploads no event named within a day), and has the hot-issue boards recomputed
-when they are older than ``HOT_BOARD_INTERVAL_S``.
+when they are older than ``HOT_BOARD_INTERVAL_S``, and makes sure the outbox's round
+(``notify.tasks.deliver_notifications``) is waiting, so its reminders go out.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from civicgrid import queue
 from civicgrid.cases import photos
 from civicgrid.dispatch.sweeper import sweep
+from civicgrid.notify.tasks import schedule_delivery
 from civicgrid.triage import boards
 from civicgrid.triage.tasks import schedule_board_refresh, suggest_case
 
@@ -39,6 +41,7 @@ def sweep_deadlines() -> dict[str, int]:
     tidied = photos.tidy()
     if boards.due():
         schedule_board_refresh()
+    schedule_delivery()
     schedule_sweep(delay_s=settings.SWEEP_INTERVAL_S)
     return {
         "reminded": result.reminded,

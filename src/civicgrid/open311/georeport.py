@@ -551,8 +551,34 @@ def _cases() -> QuerySet[Case]:
     return (
         Case.objects.published()
         .select_related("category", "owner_unit", "open311", "contact")
+        .only(*PUBLIC_COLUMNS)
         .annotate(last_public=Subquery(last_public))
     )
+
+
+# What a public entry reads of a case and the rows beside it (``request_entries``,
+# ``public_note``, ``privacy.public_case``): 1,000 entries a page, so the other columns
+# are left in the database.
+PUBLIC_COLUMNS = (
+    "tracking_code",
+    "state",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "resolve_due",
+    "text",
+    "reply",
+    "address",
+    "lon",
+    "lat",
+    "category__name",
+    "category__code",
+    "owner_unit__name",
+    "open311__service_notice",
+    "open311__media_url",
+    "contact__name",
+    "contact__hide_identity",
+)
 
 
 def _last_public_steps(cases: Sequence[Case]) -> dict[int, CaseEvent]:
@@ -655,8 +681,25 @@ def find_updates(params: QueryDict) -> list[CaseEvent]:
             Exists(published), action__in=PUBLIC_ACTIONS, at__gte=start, at__lte=end
         )
         .select_related("case__contact", "to_unit")
+        .only(*UPDATE_COLUMNS)
         .order_by("-at", "-pk")[:LIMIT]
     )
+
+
+# What an update entry reads (``update_entries``, ``public_note``): the event, its case's
+# code and reply, the resident's name (masked out of the reply), the receiving unit.
+UPDATE_COLUMNS = (
+    "seq",
+    "action",
+    "at",
+    "to_state",
+    "note",
+    "data",
+    "to_unit__name",
+    "case__tracking_code",
+    "case__reply",
+    "case__contact__name",
+)
 
 
 def update_entries(events: Iterable[CaseEvent]) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Whistle tasks"), "cases:tasks", access.STAFF, shown_to=_in_a_department),
     NavItem(_("Units and grids"), "web:units", access.STAFF),
     NavItem(_("Classifier"), "triage:models", access.CLASSIFIER),
+    NavItem(_("Outbox"), "notify:outbox", access.OUTBOX),
     NavItem(_("API"), "api:openapi-view", access.API_DOCS),
     NavItem(
         _("Administration"), "admin:index", access.ADMINISTRATION, superuser_or_staff_only=True

@@ -6,12 +6,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from civicgrid.dispatch.tasks import schedule_sweep
+from civicgrid.notify.tasks import schedule_delivery
 
 
 class Command(BaseCommand):
     help = (
         "The background worker: runs the database task queue (django-tasks), starting "
-        "the deadline sweep (remind, escalate, supervise), which then reschedules itself. "
+        "the deadline sweep (remind, escalate, supervise) and the outbox's notifications, "
+        "which then reschedule themselves. "
         "Run as many as you like on PostgreSQL: each deadline is treated exactly once."
     )
 
@@ -31,6 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         schedule_sweep()
+        schedule_delivery()
         worker_args = [
             *("--interval", str(options["interval"])),
             *("--queue-name", options["queues"]),
