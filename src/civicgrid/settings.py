@@ -297,8 +297,15 @@ PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))
 # --- background work: a database-backed queue (django-tasks), run by `civicgrid worker` ---
 
 # "triage": new cases' machine readings, so a worker can be kept for them alone (dev.py
-# start does, beside the one busy with the demo's history for its first minutes).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "triage"]}}
+# start does, beside the one busy with the demo's history for its first minutes);
+# "notify": the outbox's rounds, so that a burst of messages (a sweep escalating many
+# cases at once) is sent by workers of its own and never holds up the deadline sweep.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "triage", "notify"],
+    }
+}
 SWEEP_INTERVAL_S = float(_env("SWEEP_INTERVAL_S", "30"))
 SWEEP_PARALLEL = int(_env("SWEEP_PARALLEL", "2"))  # sweeps that may wait at once
 SWEEP_BATCH = int(_env("SWEEP_BATCH", "500"))  # cases per sweeper transaction
