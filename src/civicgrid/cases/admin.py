@@ -11,6 +11,7 @@ from civicgrid.cases.models import (
     Category,
     ContactReveal,
     DeadlinePolicy,
+    FollowUpPolicy,
     TierRule,
     WhistleTask,
 )
@@ -49,6 +50,27 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["urgency", "working_time"]
     autocomplete_fields = ["category"]
+
+
+@admin.register(FollowUpPolicy)
+class FollowUpPolicyAdmin(admin.ModelAdmin):
+    """The district's one follow-up policy: added once (until then the defaults hold),
+    changed in place, never deleted (deleting would bring the defaults back unseen)."""
+
+    list_display = [
+        "__str__",
+        "max_attempts",
+        "reopen_not_solved",
+        "reopen_at_most_stars",
+        "max_reopens",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not FollowUpPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(TierRule)
