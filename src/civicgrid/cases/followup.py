@@ -61,14 +61,16 @@ def count(user: User) -> int:
 
 
 def page(
-    user: User, *, before: str | None = None, after: str | None = None, size: int = PAGE_SIZE
+    user: User, *, before: str | None = None, after: str | None = None, size: int | None = None
 ) -> Page[Case]:
+    """A page of the queue, by key (``paging.keyset``), rows read with what the script
+    and the rights need."""
     return keyset(
         waiting(user).select_related("owner_unit", "dispatcher_unit", "category", "contact"),
         ORDER,
         before=before,
         after=after,
-        size=size,
+        size=size or PAGE_SIZE,
     )
 
 
