@@ -167,3 +167,19 @@ def submit(tree: TreeFixture, category=None, *, grid_index: int | None = 0, **fi
         **fields,
     )
     return submit_case(submission, actor=None, district=tree.district)
+
+
+def case_as_it_stands(owner: Unit, created_at, **columns):  # type: ignore[no-untyped-def]
+    """A case row with the columns a test names, as if its transitions had happened
+    (for figures computed from columns; a case's life goes through ``cases.actions``).
+    Not saved: ``Case.objects.bulk_create`` a list of them."""
+    from civicgrid.cases.models import Case
+
+    return Case(
+        channel=columns.pop("channel", "web"),
+        title=columns.pop("title", "楼道里堆满杂物"),
+        text=columns.pop("text", "三单元楼道里堆满了纸箱。"),
+        owner_unit=owner,
+        created_at=created_at,
+        **columns,
+    )

@@ -3,6 +3,7 @@
 civicgrid serve [--host 127.0.0.1] [--port 8000]   migrate, then serve (waitress)
 civicgrid demo [--seed N] [--scale F]              generate the demo district
 civicgrid import-grids FILE.geojson                grids from GeoJSON, all or nothing
+civicgrid indicators-doc docs/indicators.md        the indicators' definitions into the doc
 civicgrid notify [--send-now] [--retry-failed]     the outbox's round now; its counts
 civicgrid notify-receiver --secret S [--port 8025] a webhook receiver to try a gateway setup
 civicgrid migrate | createsuperuser | shell | …     any Django management command
@@ -13,7 +14,11 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"import-grids": "import_grids", "notify-receiver": "notify_receiver"}
+ALIASES = {
+    "import-grids": "import_grids",
+    "indicators-doc": "indicators_doc",
+    "notify-receiver": "notify_receiver",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "civicgrid.intake",
     "civicgrid.open311",
     "civicgrid.triage",
+    "civicgrid.evaluation",
     "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("triage/", include("civicgrid.triage.urls")),
     path("notify/", include("civicgrid.notify.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
+    path("evaluation/", include("civicgrid.evaluation.urls")),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -207,7 +207,7 @@ class WhistleIn(Versioned):
 
 
 class Refused(Schema):
-    detail: str = Field(description="what a person reads (in their language)")
+    detail: str  # what a person reads, in their language
 
 
 # The refusals a transition may answer with (``civicgrid.errors``; 422: a malformed body).

@@ -33,7 +33,7 @@ class Template(models.TextChoices):
     RESOLVED = "resolved", _("request resolved")
     PLEASE_RATE = "please_rate", _("please rate")
     MISSED_CALL = "missed_call", _("follow-up call missed")
-    CLOSED_UNREACHABLE = "closed_unreachable", _("closed, resident unreachable")
+    CLOSED_UNREACHABLE = "closed_unreachable", _("closed: resident not reached")
     # to staff
     NEW_CASE = "new_case", _("new case")
     RETURNED = "returned", _("case returned")

@@ -24,6 +24,9 @@ PATROL = (Role.GRID_WORKER, Role.VOLUNTEER)
 CLASSIFIER = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
 API_DOCS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
 OUTBOX = (Role.ADMIN, Role.DISPATCHER)
+# The indicators: those who answer for units' work (evaluation.selection.EVALUATION_ROLES,
+# which the API checks too).
+EVALUATION = (Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.ADMIN)
 ADMINISTRATION = (Role.ADMIN,)
 
 View = Callable[..., HttpResponse]

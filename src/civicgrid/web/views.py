@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid.evaluation.views import cockpit
 from civicgrid.org.actions import end_all_sessions
-from civicgrid.org.models import STREET_KINDS, Unit, UnitKind
+from civicgrid.org.models import STREET_KINDS, Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
 
 
@@ -61,13 +62,14 @@ def log_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The workbench: the person's roles; for a leader, the figures of their scope for
+    the period picked here, each drilling down to its cases."""
     scope = scope_of(request.user)
     memberships = request.user.memberships.filter(active=True).select_related("unit")
-    return render(
-        request,
-        "web/home.html",
-        {"memberships": memberships, "everything": scope.everything},
-    )
+    context = {"memberships": memberships, "everything": scope.everything}
+    if scope.has_role(Role.LEADER):
+        context["cockpit"] = cockpit(request)
+    return render(request, "web/home.html", context)
 
 
 @login_required

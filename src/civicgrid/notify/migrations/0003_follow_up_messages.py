@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='notification',
             name='template',
-            field=models.CharField(choices=[('received', 'request received'), ('dispatched', 'request dispatched'), ('resolved', 'request resolved'), ('please_rate', 'please rate'), ('missed_call', 'follow-up call missed'), ('closed_unreachable', 'closed, resident unreachable'), ('new_case', 'new case'), ('returned', 'case returned'), ('reopened', 'case reopened'), ('reminder', 'reminder'), ('supervision', 'supervision'), ('whistle', 'whistle')], max_length=20, verbose_name='message'),
+            field=models.CharField(choices=[('received', 'request received'), ('dispatched', 'request dispatched'), ('resolved', 'request resolved'), ('please_rate', 'please rate'), ('missed_call', 'follow-up call missed'), ('closed_unreachable', 'closed: resident not reached'), ('new_case', 'new case'), ('returned', 'case returned'), ('reopened', 'case reopened'), ('reminder', 'reminder'), ('supervision', 'supervision'), ('whistle', 'whistle')], max_length=20, verbose_name='message'),
         ),
     ]

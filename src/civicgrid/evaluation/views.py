@@ -1,0 +1,288 @@
+"""Console pages for the indicators: the table of figures (by unit, category, channel or
+month, for a chosen period) and the drill-down from any figure to its cases.
+
+Thin: the selection is read and refused by ``selection.selection_for`` (the viewer's
+scope), the figures computed by ``indicators``; these views only lay them out, with
+each indicator's definition on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicgrid.cases.models import Case, Channel, WhistleTask
+from civicgrid.cases.paging import keyset
+from civicgrid.errors import Invalid
+from civicgrid.evaluation import indicators as ind
+from civicgrid.evaluation.selection import Selection, recent_months, selection_for
+from civicgrid.org.models import Unit
+from civicgrid.web import access
+
+NEWEST_FIRST = ("-created_at", "-id")
+DIMENSION_LABELS: dict[str, Promise] = {
+    "unit": gettext_lazy("by unit"),
+    "category": gettext_lazy("by category"),
+    "channel": gettext_lazy("by channel"),
+    "month": gettext_lazy("by month"),
+}
+LEVEL_LABELS: dict[str, Promise] = {
+    "": gettext_lazy("the units just below"),
+    "street": gettext_lazy("every street and town"),
+    "community": gettext_lazy("every community, village and park"),
+    "grid": gettext_lazy("every grid"),
+    "department": gettext_lazy("every department"),
+}
+
+
+# --- what the templates show -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure as shown: its value, and its numerator and denominator as links to
+    their cases (a mean's numerator is hours: no link)."""
+
+    indicator: ind.Indicator
+    figure: ind.Figure
+    numerator_url: str | None
+    denominator_url: str
+
+    @property
+    def value(self) -> str:
+        value = self.figure.value
+        if value is None:
+            return "—"
+        if self.indicator.kind == ind.HOURS:
+            return f"{value:.1f}"
+        return f"{value * 100:.1f}%"
+
+    @property
+    def numerator(self) -> str:
+        if self.indicator.kind == ind.HOURS:
+            return f"{self.figure.numerator_hours:.1f}"
+        return str(self.figure.numerator)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A row of the table, as shown."""
+
+    key: str
+    label: str
+    open_url: str | None  # the row's own table (a unit's children, a category's)
+    cases: int
+    cases_url: str
+    excluded: list[tuple[str, int, str]]  # (name, count, link)
+    cells: list[Cell]
+
+
+def drill_url(selection: Selection, figure: str, part: str | None = None) -> str:
+    params = {**selection.params(), "figure": figure}
+    if part:
+        params["part"] = part
+    return f"{reverse('evaluation:cases')}?{urlencode(params)}"
+
+
+def _line(
+    row_key: str,
+    label: str,
+    selection: Selection,
+    figures: ind.Figures,
+    shown: list[ind.Indicator],
+    open_url: str | None,
+) -> Line:
+    cells = []
+    for indicator in shown:
+        figure = figures[indicator.key]
+        cells.append(
+            Cell(
+                indicator,
+                figure,
+                drill_url(selection, indicator.key, "numerator")
+                if indicator.kind == ind.RATE
+                else None,
+                drill_url(selection, indicator.key, "denominator"),
+            )
+        )
+    excluded = [
+        (str(e.name), figures.excluded[e.key], drill_url(selection, e.key))
+        for e in ind.exclusions()
+        if e.condition is not None
+    ]
+    return Line(
+        row_key,
+        label,
+        open_url,
+        figures.cases,
+        drill_url(selection, ind.CASES),
+        excluded,
+        cells,
+    )
+
+
+def page_url(path: str, selection: Selection, **extra: str) -> str:
+    params = {**selection.params(), **{k: v for k, v in extra.items() if v}}
+    return f"{path}?{urlencode(params)}"
+
+
+def figures_context(
+    request: HttpRequest, selection: Selection, by: str, level: str | None, path: str
+) -> dict[str, Any]:
+    """What the table of figures needs (the indicators page and the leader's home):
+    ``path`` is the page the period picker reloads; a row opens on the indicators page."""
+    table = ind.table(selection, by, level=level or None)
+    opens = reverse("evaluation:indicators")
+    shown = [i for i in ind.indicators(table.at) if i.subject == ind.CASE or table.tasks]
+    lines = []
+    for row in table.rows:
+        open_url = None
+        if by == "unit" and row.unit is not None:
+            open_url = page_url(opens, row.selection, by="unit")
+        elif by == "category" and row.selection.category is not None:
+            open_url = page_url(opens, row.selection, by="category")
+        lines.append(_line(row.key, row.label, row.selection, row.figures, shown, open_url))
+    total = _line("total", str(_("all")), selection, table.total, shown, None)
+    return {
+        "table": table,
+        "selection": selection,
+        "shown": shown,
+        "lines": lines,
+        "total": total,
+        "period_label": ind.period_label(selection.period),
+        "months": [(p.key, p.key) for p in recent_months()],
+        "by": by,
+        "level": level or "",
+        "path": path,
+        "hidden": {
+            k: v for k, v in selection.params().items() if k not in ("period", "start", "end")
+        },
+        "trail": _trail(request, selection, opens),
+        "definitions": ind.indicators(table.at),
+        "exclusions": ind.exclusions(),
+        "attribution": ind.UNITS_DESCRIPTION,
+    }
+
+
+def _trail(request: HttpRequest, selection: Selection, opens: str) -> list[tuple[str, str]]:
+    """The selected unit and the units above it the viewer may see, as links."""
+    if selection.unit is None:
+        return []
+    above = Unit.objects.visible_to(request.user).filter(code__in=selection.unit.ancestor_codes())
+    trail = []
+    for unit in above.order_by("path"):
+        narrowed = selection.narrowed(unit=unit, own=False)
+        trail.append((unit.name, page_url(opens, narrowed, by="unit")))
+    return trail
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def cockpit(request: HttpRequest) -> dict[str, Any]:
+    """The leader's home: the figures of their scope by unit, for the period picked
+    there (the current month by default)."""
+    q = request.GET
+    selection = selection_for(
+        request.user,
+        period=q.get("period") or None,
+        start=q.get("start") or None,
+        end=q.get("end") or None,
+    )
+    return figures_context(request, selection, "unit", None, request.path)
+
+
+def _selection(request: HttpRequest) -> Selection:
+    q = request.GET
+    return selection_for(
+        request.user,
+        unit=q.get("unit") or None,
+        own=q.get("own") == "1",
+        period=q.get("period") or None,
+        start=q.get("start") or None,
+        end=q.get("end") or None,
+        category=q.get("category") or None,
+        channel=q.get("channel") or None,
+    )
+
+
+@access.roles_required(access.EVALUATION)
+def indicators_page(request: HttpRequest) -> HttpResponse:
+    """The figures of the viewer's scope for a period, by one dimension."""
+    selection = _selection(request)
+    by = request.GET.get("by") or "unit"
+    if by not in ind.DIMENSIONS:
+        raise Invalid(_("Figures are by unit, category, channel or month."))
+    level = request.GET.get("level") or None
+    context = figures_context(request, selection, by, level, request.path)
+    context["tabs"] = [
+        (key, label, page_url(request.path, selection, by=key))
+        for key, label in DIMENSION_LABELS.items()
+    ]
+    context["levels"] = list(LEVEL_LABELS.items())
+    return render(request, "evaluation/indicators.html", context)
+
+
+@access.roles_required(access.EVALUATION)
+def cases_page(request: HttpRequest) -> HttpResponse:
+    """The cases (or whistle tasks) behind one figure, newest first, a page at a time
+    by key; only those the viewer may see."""
+    selection = _selection(request)
+    figure = request.GET.get("figure") or ind.CASES
+    part = request.GET.get("part") or "denominator"
+    if figure not in ind.FIGURES:
+        raise Invalid(_("Unknown indicator: %(key)s") % {"key": figure})
+    subject, rows = ind.behind(selection, figure, part)
+    if subject == ind.CASE:
+        rows = (rows & Case.objects.visible_to(request.user)).select_related(
+            "owner_unit", "category"
+        )
+    else:
+        rows = (rows & WhistleTask.objects.visible_to(request.user)).select_related(
+            "case", "department"
+        )
+    page = keyset(
+        rows,
+        NEWEST_FIRST,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        size=30,
+    )
+    indicator = next((i for i in ind.indicators() if i.key == figure), None)
+    exclusion = next((e for e in ind.exclusions() if e.key == figure), None)
+    if indicator is not None:
+        title = indicator.name
+        part_label = (
+            indicator.numerator_label if part == "numerator" else indicator.denominator_label
+        )
+    elif exclusion is not None:
+        title, part_label = exclusion.name, _("left out")
+    else:
+        title, part_label = _("cases"), _("the cases that count in the figures")
+    base = {**selection.params(), "figure": figure, "part": part}
+    return render(
+        request,
+        "evaluation/cases.html",
+        {
+            "selection": selection,
+            "subject": subject,
+            "page": page,
+            "count": rows.order_by().count(),
+            "indicator": indicator,
+            "exclusion": exclusion,
+            "title": title,
+            "part_label": part_label,
+            "period_label": ind.period_label(selection.period),
+            "channel_label": Channel(selection.channel).label if selection.channel else "",
+            "base_query": urlencode(base),
+            "back_url": page_url(reverse("evaluation:indicators"), selection),
+        },
+    )
