@@ -332,3 +332,35 @@ def test_the_resident_rating_on_the_tracking_page_follows_the_policy(staff: Staf
     FollowUpPolicy.objects.create(reopen_not_solved=False, reopen_at_most_stars=0)
     case = rated(1, "0")
     assert (case.state, case.solved) == ("closed", False)
+
+
+def test_the_district_edits_its_policy_in_the_admin(staff: Staff) -> None:
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    url = "/admin/cases/followuppolicy/"
+    assert client.get(f"{url}add/").status_code == 200
+    added = client.post(
+        f"{url}add/",
+        {
+            "max_attempts": "2",
+            "reopen_not_solved": "on",
+            "reopen_at_most_stars": "1",
+            "max_reopens": "",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    policy = FollowUpPolicy.current()
+    assert (policy.pk, policy.max_attempts, policy.reopen_at_most_stars) == (1, 2, 1)
+    assert policy.max_reopens is None, "left empty: no limit"
+    assert client.get(f"{url}add/").status_code == 403, "one policy per district"
+    assert client.get(f"{url}1/delete/").status_code == 403
+    refused = client.post(f"{url}1/change/", {"max_attempts": "0", "reopen_at_most_stars": "5"})
+    assert refused.status_code == 200 and FollowUpPolicy.current().max_attempts == 2
+    case = follow_up(staff)
+    for _ in range(2):
+        case = actions.follow_up_case(case, actor=staff.operator, reached=False)
+    assert case.state == "closed" and case.unreachable, "the district's two calls"

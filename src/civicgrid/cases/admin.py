@@ -117,7 +117,7 @@ class CaseEventInline(admin.TabularInline):
 @admin.register(Case)
 class CaseAdmin(ReadOnly):
     list_display = ["tracking_code", "title", "state", "tier", "owner_unit", "created_at"]
-    list_filter = ["state", "tier", "urgency", "channel", "supervised"]
+    list_filter = ["state", "tier", "urgency", "channel", "supervised", "unreachable"]
     search_fields = ["tracking_code", "title"]
     list_select_related = ["owner_unit"]
     inlines = [CaseEventInline]
