@@ -38,6 +38,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Hot issues"), "triage:hot", access.HOT_ISSUES),
     NavItem(_("Indicators"), "evaluation:indicators", access.EVALUATION),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
+    NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
     NavItem(_("Whistle tasks"), "cases:tasks", access.STAFF, shown_to=_in_a_department),
     NavItem(_("Units and grids"), "web:units", access.STAFF),
