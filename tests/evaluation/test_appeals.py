@@ -324,3 +324,88 @@ def test_the_api_s_refusals(staff: Staff) -> None:
     assert second.status_code == 409
     assert second.json()["detail"] == "该工单已有一件申诉在等待区级裁决。"
     assert Appeal.objects.count() == 1 and AppealEvent.objects.count() == 1
+
+
+# --- the console ---------------------------------------------------------------------------
+
+
+def case_page_queries(client: Client, case: Case) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/cases/{case.tracking_code}/").status_code == 200
+    return len(queries)
+
+
+def test_the_case_page_offers_the_appeal_to_the_unit_and_costs_the_same(staff: Staff) -> None:
+    case = dispatched(staff)
+    handler = client_for(staff.community_handler)
+    with clock.at(APRIL_2):
+        page = handler.get(f"/cases/{case.tracking_code}/").content.decode()
+        assert 'id="appeal-form"' in page and "群众诉求不合理" in page
+        before = case_page_queries(handler, case)
+        for actor in (staff.district_dispatcher, staff.other_street_dispatcher):
+            other = client_for(actor).get(f"/cases/{case.tracking_code}/")
+            assert 'id="appeal-form"' not in other.content.decode()
+        posted = handler.post(
+            f"/evaluation/cases/{case.tracking_code}/appeal/",
+            {
+                "ground": "duplicate",
+                "reason": "与上周的工单重复",
+                "evidence": [upload(image_bytes())],
+            },
+        )
+        assert posted.status_code == 302
+        made = Appeal.objects.get()
+        made_two = appeal(staff, dispatched(staff), reason="另一件")
+        appeals.reject_appeal(made_two, actor=staff.leader, note="否")
+        page = handler.get(f"/cases/{case.tracking_code}/").content.decode()
+        assert f'data-appeal="{made.pk}" data-state="submitted"' in page
+        assert 'id="appeal-form"' not in page  # one open appeal at a time
+        assert case_page_queries(handler, case) == before
+    with clock.at(APRIL_6):  # closed: no form
+        page = client_for(staff.street_dispatcher).get(f"/cases/{case.tracking_code}/")
+        assert 'id="appeal-form"' not in page.content.decode()
+
+
+def test_the_appeals_page_the_district_decides_units_see_their_own(staff: Staff) -> None:
+    first = appeal(staff, dispatched(staff), reason="第一件")
+    second = appeal(staff, dispatched(staff), reason="第二件")
+    leader = client_for(staff.leader)
+    page = leader.get("/evaluation/appeals/")
+    assert page.status_code == 200 and page.context["current"] == "pending"
+    # The queue: the longest waiting first, each with its buttons.
+    assert [a.pk for a, _allowed in page.context["rows"]] == [first.pk, second.pk]
+    assert all(allowed == ["uphold", "reject"] for _a, allowed in page.context["rows"])
+    html = page.content.decode()
+    assert 'data-action="uphold"' in html and "维持" in html and "驳回" in html
+    done = leader.post(f"/evaluation/appeals/{first.pk}/uphold/", {"note": "成立"})
+    assert done.status_code == 302
+    first.refresh_from_db()
+    assert first.state == AppealState.UPHELD
+    assert [a.pk for a, _ in leader.get("/evaluation/appeals/").context["rows"]] == [second.pk]
+    # A handler's page: their unit's appeals, newest first, and only withdraw.
+    handler = client_for(staff.community_handler)
+    mine = handler.get("/evaluation/appeals/")
+    assert mine.context["current"] == "all"
+    assert [(a.pk, allowed) for a, allowed in mine.context["rows"]] == [
+        (second.pk, ["withdraw"]),
+        (first.pk, []),
+    ]
+    refused_page = handler.post(f"/evaluation/appeals/{second.pk}/uphold/", {"note": ""})
+    assert refused_page.status_code == 302
+    second.refresh_from_db()
+    assert second.state == AppealState.SUBMITTED
+    assert (
+        client_for(staff.other_community_handler).get("/evaluation/appeals/").context["rows"] == []
+    )
+    assert (
+        client_for(staff.other_community_handler)
+        .post(f"/evaluation/appeals/{second.pk}/withdraw/")
+        .status_code
+        == 404
+    )
+    # Paged by key.
+    paged = leader.get("/evaluation/appeals/", {"tab": "all"}).context["page"]
+    assert paged.next is None and len(paged.items) == 2
