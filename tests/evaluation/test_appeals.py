@@ -409,3 +409,16 @@ def test_the_appeals_page_the_district_decides_units_see_their_own(staff: Staff)
     # Paged by key.
     paged = leader.get("/evaluation/appeals/", {"tab": "all"}).context["page"]
     assert paged.next is None and len(paged.items) == 2
+
+
+def test_the_admin_lists_appeals_read_only(staff: Staff) -> None:
+    made = appeal(staff, dispatched(staff))
+    boss = User.objects.create_superuser("boss", password="x")
+    client = client_for(boss)
+    listed = client.get("/admin/evaluation/appeal/")
+    assert listed.status_code == 200 and made.case.tracking_code in listed.content.decode()
+    shown = client.get(f"/admin/evaluation/appeal/{made.pk}/change/")
+    assert shown.status_code == 200 and "申诉记录" in shown.content.decode()
+    assert client.get("/admin/evaluation/appeal/add/").status_code == 403
+    posted = client.post(f"/admin/evaluation/appeal/{made.pk}/delete/", {"post": "yes"})
+    assert posted.status_code == 403 and Appeal.objects.filter(pk=made.pk).exists()

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
+from ninja.responses import Status
 
 from civicgrid.cases.api import UnitRef
 from civicgrid.cases.models import Case, WhistleTask
@@ -490,7 +491,7 @@ def submit_appeal(
     ground: GroundKey = GROUND_FIELD,
     reason: str = REASON_FIELD,
     evidence: list[UploadedFile] | None = EVIDENCE_FILES,
-) -> tuple[int, AppealOut]:
+) -> Status[AppealOut]:
     """Multipart form: the ``case``'s tracking code, ``ground``, ``reason`` and up to 3
     photos as ``evidence`` (checked by content). Until day
     ``CIVICGRID_APPEAL_DAYS_AFTER_MONTH`` of the month after the case's; by a handler,
@@ -503,7 +504,7 @@ def submit_appeal(
     appeal = appeal_actions.submit_appeal(
         found, actor=request.user, ground=ground, reason=reason, evidence=checked
     )
-    return 201, _appeal_out(_appeal(request, appeal.pk), request.user, events=True)
+    return Status(201, _appeal_out(_appeal(request, appeal.pk), request.user, events=True))
 
 
 @router.post(
