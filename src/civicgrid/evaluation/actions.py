@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +42,11 @@ def appeal_closes_at(created_at: datetime) -> datetime:
     days = max(0, min(settings.APPEAL_DAYS_AFTER_MONTH, calendar.monthrange(year, month)[1]))
     start = datetime.combine(local.date().replace(year=year, month=month, day=1), time(), tz)
     return start + timedelta(days=days)
+
+
+def last_day_to_appeal(created_at: datetime) -> date:
+    """The last date (local) on which a case submitted at ``created_at`` may be appealed."""
+    return timezone.localtime(appeal_closes_at(created_at) - timedelta(microseconds=1)).date()
 
 
 def _write(
@@ -100,7 +105,7 @@ def submit_appeal(
         if now >= closes:
             raise Conflict(
                 _("Appeals for this case's month closed on %(date)s; it can no longer be appealed.")
-                % {"date": f"{timezone.localtime(closes - timedelta(seconds=1)):%Y-%m-%d}"}
+                % {"date": last_day_to_appeal(fresh.created_at).isoformat()}
             )
         if ground not in GROUNDS:
             raise Invalid(_("Choose the ground of the appeal."))

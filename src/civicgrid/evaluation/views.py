@@ -322,7 +322,7 @@ def appeal_panel(case: Case, user: User) -> dict[str, Any]:
     return {
         "appeals": appeals,
         "may_appeal": may,
-        "appeal_closes_at": appeal_actions.appeal_closes_at(case.created_at),
+        "appeal_last_day": appeal_actions.last_day_to_appeal(case.created_at),
         "grounds": Ground.choices,
     }
 
