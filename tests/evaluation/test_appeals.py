@@ -4,6 +4,7 @@ district upholds or rejects; upheld appeals leave the figures; every step audite
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -422,3 +423,38 @@ def test_the_admin_lists_appeals_read_only(staff: Staff) -> None:
     assert client.get("/admin/evaluation/appeal/add/").status_code == 403
     posted = client.post(f"/admin/evaluation/appeal/{made.pk}/delete/", {"post": "yes"})
     assert posted.status_code == 403 and Appeal.objects.filter(pk=made.pk).exists()
+
+
+def test_the_log_holds_the_appeals_and_the_cases_and_the_database_one_open_appeal(
+    staff: Staff,
+) -> None:
+    from django.db import IntegrityError, transaction
+
+    cases = [dispatched(staff) for _ in range(4)]
+    upheld = appeal(staff, cases[0])
+    appeals.uphold_appeal(upheld, actor=staff.leader)
+    rejected = appeal(staff, cases[1])
+    appeals.reject_appeal(rejected, actor=staff.district_dispatcher, note="否")
+    withdrawn = appeal(staff, cases[2])
+    appeals.withdraw_appeal(withdrawn, actor=staff.community_handler)
+    waiting = appeal(staff, cases[3])
+    # Each appeal's state and version are its log's last step; a case is left out of the
+    # figures exactly when one of its appeals was upheld.
+    for item in Appeal.objects.all():
+        steps = list(item.events.order_by("seq"))
+        assert [e.seq for e in steps] == list(range(1, item.version + 1))
+        assert steps[-1].to_state == item.state
+        assert all(a.to_state == b.from_state for a, b in pairwise(steps))
+    excluded = set(Case.objects.filter(excluded_by_appeal=True).values_list("pk", flat=True))
+    assert excluded == {cases[0].pk}
+    assert waiting.state == AppealState.SUBMITTED
+    # Behind the action's check, the database holds one open appeal per case.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appeal.objects.create(
+            case=cases[3],
+            unit=cases[3].owner_unit,
+            ground=Ground.DUPLICATE,
+            reason="重复",
+            submitted_by=staff.community_handler,
+            submitted_at=APRIL_2,
+        )
