@@ -22,7 +22,7 @@ SCALE = 0.03
 
 @pytest.fixture
 def demo(db: None) -> DemoSummary:
-    return generate_demo(seed=1, scale=SCALE)
+    return generate_demo(seed=1, scale=SCALE, classifier=False)
 
 
 def test_counts_and_hierarchy(demo: DemoSummary) -> None:

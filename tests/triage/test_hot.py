@@ -246,6 +246,23 @@ def test_growing_is_hotter() -> None:
     assert clusters[0] is hot
 
 
+def test_growth_over_a_shorter_window_than_the_links() -> None:
+    """A 30-day board: members linked over 30 days, growth this week against last week
+    (over the whole 30 days nothing came before, and every cluster read 1.0)."""
+    now = T0 + timedelta(days=30)
+    rising = make(NOISE_CUIHU, "cn", days=[10, 20, 24, 27, 29])  # 3 this week, 1 the week before
+    fading = make(NOISE_JINGUI, "jn", days=[2, 5, 8, 12, 21])  # none this week
+    clusters = hot_issues(rising + fading, now=now, window_days=30, growth_days=7, min_size=3)
+    up, down = by_member(clusters, "cn0"), by_member(clusters, "jn0")
+    assert (up.parts.recent, up.parts.before, up.parts.growth) == (3, 1, 0.5)
+    assert (down.parts.recent, down.parts.before, down.parts.growth) == (0, 1, -1.0)
+    # Still on the board: it had members within the 30 days, though none this week.
+    old = make(NOISE_JINGUI, "jn", days=[2, 5, 8, 12, 21])
+    (kept,) = hot_issues(old, now=now + timedelta(days=8), window_days=30, growth_days=7)
+    assert kept.parts.recent == 0
+    assert hot_issues(old, now=now + timedelta(days=40), window_days=30, growth_days=7) == []
+
+
 def test_without_now_each_cluster_is_scored_at_its_peak() -> None:
     items = make(NOISE_CUIHU, "cn", days=[0, 25, 40, 41, 42])
     (cluster,) = hot_issues(items, min_size=3, window_days=30)

@@ -129,13 +129,28 @@ def test_a_confident_reading_triages_by_itself(setup, tmp_path, settings) -> Non
     tree, _ = setup
     _trained(tmp_path)
     settings.TRIAGE_AUTO_CONFIDENCE = 0.0
-    case = submit(tree, title="楼道堆物", text="三单元楼道里堆满了纸箱杂物，消防通道被堵住了。")
+    case = submit(
+        tree, title="楼道里堆满了纸箱杂物", text="楼道里堆满了纸箱杂物，第3次反映，希望尽快处理。"
+    )
     s = suggest(case)
     assert s.category.code == "T1" and 0 < s.confidence <= 1
     case.refresh_from_db()
     assert case.category.code == "T1"
     event = case.events.get(action="triage")
     assert event.actor is None and "分类模型" in event.note
+
+
+def test_a_confident_reading_of_unfamiliar_wording_waits(setup, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    """Worded unlike anything the model learned from, a request waits for a person, however
+    confident the reading."""
+    tree, _ = setup
+    _trained(tmp_path)
+    settings.TRIAGE_AUTO_CONFIDENCE = 0.0
+    case = submit(tree, title="过道塞满纸盒", text="三单元过道塞满了纸盒子，救火的都进不来。")
+    s = suggest(case)
+    assert s.model is not None and s.category is not None
+    case.refresh_from_db()
+    assert case.category is None and not case.events.filter(action="triage").exists()
 
 
 def test_a_doubtful_reading_waits_and_a_correction_is_kept(setup, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]

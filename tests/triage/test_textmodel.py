@@ -135,6 +135,34 @@ def test_a_version_1_model_with_jieba_words_still_loads() -> None:
         assert loaded.predict(text, title) == words.predict(text, title)
 
 
+def test_familiar_means_worded_like_the_training_messages(model: TextClassifier) -> None:
+    """Held-out training messages set the bar (a twentieth of them fall below it); a
+    message of other words, or too few of them to go by, is unfamiliar."""
+    texts, _labels, titles = messages(10, seed=7)
+    predictions = model.predict_many(texts, titles)
+    assert sum(p.familiar for p in predictions) >= 0.9 * len(texts)
+    assert model.typical is not None and 0 < model.typical.min_known <= 1
+    for other in (
+        "Street light broken near the east gate since Monday.",
+        "路灯",
+        "幼儿园的阿姨上课时玩手机，娃回家说饿了一下午",
+    ):
+        assert not model.predict(other).familiar, other
+        assert not model.predict_many([other])[0].familiar, other
+    assert model.predict("东风路路灯晚上不亮，车辆经过很危险，请领导尽快处理。").familiar
+
+
+def test_a_version_2_model_takes_every_message_as_familiar(model: TextClassifier) -> None:
+    loaded = TextClassifier.from_bytes(model.to_bytes())
+    assert loaded.typical == model.typical
+    old = TextClassifier.from_bytes(
+        _rewrite_header(model.to_bytes(), {"format": 2, "typical": None})
+    )
+    assert old.typical is None and old.predict("Street light broken.").familiar
+    tiny = TextClassifier().fit(["路灯不亮", "学校收费"], ["道路", "教育"])  # not calibrated
+    assert tiny.typical is None and tiny.predict("hello").familiar
+
+
 def test_an_unknown_format_is_refused(model: TextClassifier) -> None:
     future = _rewrite_header(model.to_bytes(), {"format": 99})
     with pytest.raises(ValueError, match="unsupported text model format 99"):
@@ -224,3 +252,36 @@ def test_macro_f1_on_the_dev_split_of_the_challenge_data() -> None:
     # Confidences are calibrated: on average they match the share of correct answers.
     mean_confidence = float(np.mean([p.confidence for p in predictions]))
     assert abs(mean_confidence - evaluation.accuracy) < 0.05
+    # Dev messages are worded like the training ones: nearly all familiar.
+    assert np.mean([p.familiar for p in predictions]) >= 0.9
+
+    # Our own messages, worded unlike the challenge's letters (short, colloquial, newer
+    # subjects): the machine would triage none of them wrongly on its own.
+    with UNLIKE_TRAINING.open(encoding="utf-8") as fh:
+        unlike = [json.loads(line) for line in fh]
+    readings = model.predict_many([m["text"] for m in unlike])
+    auto = [
+        (p, m) for p, m in zip(readings, unlike, strict=True) if p.confidence >= 0.9 and p.familiar
+    ]
+    assert [m["text"] for p, m in auto if p.label != m["label"]] == []
+    confidently_wrong = [p for p, m in zip(readings, unlike, strict=True) if p.label != m["label"]]
+    assert any(p.confidence >= 0.9 for p in confidently_wrong), "without the check it would"
+
+
+UNLIKE_TRAINING = Path(__file__).parent / "data" / "unlike_training.jsonl"
+
+
+def test_our_messages_unlike_the_training_data_cover_every_category() -> None:
+    """At least 150, written for civicgrid, across the challenge's seven categories."""
+    with UNLIKE_TRAINING.open(encoding="utf-8") as fh:
+        unlike = [json.loads(line) for line in fh]
+    assert len(unlike) >= 150 and len({m["text"] for m in unlike}) == len(unlike)
+    counts: dict[str, int] = {}
+    for m in unlike:
+        counts[m["label"]] = counts.get(m["label"], 0) + 1
+    assert len(counts) == 7 and min(counts.values()) >= 20
+    path = DATA / "messages" / "labelled.csv"
+    if path.is_file():  # our own words, not rows of the shared data
+        with path.open(encoding="utf-8", newline="") as fh:
+            real = {r["text"] for r in csv.DictReader(fh)}
+        assert not {m["text"] for m in unlike} & real

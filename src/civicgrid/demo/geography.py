@@ -137,11 +137,16 @@ def tile(
     rng: np.random.Generator,
     weight: Weight | None = None,
     relax: int = 2,
+    pin: shapely.Point | None = None,
 ) -> list[shapely.Polygon]:
-    """``n`` polygons tiling ``polygon``."""
+    """``n`` polygons tiling ``polygon``; a ``pin`` inside it becomes the seed of one
+    cell (the nearest seed moves there), so it lies inside that cell, not at its edge."""
     seeds = _points_in(polygon, n, rng, weight)
     if n > 1:
         seeds = _relax(polygon, seeds, relax)
+        if pin is not None and polygon.contains(pin):
+            nearest = int(np.argmin(np.hypot(seeds[:, 0] - pin.x, seeds[:, 1] - pin.y)))
+            seeds[nearest] = (pin.x, pin.y)
     return _single_polygons(_voronoi_cells(polygon, seeds))
 
 
@@ -172,6 +177,8 @@ def build_district(seed: int = 1, scale: float = 1.0) -> DistrictShape:
         r = np.hypot(x / SEMI_AXIS_X_M, y / SEMI_AXIS_Y_M)
         return np.clip(1.2 - 1.6 * r, 0.02, 1.0)
 
+    x0, y0, x1, y1 = outline.bounds
+    map_point = shapely.Point((x0 + x1) / 2, (y0 + y1) / 2)  # see map_centre
     street_seeds = _points_in(outline, n_streets, rng, central)
     town_seeds = _points_in(outline, n_towns, rng, lambda x, y: 1.0 - central(x, y))
     seeds = np.concatenate([street_seeds, town_seeds]) if n_towns else street_seeds
@@ -190,21 +197,23 @@ def build_district(seed: int = 1, scale: float = 1.0) -> DistrictShape:
     per_street = [_scaled(COMMUNITIES_PER_STREET, scale)] * n_streets + town_counts
     parks_left_in_towns = _scaled(PARKS_IN_TOWNS, scale, 0)
     for index, (street, n) in enumerate(zip(streets, per_street, strict=True)):
-        polygons = tile(street.polygon, n, rng)
+        polygons = tile(street.polygon, n, rng, pin=map_point)
         if street.kind == "street":
             n_parks = min(_scaled(PARKS_PER_STREET, scale, 0), n - 1)
         else:
             towns_left = len(streets) - index
             n_parks = min(round(parks_left_in_towns / towns_left), n - 1)
             parks_left_in_towns -= n_parks
-        # Parks at the street's edge, the seat of a town (its most central cell) a 社区.
+        # Parks at the street's edge, the seat of a town (its most central cell) a 社区,
+        # and so is the cell under the resident map's centre (the demo logins' community).
         centre = np.array(street.polygon.centroid.coords[0])
         distance = [np.hypot(*(np.array(p.centroid.coords[0]) - centre)) for p in polygons]
         by_distance = np.argsort(distance)
         community_kinds = ["community" if street.kind == "street" else "village"] * n
         community_kinds[int(by_distance[0])] = "community"
-        for i in by_distance[len(by_distance) - n_parks :]:
-            community_kinds[int(i)] = "park"
+        edge = [int(i) for i in by_distance[:0:-1] if not polygons[int(i)].contains(map_point)]
+        for i in edge[:n_parks]:
+            community_kinds[i] = "park"
         street.communities = [
             CommunityShape(k, p) for k, p in zip(community_kinds, polygons, strict=True)
         ]
@@ -220,9 +229,16 @@ def build_district(seed: int = 1, scale: float = 1.0) -> DistrictShape:
         _scaled(GRIDS, scale, len(communities)), weights, minimum=3 if scale >= 1 else 1
     )
     for community, n in zip(communities, grid_counts, strict=True):
-        community.grids = tile(community.polygon, n, rng, relax=1)
+        community.grids = tile(community.polygon, n, rng, relax=1, pin=map_point)
 
     return _to_lon_lat(DistrictShape(outline, streets))
+
+
+def map_centre(district: DistrictShape) -> shapely.Point:
+    """Where the resident site's map opens: the middle of the district's bounding box
+    (the page fits the map to the streets' outlines, which tile the district)."""
+    x0, y0, x1, y1 = district.polygon.bounds
+    return shapely.Point((x0 + x1) / 2, (y0 + y1) / 2)
 
 
 def _to_lon_lat(district: DistrictShape) -> DistrictShape:

@@ -7,10 +7,17 @@ normal (a few urgent, fewer emergencies), some returned and re-dispatched, some
 escalated, moderate matters at the street sometimes whistled to departments,
 some fixes failing verification, ratings mostly good. Recent cases are still
 open, at whatever step their clock has reached.
+
+Each request is written by ``texts.Writer`` in its channel's register and names a
+place of the gazetteer near where it lies. A few bursts (``phrases.BURSTS``: a
+building site's night work over a month, a water main burst on one road, a grill's
+smoke at one estate) are written first, so the hot-issue board has them from the
+start: one near the demo logins' community, so its handler sees one too.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -23,22 +30,13 @@ from django.utils import timezone
 from civicgrid.cases import actions, clock
 from civicgrid.cases.actions import Submission
 from civicgrid.cases.models import Case, Category, Channel, State, Tier, Urgency
+from civicgrid.demo import naming
+from civicgrid.demo.phrases import BURSTS, TOPICS, Burst
+from civicgrid.demo.texts import Neighbourhood, Writer
 from civicgrid.errors import Refusal
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Unit, UnitKind, User
 
-TITLES = {
-    "楼道杂物堆放": (
-        "楼道堆放杂物影响通行",
-        "单元楼道里长期堆放纸箱和旧家具，存在消防隐患，希望尽快清理。",
-    ),
-    "邻里噪声": (
-        "楼上深夜噪声扰民",
-        "楼上住户每天深夜拖动家具、走路很响，影响休息，多次沟通无果。",
-    ),
-    "违章停车": ("小区门口车辆乱停", "小区出入口常有车辆违停，早高峰堵塞严重，请加强管理。"),
-    "路灯不亮": ("路灯损坏不亮", "道路两侧路灯已坏多日，夜间出行很不安全。"),
-}
 CHANNELS = [(Channel.HOTLINE, 55), (Channel.WEB, 30), (Channel.PATROL, 10), (Channel.API, 5)]
 URGENCIES = [(Urgency.NORMAL, 85), (Urgency.URGENT, 13), (Urgency.EMERGENCY, 2)]
 
@@ -48,6 +46,74 @@ class HistorySummary:
     cases: int = 0
     states: dict[str, int] = field(default_factory=dict)
     refused: int = 0
+    #: Cases written for each burst.
+    bursts: dict[str, int] = field(default_factory=dict)
+
+
+# Where a request lies around the place its text names (an estate's gate, along a road).
+NEAR_PLACE_M = 200.0
+ESTATES = ("花园", "小区", "家园", "苑", "新村", "公寓", "雅苑", "名城")
+# Below this many cases of history the bursts shrink with it (a test's small history
+# must still be mostly ordinary cases).
+FULL_BURSTS_FROM = 400
+
+
+@dataclass(frozen=True)
+class Hood:
+    """A community's places as requests name them, with their points."""
+
+    community_id: int
+    near: Neighbourhood
+    points: dict[str, tuple[float, float]]
+
+
+def neighbourhoods() -> dict[int, Hood]:
+    """Each community's (or village's) estates and roads from the gazetteer, by the
+    community's id. A community without a road of its own borrows the nearest road."""
+    from civicgrid.intake.models import Place
+
+    estates: dict[int, list[str]] = {}
+    roads: dict[int, list[str]] = {}
+    points: dict[int, dict[str, tuple[float, float]]] = {}
+    rows = Place.objects.filter(active=True).order_by("community_id", "name")
+    for community_id, name, kind, lon, lat in rows.values_list(
+        "community_id", "name", "kind", "lon", "lat"
+    ):
+        (roads if kind == Place.Kind.ROAD else estates).setdefault(community_id, []).append(name)
+        points.setdefault(community_id, {})[name] = (lon, lat)
+    all_roads = [(points[c][r], r) for c, names in roads.items() for r in names]
+    hoods: dict[int, Hood] = {}
+    for community_id, names in estates.items():
+        own = dict(points[community_id])
+        mine = roads.get(community_id, [])
+        if not mine and all_roads:
+            lon, lat = next(iter(own.values()))
+            point, road = min(all_roads, key=lambda pr: math.dist(pr[0], (lon, lat)))
+            own[road] = point
+            mine = [road]
+        hoods[community_id] = Hood(
+            community_id, Neighbourhood(tuple(names), tuple(mine or ["新建路"])), own
+        )
+    return hoods
+
+
+def _near(rng: random.Random, point: tuple[float, float], radius_m: float) -> tuple[float, float]:
+    """A point within ``radius_m`` of ``point``, uniform over the disc."""
+    r = radius_m * math.sqrt(rng.random())
+    angle = rng.uniform(0, 2 * math.pi)
+    lon, lat = point
+    return (
+        lon + r * math.cos(angle) / (111_320.0 * math.cos(math.radians(lat))),
+        lat + r * math.sin(angle) / 110_574.0,
+    )
+
+
+def _office_hours(rng: random.Random, when: datetime, until: datetime) -> datetime:
+    """``when`` moved to an hour residents call in (office hours and evenings, local)."""
+    start = timezone.localtime(when).replace(
+        hour=rng.choice([8, 9, 10, 11, 14, 15, 16, 19]), minute=rng.randrange(60)
+    )
+    return start - timedelta(days=1) if start > until else start
 
 
 def _pick(rng: random.Random, weighted: list[tuple[object, int]]) -> object:
@@ -84,36 +150,133 @@ def generate_history(
     district = Unit.objects.get(kind=UnitKind.DISTRICT)
     people = _People()
     leaves = list(Category.objects.filter(children__isnull=True, active=True))
+    by_name = {c.name: c for c in leaves}
     weights = [8 if c.default_tier in (Tier.MICRO, Tier.MINOR) else 3 for c in leaves]
     grids = list(
         Boundary.objects.filter(unit__kind=UnitKind.GRID).values_list(
-            "unit_id", "min_lon", "min_lat", "max_lon", "max_lat"
+            "unit_id", "unit__parent_id", "min_lon", "min_lat", "max_lon", "max_lat"
         )
     )
     departments = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True))
+    hoods = neighbourhoods()
+    writer = Writer(random.Random(f"history {seed}"), [h.near for h in hoods.values()])
     summary = HistorySummary()
-    for i in range(count):
-        # Residents call in office hours and evenings, local time.
-        start = timezone.localtime(until - timedelta(days=365 * rng.random() ** 0.8)).replace(
-            hour=rng.choice([8, 9, 10, 11, 14, 15, 16, 19]), minute=rng.randrange(60)
-        )
-        if start > until:
-            start -= timedelta(days=1)
-        category = rng.choices(leaves, weights)[0]
+    done = 0
+
+    def write(category: Category, start: datetime, request: Request) -> None:
+        nonlocal done
         try:
             with transaction.atomic():
-                _one_case(rng, start, until, category, grids, district, people, departments)
+                _one_case(rng, start, until, category, request, district, people, departments)
         except Refusal:
             summary.refused += 1
         summary.cases += 1
-        if pause_every and (i + 1) % pause_every == 0:
+        done += 1
+        if pause_every and done % pause_every == 0:
             time.sleep(0.15)  # longer than a waiting writer's 100 ms between tries
-        if progress and (i + 1) % 1000 == 0:
-            progress(f"{i + 1:,} cases")
+        if progress and done % 1000 == 0:
+            progress(f"{done:,} cases")
+
+    share = min(1.0, count / FULL_BURSTS_FROM)
+    for burst, start, request in _bursts(rng, writer, hoods, until, share, by_name):
+        summary.bursts[burst.key] = summary.bursts.get(burst.key, 0) + 1
+        write(by_name[burst.category], start, request)
+    # Residents call in office hours and evenings, local time, more of them lately. The
+    # newest are written first: the console and the boards are about the last weeks,
+    # which are there within a minute of a long history's start.
+    starts = [
+        _office_hours(rng, until - timedelta(days=365 * rng.random() ** 0.8), until)
+        for _ in range(count - summary.cases)
+    ]
+    for start in sorted(starts, reverse=True):
+        category = rng.choices(leaves, weights)[0]
+        write(category, start, _ordinary(rng, writer, category, grids, hoods))
     rows = Case.objects.values_list("state", flat=True)
     for state in rows:
         summary.states[state] = summary.states.get(state, 0) + 1
     return summary
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one resident sent, and from where."""
+
+    channel: str
+    title: str
+    text: str
+    lon: float | None
+    lat: float | None
+
+
+def _estate_of_grid(grid_id: int) -> str:
+    """A made-up estate in a grid, the same on every call: a community has more estates
+    than the gazetteer's two, and residents name their own."""
+    rng = random.Random(grid_id)
+    return rng.choice(naming.PLACE_FIRST) + rng.choice(naming.PLACE_SECOND) + rng.choice(ESTATES)
+
+
+def _ordinary(
+    rng: random.Random,
+    writer: Writer,
+    category: Category,
+    grids: list[tuple[int, int, float, float, float, float]],
+    hoods: dict[int, Hood],
+) -> Request:
+    """A request of ``category`` somewhere in the district (seven in a hundred without a
+    point), naming its estate or a place of the gazetteer nearby."""
+    channel = str(_pick(rng, CHANNELS))
+    grid_id, community_id, x0, y0, x1, y1 = rng.choice(grids)
+    hood = hoods.get(community_id) or (rng.choice(list(hoods.values())) if hoods else None)
+    near = Neighbourhood((_estate_of_grid(grid_id),), ("新建路",))
+    if hood is not None:
+        near = hood.near if rng.random() < 0.4 else Neighbourhood(near.estates, hood.near.roads)
+    if category.name in TOPICS:
+        written = writer.request(category.name, channel=channel, near=near)
+        title, text, named = written.title, written.text, written.named
+    else:  # a category of the district's own: no phrases for it
+        title, text, named = category.name, f"反映{category.name}的情况，请尽快处理。", None
+    lon = lat = None
+    if rng.random() < 0.93:
+        # At the place it names, or anywhere in its grid (a road is long, an estate wide).
+        if hood is not None and named in hood.points and rng.random() < 0.5:
+            lon, lat = _near(rng, hood.points[named], NEAR_PLACE_M)
+        else:
+            lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
+    return Request(channel, title, text, lon, lat)
+
+
+def _bursts(
+    rng: random.Random,
+    writer: Writer,
+    hoods: dict[int, Hood],
+    until: datetime,
+    share: float,
+    categories: dict[str, Category],
+) -> list[tuple[Burst, datetime, Request]]:
+    """The bursts' requests: each at one place, from its own residents, crowding
+    toward the present. The first is put near the demo logins' community."""
+    home = Unit.objects.filter(memberships__user__username="community_handler").first()
+    order = sorted(hoods)
+    rng.shuffle(order)
+    if home is not None and home.pk in hoods:
+        order.remove(home.pk)
+        order.insert(0, home.pk)
+    out = []
+    for burst, community_id in zip(BURSTS, order, strict=False):
+        if burst.category not in categories:
+            continue
+        hood = hoods[community_id]
+        names = hood.near.roads if burst.place == "road" else hood.near.estates
+        anchor = names[0]
+        point = hood.points.get(anchor)
+        for _ in range(round(burst.count * share)):
+            days_ago = burst.days * rng.random() ** burst.rise
+            start = _office_hours(rng, until - timedelta(days=days_ago), until)
+            channel = str(_pick(rng, CHANNELS))
+            written = writer.burst_request(burst, anchor, hood.near, channel=channel)
+            lon, lat = _near(rng, point, NEAR_PLACE_M) if point else (None, None)
+            out.append((burst, start, Request(channel, written.title, written.text, lon, lat)))
+    return out
 
 
 def _one_case(
@@ -121,7 +284,7 @@ def _one_case(
     t: datetime,
     until: datetime,
     category: Category,
-    grids: list,
+    request: Request,
     district: Unit,
     people: _People,
     departments: list[Unit],
@@ -138,22 +301,14 @@ def _one_case(
         with clock.at(t):
             return func(case, **kwargs)
 
-    located = rng.random() < 0.93
-    lon = lat = None
-    if located:
-        _grid, x0, y0, x1, y1 = rng.choice(grids)
-        lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
-    title, text = TITLES.get(
-        category.name, (f"{category.name}问题反映", f"反映{category.name}的情况，请相关部门处理。")
-    )
     with clock.at(t):
         case = actions.submit_case(
             Submission(
-                channel=str(_pick(rng, CHANNELS)),
-                title=title,
-                text=text,
-                lon=lon,
-                lat=lat,
+                channel=request.channel,
+                title=request.title,
+                text=request.text,
+                lon=request.lon,
+                lat=request.lat,
                 contact_name=rng.choice("王李张刘陈杨黄赵吴周") + rng.choice(["先生", "女士"]),
                 contact_phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
             ),

@@ -1,8 +1,9 @@
 """The triage pipeline in the product: train and activate classifier versions, and
 read each new case (category with confidence, emergency words, likely duplicates).
 
-A confident reading is applied at once (the system triages; the case still waits for
-its dispatcher); a doubtful one waits in the triage queue for a person.
+A confident reading of a familiar message (one like those the classifier learned from:
+``Prediction.familiar``) is applied at once (the system triages; the case still waits
+for its dispatcher); a doubtful or unfamiliar one waits in the triage queue for a person.
 """
 
 from __future__ import annotations
@@ -126,11 +127,12 @@ _loaded = _Loaded()
 def suggest(case: Case) -> Suggestion:
     """Read a case once (again: replaces its suggestion) and apply a confident one."""
     version, model = _loaded.get()
-    category, confidence, ranked = None, 0.0, []
+    category, confidence, ranked, familiar = None, 0.0, [], False
     if model is not None:
         prediction = model.predict(case.text, case.title)
         ranked = [[label, round(p, 4)] for label, p in prediction.ranked[:5]]
         confidence = prediction.confidence
+        familiar = prediction.familiar
         category = Category.objects.filter(code=prediction.label, active=True).first()
     text = f"{case.title} {case.text}"
     duplicates = likely_duplicates(
@@ -147,9 +149,12 @@ def suggest(case: Case) -> Suggestion:
             "duplicates": [[d.case.tracking_code, d.similarity] for d in duplicates],
         },
     )
+    # The machine acts alone only on a confident reading of a message like those it
+    # learned from: on other wording it can be confidently wrong.
     if (
         category is not None
         and confidence >= settings.TRIAGE_AUTO_CONFIDENCE
+        and familiar
         and case.category_id is None
         and case.state == State.SUBMITTED
     ):

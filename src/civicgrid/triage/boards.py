@@ -26,6 +26,10 @@ from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import HotBoard
 
 WINDOWS = (30, 90)
+# A board's growth compares its last week (30 days) or month (90 days) with the one
+# before. Over the whole 30 days of a 30-day board, nothing came before: every
+# cluster read 增长 1.0.
+GROWTH_DAYS = {30: 7, 90: 30}
 STALE_AFTER = timedelta(days=7)
 SEVERITY = {Urgency.NORMAL: 1.0, Urgency.URGENT: 2.0, Urgency.EMERGENCY: 3.0}
 ESCALATABLE = RULES["escalate"].states
@@ -74,7 +78,13 @@ def clusters_of(unit: Unit, days: int, now: datetime) -> list[dict[str, Any]]:
             escalated.add(pk)
         elif state in ESCALATABLE:
             movable.add(pk)
-    found = hot_issues(items, now=now, window_days=min(days, 30), top=20)
+    found = hot_issues(
+        items,
+        now=now,
+        window_days=min(days, 30),
+        growth_days=GROWTH_DAYS.get(days, min(days, 30)),
+        top=20,
+    )
     return [
         {
             "title": c.title,

@@ -587,19 +587,21 @@ def hot_issues(
     *,
     now: datetime | None = None,
     window_days: int = 30,
+    growth_days: int | None = None,
     min_size: int = 3,
     top: int = 20,
 ) -> list[Cluster]:
     """Clusters of ``items`` about one issue at one place, hottest first.
 
-    ``window_days`` is both the linking window (members of a cluster are chained
-    with gaps of at most this) and the growth window. Growth compares the members
-    in the window ending at the reference time with those in the window before it,
-    ``g = (recent − before) / (recent + before)``:
+    ``window_days`` is the linking window (members of a cluster are chained with
+    gaps of at most this) and, unless ``growth_days`` is given, the growth window.
+    Growth compares the members in the growth window ending at the reference time
+    with those in the growth window before it, ``g = (recent − before) / (recent +
+    before)``:
 
     - with ``now``, the reference time is ``now``: items after it are ignored and
-      clusters with no member in the recent window are dropped (they are history,
-      not hot);
+      clusters with no member in the last ``window_days`` are dropped (they are
+      history, not hot);
     - without ``now`` (a look back over a period), each cluster is taken at its
       own peak — the window with most members — so an old burst still counts as a
       burst, and ranking a multi-year archive does not depend on where it ends.
@@ -613,6 +615,7 @@ def hot_issues(
     t0 = min(it.at for it in items)
     secs = np.array([(it.at - t0).total_seconds() for it in items], dtype=np.float64)
     window_s = timedelta(days=window_days).total_seconds()
+    growth_s = timedelta(days=growth_days or window_days).total_seconds()
     f = _features(items)
     labels = _cluster(len(items), _pairs(items, f, secs, window_s))
     members: dict[int, list[int]] = {}
@@ -626,9 +629,9 @@ def hot_issues(
         ix = np.array(sorted(idxs, key=lambda k: secs[k]))  # members in time order
         ts = secs[ix]
         end = now_s if now_s is not None else _peak_end(ts, window_s)
-        recent, before = _window_counts(ts, end, window_s)
-        if now_s is not None and recent == 0:
+        if now_s is not None and not np.any(ts > end - window_s):
             continue
+        recent, before = _window_counts(ts, end, growth_s)
         clusters.append(_summarise(items, f, ix, recent, before, t0 + timedelta(seconds=end)))
     clusters.sort(key=lambda c: (-c.heat, c.first_at))
     return clusters[:top]

@@ -31,6 +31,7 @@ word block and still load.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from civicgrid.triage.text import char_ngrams, cut, normalise
 
@@ -49,12 +51,17 @@ __all__ = [
     "Evaluation",
     "Prediction",
     "TextClassifier",
+    "Typical",
     "tokens",
     "train_with_holdout",
 ]
 
 # 2: ``word_weight`` added (version-1 models always had the word block, at weight 1).
-FORMAT_VERSION = 2
+# 3: ``typical`` added (older models take every message as familiar).
+FORMAT_VERSION = 3
+#: A message counts as familiar unless it has less evidence, or a smaller known share,
+#: than all but this share of held-out training messages (see ``TextClassifier.fit``).
+TYPICAL_QUANTILE = 0.05
 
 _WORDLIKE = re.compile(r"\w")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
@@ -136,11 +143,26 @@ class _Docs:
 
 @dataclass
 class Prediction:
-    """The most likely label, its probability, and all labels by decreasing probability."""
+    """The most likely label, its probability, and all labels by decreasing probability.
+
+    ``familiar``: the message is like those the model learned from (enough character
+    pairs it knows, and not mostly unknown ones); a confident reading of an unfamiliar
+    message is not one to act on alone.
+    """
 
     label: str
     confidence: float
     ranked: list[tuple[str, float]]
+    familiar: bool = True
+
+
+@dataclass(frozen=True)
+class Typical:
+    """What a familiar message has at least, from held-out training messages: known
+    character pairs of the body (evidence) and their share of the body's pairs."""
+
+    min_evidence: float
+    min_known: float
 
 
 @dataclass
@@ -199,6 +221,7 @@ class TextClassifier:
         self._bias = np.zeros(0)
         self._meta_coef: np.ndarray | None = None
         self._meta_bias: np.ndarray | None = None
+        self._typical: Typical | None = None
 
     # ---------------------------------------------------------------- features
 
@@ -270,13 +293,21 @@ class TextClassifier:
         self, docs: _Docs, y: np.ndarray, n_classes: int
     ) -> tuple[list[_Tfidf], np.ndarray, np.ndarray]:
         """Vectorisers, folded weights (features × classes) and biases of the NB-SVM."""
+        from scipy.sparse import csr_matrix
         from sklearn.svm import LinearSVC
 
         n = len(y)
         min_df = self.min_df if n >= 200 else 1
         blocks = [_Tfidf.fit(view, min_df) for view in docs.views]
-        x = self._matrix(blocks, docs)
+        x = self._matrix(blocks, docs).tocsr()
         present = (x > 0).astype(np.float64).tocsr()
+        # How many messages of each class have each feature, all classes in one product
+        # (a row selection of ``present`` per class cost more than the class's SVM).
+        one_hot = csr_matrix(
+            (np.ones(n), (y, np.arange(n))), shape=(n_classes, n), dtype=np.float64
+        )
+        in_class = np.asarray((one_hot @ present).todense())
+        in_all = np.asarray(present.sum(axis=0)).ravel()
         weights = np.zeros((x.shape[1], n_classes))
         bias = np.full(n_classes, -1.0)
         for k in range(n_classes):
@@ -287,11 +318,13 @@ class TextClassifier:
                 bias[k] = 1.0
                 continue
             # Log-count ratio of binarised features, in this class against the others.
-            pos = np.asarray(present[mine].sum(axis=0)).ravel() + self.alpha
-            neg = np.asarray(present[~mine].sum(axis=0)).ravel() + self.alpha
+            pos = in_class[k] + self.alpha
+            neg = (in_all - in_class[k]) + self.alpha
             ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+            scaled = x.copy()  # each column times its ratio, on the stored values only
+            scaled.data *= ratio[scaled.indices]
             svm = LinearSVC(C=self.c, class_weight="balanced", random_state=self.seed)
-            svm.fit(x.multiply(ratio).tocsr(), mine.astype(int))
+            svm.fit(scaled, mine.astype(int))
             weights[:, k] = svm.coef_.ravel() * ratio
             bias[k] = float(svm.intercept_[0])
         return blocks, weights, bias
@@ -312,32 +345,50 @@ class TextClassifier:
         y = np.array([index[label] for label in labels])
         docs = self._docs(texts, titles)
         self._labels = classes
-        self._blocks, weights, self._bias = self._fit_scores(docs, y, len(classes))
-        # Saved as float32 (half the size); rounded here too, so that the model in memory and
-        # the one loaded back from ``to_bytes`` give exactly the same probabilities.
-        self._weights = weights.astype(np.float32).astype(np.float64)
-        self._fit_calibration(docs, y, len(classes))
+        # One BLAS thread: the dense products here are small, and OpenBLAS's threads
+        # waiting for a core on a busy machine made a fit two to three times slower (the
+        # calibration's logistic regression above all: 9 of 15 s for 756 messages).
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._blocks, weights, self._bias = self._fit_scores(docs, y, len(classes))
+            # Saved as float32 (half the size); rounded here too, so that the model in
+            # memory and the one loaded back from ``to_bytes`` give exactly the same
+            # probabilities.
+            self._weights = weights.astype(np.float32).astype(np.float64)
+            self._fit_calibration(docs, y, len(classes))
         return self
 
     def _fit_calibration(self, docs: _Docs, y: np.ndarray, n_classes: int) -> None:
-        """Logistic regression over out-of-fold class scores, if each class has two examples.
+        """Logistic regression over out-of-fold class scores, if each class has two examples;
+        and what a familiar message has (``Typical``), from the same held-out messages.
 
         Below that, probabilities are a softmax of the raw scores (scaled as SVM margins
-        usually need), which keeps the ranking and sums to one but is not calibrated.
+        usually need), which keeps the ranking and sums to one but is not calibrated, and
+        every message counts as familiar.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
 
         self._meta_coef = self._meta_bias = None
+        self._typical = None
         smallest = int(np.bincount(y, minlength=n_classes).min())
         folds = min(self.calibration_folds, smallest)
         if folds < 2:
             return
         oof = np.zeros((len(y), n_classes))
+        evidence = np.zeros(len(y))
+        known = np.zeros(len(y))
         splitter = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
         for train, held in splitter.split(np.zeros(len(y)), y):
             blocks, weights, bias = self._fit_scores(docs.subset(train), y[train], n_classes)
             oof[held] = self._matrix(blocks, docs.subset(held)) @ weights + bias
+            if self.body_char_weight > 0:
+                for i in held.tolist():
+                    evidence[i], known[i] = _familiarity(blocks[-1], docs.views[-1][i])
+        if self.body_char_weight > 0:
+            self._typical = Typical(
+                float(np.quantile(evidence, TYPICAL_QUANTILE)),
+                float(np.quantile(known, TYPICAL_QUANTILE)),
+            )
         meta = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
         meta.fit(oof, y)
         if len(meta.classes_) != n_classes:
@@ -360,10 +411,9 @@ class TextClassifier:
         p = np.exp(logits)
         return p / p.sum(axis=-1, keepdims=True)
 
-    def _scores_one(self, text: str, title: str) -> np.ndarray:
+    def _scores_one(self, views: list[list[str]]) -> np.ndarray:
         scores = self._bias.copy()
         offset = 0
-        views = self._views(text, title)
         for block, doc, weight in zip(self._blocks, views, self._block_weights(), strict=True):
             idx, val = block.row(doc)
             if len(idx):
@@ -371,10 +421,23 @@ class TextClassifier:
             offset += len(block)
         return scores
 
-    def _prediction(self, p: np.ndarray) -> Prediction:
+    def _familiar(self, views: list[list[str]]) -> bool:
+        if self._typical is None or self.body_char_weight <= 0:
+            return True
+        evidence, known = _familiarity(self._blocks[-1], views[-1])
+        return evidence >= self._typical.min_evidence and known >= self._typical.min_known
+
+    def _prediction(self, p: np.ndarray, familiar: bool = True) -> Prediction:
         order = np.argsort(-p, kind="stable")
         ranked = [(self._labels[i], float(p[i])) for i in order]
-        return Prediction(label=ranked[0][0], confidence=ranked[0][1], ranked=ranked)
+        return Prediction(
+            label=ranked[0][0], confidence=ranked[0][1], ranked=ranked, familiar=familiar
+        )
+
+    @property
+    def typical(self) -> Typical | None:
+        """What a familiar message has at least (None: every message is familiar)."""
+        return self._typical
 
     def _check_fitted(self) -> None:
         if not self._labels:
@@ -383,7 +446,8 @@ class TextClassifier:
     def predict(self, text: str, title: str = "") -> Prediction:
         """The category of one message (about a millisecond, mostly jieba)."""
         self._check_fitted()
-        return self._prediction(self._probabilities(self._scores_one(text, title)))
+        views = self._views(text, title)
+        return self._prediction(self._probabilities(self._scores_one(views)), self._familiar(views))
 
     def predict_many(
         self, texts: Sequence[str], titles: Sequence[str] | None = None
@@ -394,7 +458,11 @@ class TextClassifier:
             return []
         docs = self._docs(texts, titles)
         scores = self._matrix(self._blocks, docs) @ self._weights + self._bias
-        return [self._prediction(p) for p in self._probabilities(np.asarray(scores))]
+        per_message = zip(*docs.views, strict=True)
+        return [
+            self._prediction(p, self._familiar(list(views)))
+            for p, views in zip(self._probabilities(np.asarray(scores)), per_message, strict=True)
+        ]
 
     # ---------------------------------------------------------------- evaluation
 
@@ -444,6 +512,7 @@ class TextClassifier:
                 sorted(b.vocabulary, key=b.vocabulary.__getitem__) for b in self._blocks
             ],
             "calibrated": self._meta_coef is not None,
+            "typical": None if self._typical is None else dataclasses.asdict(self._typical),
         }
         arrays: dict[str, np.ndarray] = {
             "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), np.uint8),
@@ -465,7 +534,7 @@ class TextClassifier:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             header = json.loads(archive["header"].tobytes().decode())
             version = header.get("format")
-            if version not in (1, FORMAT_VERSION):
+            if version not in (1, 2, FORMAT_VERSION):
                 raise ValueError(f"unsupported text model format {version!r}")
             params = dict(header["params"])
             if version == 1:
@@ -481,7 +550,17 @@ class TextClassifier:
             if header["calibrated"]:
                 model._meta_coef = archive["meta_coef"]
                 model._meta_bias = archive["meta_bias"]
+            if header.get("typical"):
+                model._typical = Typical(**header["typical"])
         return model
+
+
+def _familiarity(block: _Tfidf, body: list[str]) -> tuple[int, float]:
+    """(evidence, known share) of a message's body view: how many of its distinct
+    character pairs the model knows, and what share of them that is."""
+    pairs = {token for token in body if len(token) == 2}
+    evidence = sum(1 for pair in pairs if pair in block.vocabulary)
+    return evidence, evidence / len(pairs) if pairs else 0.0
 
 
 # --------------------------------------------------------------------------- scoring

@@ -69,6 +69,12 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"memberships": memberships, "everything": scope.everything}
     if scope.has_role(Role.LEADER):
         context["cockpit"] = cockpit(request)
+    # Those who read the figures and the boards are told while the demo's year of cases
+    # is still being written behind them.
+    if scope.has_role(Role.DISPATCHER, Role.ADMIN, Role.LEADER):
+        from civicgrid.demo.tasks import history_progress
+
+        context["history"] = history_progress()
     return render(request, "web/home.html", context)
 
 
