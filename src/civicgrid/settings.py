@@ -291,6 +291,10 @@ HOT_ESCALATE_HEAT = float(_env("HOT_ESCALATE_HEAT", "10"))
 # How old a hot-issue board may get before the worker computes it again.
 HOT_BOARD_INTERVAL_S = float(_env("HOT_BOARD_INTERVAL_S", "600"))
 
+# 申诉: a unit may appeal a case of month M until the end of this day of month M+1
+# (calendar days, the district's time zone); then the month's figures are closed.
+APPEAL_DAYS_AFTER_MONTH = int(_env("APPEAL_DAYS_AFTER_MONTH", "5"))
+
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))
 

@@ -439,6 +439,13 @@ class Case(models.Model):
         blank=True,
         help_text=_("Set and cleared only by the withdraw and republish transitions."),
     )
+    # 申诉: the district upheld the owner unit's appeal against the case's inclusion in
+    # the figures. Derived from the appeal's log (``evaluation.models.AppealEvent``) and
+    # written only by ``evaluation.actions.uphold_appeal`` with the appeal's event, so
+    # the figures stay one pass over the cases' own columns.
+    excluded_by_appeal = models.BooleanField(
+        _("left out of the figures by an upheld appeal"), default=False, editable=False
+    )
     created_at = models.DateTimeField(_("submitted at"))
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -39,6 +39,7 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
 from civicgrid.errors import Invalid, Refusal
+from civicgrid.evaluation.views import appeal_panel
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Unit, UnitKind
 from civicgrid.web import access
@@ -221,6 +222,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "urgencies": Urgency.choices,
         "tiers": Tier.choices,
     }
+    context.update(appeal_panel(case, request.user))
     if "triage" in allowed:
         context["categories"] = Category.objects.filter(
             active=True, parent__isnull=False
