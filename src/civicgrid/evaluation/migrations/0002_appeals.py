@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0013_case_excluded_by_appeal'),
+        ('cases', '0014_case_excluded_by_appeal'),
         ('evaluation', '0001_working_days'),
         ('org', '0002_user_session_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_events_by_time_on_both_databases'),
+        ('cases', '0013_follow_up_calls'),
     ]
 
     operations = [
