@@ -79,3 +79,21 @@ def test_a_worker_kept_for_readings_takes_only_them(transactional_db) -> None:  
     assert sweeps.filter(status=TaskResultStatus.SUCCESSFUL).exists()
     rounds = DBTaskResult.objects.filter(task_path=DELIVER_TASK_PATH)
     assert rounds.filter(status=TaskResultStatus.SUCCESSFUL).exists()
+
+
+def test_the_outbox_has_a_queue_of_its_own(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    """A sweep escalating many cases makes many messages: a worker of the default queue
+    sweeps without sending them, and the outbox's round waits for a worker of its own."""
+    from django.core.management import call_command
+
+    from civicgrid.dispatch.tasks import SWEEP_TASK_PATH
+    from civicgrid.notify.tasks import DELIVER_TASK_PATH
+
+    call_command("worker", "--once", "--queues", "default", verbosity=0)
+    rounds = DBTaskResult.objects.filter(task_path=DELIVER_TASK_PATH)
+    assert set(rounds.values_list("status", flat=True)) == {TaskResultStatus.READY}
+    assert DBTaskResult.objects.filter(
+        task_path=SWEEP_TASK_PATH, status=TaskResultStatus.SUCCESSFUL
+    ).exists()
+    call_command("worker", "--once", "--queues", "notify", verbosity=0)
+    assert rounds.filter(status=TaskResultStatus.SUCCESSFUL).exists()

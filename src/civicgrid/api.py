@@ -116,8 +116,8 @@ def refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from civicgrid.cases.api import followup_router, tasks_router
     from civicgrid.cases.api import router as cases_router
-    from civicgrid.cases.api import tasks_router
     from civicgrid.evaluation.api import router as evaluation_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.intake.api import router as intake_router
@@ -131,6 +131,7 @@ def _register_routers() -> None:
     api.add_router("/cases", cases_router)
     api.add_router("/cases", notify_router)  # /api/cases/{code}/notifications
     api.add_router("/tasks", tasks_router)
+    api.add_router("/follow-up", followup_router)
     api.add_router("/evaluation", evaluation_router)
 
 

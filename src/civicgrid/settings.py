@@ -294,14 +294,25 @@ HOT_ESCALATE_HEAT = float(_env("HOT_ESCALATE_HEAT", "10"))
 # How old a hot-issue board may get before the worker computes it again.
 HOT_BOARD_INTERVAL_S = float(_env("HOT_BOARD_INTERVAL_S", "600"))
 
+# 申诉: a unit may appeal a case of month M until the end of this day of month M+1
+# (calendar days, the district's time zone); then the month's figures are closed.
+APPEAL_DAYS_AFTER_MONTH = int(_env("APPEAL_DAYS_AFTER_MONTH", "5"))
+
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))
 
 # --- background work: a database-backed queue (django-tasks), run by `civicgrid worker` ---
 
 # "triage": new cases' machine readings, so a worker can be kept for them alone (dev.py
-# start does, beside the one busy with the demo's history for its first minutes).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "triage"]}}
+# start does, beside the one busy with the demo's history for its first minutes);
+# "notify": the outbox's rounds, so that a burst of messages (a sweep escalating many
+# cases at once) is sent by workers of its own and never holds up the deadline sweep.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "triage", "notify"],
+    }
+}
 SWEEP_INTERVAL_S = float(_env("SWEEP_INTERVAL_S", "30"))
 SWEEP_PARALLEL = int(_env("SWEEP_PARALLEL", "2"))  # sweeps that may wait at once
 SWEEP_BATCH = int(_env("SWEEP_BATCH", "500"))  # cases per sweeper transaction

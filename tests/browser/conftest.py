@@ -74,6 +74,29 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     assert not outside, f"the page asked for something beyond this server: {outside}"
 
 
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile);
+});
+"""
+
+
+@pytest.fixture
+def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    found: list[str] = []
+    page.add_init_script(REPORT_VIOLATIONS)
+    page.on(
+        "console",
+        lambda m: (
+            found.append(m.text)
+            if "CSP violation" in m.text or "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: found.append(f"script error: {e}"))
+    return found
+
+
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -9,34 +9,11 @@ import pytest
 from civicgrid.cases import actions
 from civicgrid.cases.models import Urgency
 from civicgrid.org.models import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import REPORT_VIOLATIONS, screenshot
 from tests.browser.test_console import log_in
 from tests.factories import make_categories, make_member, make_tree, submit
 
 pytestmark = pytest.mark.browser
-
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (e) => {
-  console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile);
-});
-"""
-
-
-@pytest.fixture
-def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    found: list[str] = []
-    page.add_init_script(REPORT_VIOLATIONS)
-    page.on(
-        "console",
-        lambda m: (
-            found.append(m.text)
-            if "CSP violation" in m.text or "Content Security Policy" in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: found.append(f"script error: {e}"))
-    return found
-
 
 def test_the_console_runs_under_the_policy(page, live_server, violations) -> None:  # type: ignore[no-untyped-def]
     tree = make_tree()

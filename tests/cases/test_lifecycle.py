@@ -21,6 +21,7 @@ def assert_log_is_truth(case: Case) -> None:
         case.reminders,
         case.supervised,
     )
+    assert (r.follow_up_attempts, r.unreachable) == (case.follow_up_attempts, case.unreachable)
 
 
 def dispatched(staff: Staff, kind: str = "minor", **kw) -> Case:  # type: ignore[no-untyped-def]

@@ -294,12 +294,15 @@ def test_a_plan_after_a_plan_starts_where_the_first_ends() -> None:
 
 
 def test_input_a_rule_cannot_do_without_is_refused() -> None:
+    terms = rules.FollowUpTerms(
+        max_attempts=3, reopen_not_solved=True, reopen_at_most_stars=2, max_reopens=2
+    )
+    follow_up = _snapshot(state=State.FOLLOW_UP)
     for call in (
         lambda: rules.reopen(_snapshot(state=State.CLOSED), NOWHERE, at=AT, reason="  "),
-        lambda: rules.rate(
-            _snapshot(state=State.FOLLOW_UP), NOWHERE, at=AT, rating=True, solved=True
-        ),
-        lambda: rules.rate(_snapshot(state=State.FOLLOW_UP), NOWHERE, at=AT, rating=6, solved=True),
+        lambda: rules.rate(follow_up, NOWHERE, at=AT, terms=terms, rating=True, solved=True),
+        lambda: rules.rate(follow_up, NOWHERE, at=AT, terms=terms, rating=6, solved=True),
+        lambda: rules.rate(follow_up, NOWHERE, at=AT, terms=terms, rating=4, solved=None),
     ):
         try:
             call()

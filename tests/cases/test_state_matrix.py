@@ -467,6 +467,147 @@ def test_every_action_from_this_state_by_everyone(staff: Staff, built: Built) ->
     assert not wrong, f"{built.owner} case, {built.state}:\n" + "\n".join(wrong)
 
 
+# --- 回访: every outcome of a follow-up call, and of the resident's own rating ---------------
+
+# Cases in follow-up (community 0's) with a past: none; two unanswered calls already;
+# reopened twice already (the default policy's limit).
+def _two_calls(s: Staff) -> Case:
+    case = _follow_up(s)
+    for _call in range(2):
+        case = actions.follow_up_case(case, actor=s.operator, reached=False)
+    return case
+
+
+def _reopened_twice(s: Staff) -> Case:
+    case = _resolved(s)
+    for _round in range(2):
+        case = actions.verify_case(case, actor=s.grid_worker, passed=False, note="仍有杂物")
+        case = actions.resolve_case(case, actor=s.community_handler, reply="已再次清理")
+    return actions.verify_case(case, actor=s.grid_worker, passed=True)
+
+
+PASTS: dict[str, Callable[[Staff], Case]] = {
+    "fresh": _follow_up,
+    "two_calls": _two_calls,
+    "reopened_twice": _reopened_twice,
+}
+CALLS: dict[str, dict[str, Any]] = {
+    "missed": {"reached": False},
+    "reached_no_word": {"reached": True},
+    "solved_5": {"reached": True, "rating": 5, "solved": True},
+    "solved_3": {"reached": True, "rating": 3, "solved": True},
+    "solved_2": {"reached": True, "rating": 2, "solved": True},
+    "not_solved_5": {"reached": True, "rating": 5, "solved": False},
+}
+SHUT, BACK, WAIT = "closed", "handling", "follow_up"
+# (past, call) → (state after, the event written, unreachable) under the default policy
+# (3 calls; "not solved" and 2 stars or fewer reopen; at most 2 reopens) and with the
+# reopening switched off; the resident's own rating (actor None, ``rate_case``) is the
+# same as a call's word.
+OUTCOMES: dict[str, dict[tuple[str, str], tuple[str, str, bool]]] = {
+    "default": {
+        ("fresh", "missed"): (WAIT, "follow_up", False),
+        ("fresh", "reached_no_word"): (WAIT, "follow_up", False),
+        ("fresh", "solved_5"): (SHUT, "rate", False),
+        ("fresh", "solved_3"): (SHUT, "rate", False),
+        ("fresh", "solved_2"): (BACK, "rate", False),
+        ("fresh", "not_solved_5"): (BACK, "rate", False),
+        ("two_calls", "missed"): (SHUT, "close", True),
+        ("two_calls", "reached_no_word"): (WAIT, "follow_up", False),
+        ("two_calls", "solved_5"): (SHUT, "rate", False),
+        ("two_calls", "solved_3"): (SHUT, "rate", False),
+        ("two_calls", "solved_2"): (BACK, "rate", False),
+        ("two_calls", "not_solved_5"): (BACK, "rate", False),
+        ("reopened_twice", "missed"): (WAIT, "follow_up", False),
+        ("reopened_twice", "reached_no_word"): (WAIT, "follow_up", False),
+        ("reopened_twice", "solved_5"): (SHUT, "rate", False),
+        ("reopened_twice", "solved_3"): (SHUT, "rate", False),
+        ("reopened_twice", "solved_2"): (SHUT, "rate", False),
+        ("reopened_twice", "not_solved_5"): (SHUT, "rate", False),
+    },
+    "off": {
+        ("fresh", "missed"): (WAIT, "follow_up", False),
+        ("fresh", "reached_no_word"): (WAIT, "follow_up", False),
+        ("fresh", "solved_5"): (SHUT, "rate", False),
+        ("fresh", "solved_3"): (SHUT, "rate", False),
+        ("fresh", "solved_2"): (SHUT, "rate", False),
+        ("fresh", "not_solved_5"): (SHUT, "rate", False),
+        ("two_calls", "missed"): (SHUT, "close", True),
+        ("two_calls", "reached_no_word"): (WAIT, "follow_up", False),
+        ("two_calls", "solved_5"): (SHUT, "rate", False),
+        ("two_calls", "solved_3"): (SHUT, "rate", False),
+        ("two_calls", "solved_2"): (SHUT, "rate", False),
+        ("two_calls", "not_solved_5"): (SHUT, "rate", False),
+        ("reopened_twice", "missed"): (WAIT, "follow_up", False),
+        ("reopened_twice", "reached_no_word"): (WAIT, "follow_up", False),
+        ("reopened_twice", "solved_5"): (SHUT, "rate", False),
+        ("reopened_twice", "solved_3"): (SHUT, "rate", False),
+        ("reopened_twice", "solved_2"): (SHUT, "rate", False),
+        ("reopened_twice", "not_solved_5"): (SHUT, "rate", False),
+    },
+}
+
+
+def _outcome(
+    function: Callable[..., Case], case: Case, actor: User | None, kwargs: dict[str, Any]
+) -> tuple:
+    """The call's outcome, rolled back: (state, event action, unreachable, calls counted),
+    or (status, message) for a refusal (which must change nothing)."""
+    before = case_row(case)
+    with transaction.atomic():
+        try:
+            function(case, actor=actor, **kwargs)
+        except Refusal as refusal:
+            assert case_row(case) == before, f"refused ({refusal.message}) but the case changed"
+            got: tuple = (refusal.status, refusal.message)
+        else:
+            fresh = Case.objects.get(pk=case.pk)
+            version, state, _owner, _supervised, events = case_row(case)
+            assert version == before[0] + 1 and events[:-1] == before[-1], "not one event"
+            got = (state, events[-1][1], fresh.unreachable, fresh.follow_up_attempts)
+        transaction.set_rollback(True)
+    return got
+
+
+@pytest.mark.parametrize("policy", list(OUTCOMES))
+@pytest.mark.parametrize("past", list(PASTS))
+def test_every_follow_up_outcome_by_everyone(staff: Staff, past: str, policy: str) -> None:
+    from civicgrid.cases.models import FollowUpPolicy
+
+    if policy == "off":
+        FollowUpPolicy.objects.create(reopen_not_solved=False, reopen_at_most_stars=0)
+    cast = cast_of(staff)
+    case = PASTS[past](staff)
+    case.refresh_from_db()
+    assert case.state == "follow_up"
+    calls_before = case.follow_up_attempts
+    wrong = []
+    for actor_name in ACTORS:
+        actor = cast.actor(actor_name)
+        entitled = actor_name == SUPERUSER or actor_name in RIGHTS["follow_up"]["community"]
+        for name, kwargs in CALLS.items():
+            state, action, unreachable = OUTCOMES[policy][(past, name)]
+            want: tuple = (
+                (state, action, unreachable, calls_before + 1)
+                if entitled
+                else (403, NO_RIGHT["follow_up"])
+            )
+            got = _outcome(actions.follow_up_case, case, actor, kwargs)
+            if got != want:
+                wrong.append(f"{name} by {actor_name}: got {got}, expected {want}")
+        # The resident's own word on the tracking page: the same rule, no call counted.
+        for name, kwargs in CALLS.items():
+            if "rating" not in kwargs:
+                continue
+            state, action, _unreachable = OUTCOMES[policy][(past, name)]
+            word = {"rating": kwargs["rating"], "solved": kwargs["solved"]}
+            if actor_name == SYSTEM:
+                got = _outcome(actions.rate_case, case, None, word)
+                if got != (state, "rate", False, calls_before):
+                    wrong.append(f"the resident's {name}: got {got}, expected {state}")
+    assert not wrong, f"{past}, policy {policy}:\n" + "\n".join(wrong)
+
+
 # --- whistle tasks: every move from every task state by everyone ----------------------------
 
 TASK_LABEL = {
@@ -560,6 +701,8 @@ def test_a_task_is_returned_only_with_a_reason(staff: Staff) -> None:
 
 # --- 400: the input is the problem -------------------------------------------------------------
 
+WORD_NEEDS_BOTH = "请一并记录星级和是否解决（群众未作答复时两项都不填）。"
+NO_WORD = "未联系上群众，不能记录评价。"
 INPUT_REFUSALS = [
     ("submitted", "triage", {"urgency": "soon"}, "未知的紧急程度：soon"),
     ("submitted", "triage", {"tier": "huge"}, "未知的事项等级：huge"),
@@ -577,6 +720,10 @@ INPUT_REFUSALS = [
     ("resolved", "verify", {"passed": False, "note": ""}, "请填写核查未通过的原因。"),
     ("follow_up", "rate", {"rating": 0}, "评价为 1 到 5 星。"),
     ("follow_up", "rate", {"rating": 6}, "评价为 1 到 5 星。"),
+    ("follow_up", "follow_up", {"rating": 6, "solved": True}, "评价为 1 到 5 星。"),
+    ("follow_up", "follow_up", {"rating": 4}, WORD_NEEDS_BOTH),
+    ("follow_up", "follow_up", {"solved": False}, WORD_NEEDS_BOTH),
+    ("follow_up", "follow_up", {"reached": False, "rating": 4, "solved": True}, NO_WORD),
     ("closed", "reopen", {"reason": ""}, "请填写返工理由。"),
     ("closed", "withdraw", {"reason": " "}, "请填写撤下公开的理由。"),
     ("dispatched", "whistle", {"lead": "community"}, "只能向启用中的职能部门吹哨。"),

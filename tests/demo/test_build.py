@@ -157,6 +157,11 @@ def test_a_history_through_the_real_transitions(demo: DemoSummary) -> None:
             case.owner_unit_id,
             case.version,
         )
+        assert (r.follow_up_attempts, r.unreachable) == (case.follow_up_attempts, case.unreachable)
+    # Follow-up calls: some reach the resident and take their word, some never do.
+    calls = CaseEvent.objects.filter(data__has_key="attempt")
+    assert calls.filter(action="rate").exists()
+    assert calls.filter(action="follow_up", data__reached=False).exists()
 
 
 def test_the_command_can_leave_the_history_to_the_worker(db: None) -> None:

@@ -25,7 +25,7 @@ class Tally:
 def case_parts(case: Case, at: datetime, cal: WorkCalendar) -> dict[str, tuple[int, bool]]:
     """For each case indicator: (what the case adds to the numerator, whether it is in
     the denominator). Excluded cases are in nothing."""
-    if case.state in EXCLUDED:
+    if case.state in EXCLUDED or case.excluded_by_appeal:
         return {}
     acknowledged = case.state in ACKNOWLEDGED and case.acknowledged_at is not None
     resolved = case.state in RESOLVED and case.resolved_at is not None
@@ -77,7 +77,7 @@ def case_parts(case: Case, at: datetime, cal: WorkCalendar) -> dict[str, tuple[i
 
 
 def task_parts(task: WhistleTask, case: Case, at: datetime) -> dict[str, tuple[int, bool]]:
-    if case.state in EXCLUDED:
+    if case.state in EXCLUDED or case.excluded_by_appeal:
         return {}
     checked = task.checked_in_at is not None
     late_silence = not checked and task.check_in_due < at and task.state != "returned"
@@ -95,7 +95,12 @@ def figures(
     with its case), plus the counted and the excluded cases."""
     found: dict[str, Tally] = {}
     for case in cases:
-        key = "cases" if case.state not in EXCLUDED else f"x_{case.state}"
+        if case.state in EXCLUDED:
+            key = f"x_{case.state}"
+        elif case.excluded_by_appeal:
+            key = "x_appeal_upheld"
+        else:
+            key = "cases"
         found.setdefault(key, Tally()).numerator += 1
         for name, (add, counted) in case_parts(case, at, cal).items():
             tally = found.setdefault(name, Tally())

@@ -135,6 +135,7 @@ def test_the_district_table_has_every_street_and_department_with_numerators(
     assert [(name, n) for name, n, _url in total.excluded] == [
         ("不予受理（无效诉求）", 1),
         ("合并的重复诉求", 1),
+        ("申诉成立", 0),
     ]
     html = response.content.decode()
     assert "3/5" not in html  # numerator and denominator are separate links

@@ -1,6 +1,6 @@
 """The aggregates equal the naive, one-case-at-a-time computation (``naive.py``) on random
-cases: late and missing ratings, reopens, rejected and merged cases, late check-ins,
-cases outside the period, every table and every drill-down."""
+cases: late and missing ratings, reopens, rejected and merged cases, upheld appeals,
+late check-ins, cases outside the period, every table and every drill-down."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ CASE = st.fixed_dictionaries(
         "rating": st.one_of(st.none(), st.integers(min_value=1, max_value=5)),
         "solved": st.sampled_from([None, True, False]),
         "reopens": st.integers(min_value=0, max_value=2),
+        "appeal_upheld": st.booleans(),
         "tasks": st.lists(
             st.tuples(
                 st.integers(min_value=0, max_value=2),
@@ -73,6 +74,7 @@ def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask
                 rating=spec["rating"],
                 solved=spec["solved"],
                 reopens=spec["reopens"],
+                excluded_by_appeal=spec["appeal_upheld"],
             )
         )
     cases = Case.objects.bulk_create(cases)
@@ -166,6 +168,7 @@ def assert_equal(figures: ind.Figures, expected: dict[str, naive.Tally], where: 
     assert figures.cases == got("cases").numerator, f"{where}: cases"
     assert figures.excluded["rejected"] == got("x_rejected").numerator, f"{where}: rejected"
     assert figures.excluded["merged"] == got("x_merged").numerator, f"{where}: merged"
+    assert figures.excluded["appeal_upheld"] == got("x_appeal_upheld").numerator, where
     for key in ind.INDICATOR_KEYS:
         figure = figures[key]
         assert (figure.numerator, figure.denominator) == (

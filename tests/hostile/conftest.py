@@ -271,6 +271,8 @@ def build_world() -> World:
         "part": ["numerator", "denominator"],
         "own": ["true"],
         "channel": ["web", "hotline"],
+        "case": codes,
+        "ground": ["not_ours", "duplicate"],
         "attribute[scope]": ["home"],
         "attribute[floors]": ["3"],
     }

@@ -87,7 +87,8 @@ class Operation:
     method: str
     query: tuple[str, ...] = ()
     body: tuple[str, ...] = ()  # a JSON body's properties
-    files: tuple[str, ...] = ()  # a multipart body's file fields
+    form: tuple[str, ...] = ()  # a multipart body's fields
+    files: tuple[str, ...] = ()  # … of which files
 
 
 def operations(route: str) -> list[Operation]:
@@ -100,12 +101,14 @@ def operations(route: str) -> list[Operation]:
     for method, op in path.items():
         query = tuple(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
         content = op.get("requestBody", {}).get("content", {})
-        body = files = ()
+        body = form = files = ()
         if "application/json" in content:
             body = tuple(_schema(content["application/json"]["schema"]).get("properties", {}))
         if "multipart/form-data" in content:
-            files = tuple(content["multipart/form-data"]["schema"].get("properties", {}))
-        found.append(Operation(method.upper(), query, body, files))
+            fields = _schema(content["multipart/form-data"]["schema"]).get("properties", {})
+            form = tuple(fields)
+            files = tuple(name for name, f in fields.items() if "binary" in json.dumps(f))
+        found.append(Operation(method.upper(), query, body, form, files))
     return found
 
 
@@ -167,7 +170,7 @@ def requests(draw: st.DrawFn, world: World, route: str, op: Operation) -> dict[s
         path = path.replace(f"{{{name}}}", quote(value.encode("utf-8", "surrogatepass"), safe=""))
     if route.startswith("/open311/") and route.endswith("/{path}"):
         path += draw(st.sampled_from([".json", ".xml", ""]))
-    names = list(op.query + op.body) if route.startswith("/api/") else FIELDS
+    names = list(op.query + op.body + op.form) if route.startswith("/api/") else FIELDS
     if draw(st.booleans()):
         # A request as the page or the client would send it, but for a few fields.
         data = {n: draw(st.sampled_from(world.real[n])) for n in names if n in world.real}

@@ -121,6 +121,44 @@ def test_the_timeline_is_public_safe_and_the_resident_rates(district) -> None:  
     assert operator  # the operator exists but was never needed
 
 
+def test_the_follow_up_calls_on_the_tracking_page_and_a_rating_that_reopens(district) -> None:  # type: ignore[no-untyped-def]
+    tree, cats = district
+    client = Client()
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    handler = make_member(tree.communities[0], Role.HANDLER)
+    operator = make_member(tree.district, Role.OPERATOR)
+
+    def in_follow_up() -> Case:
+        case = actions.triage_case(
+            submitted(client), actor=dispatcher, category=cats["minor"], urgency=Urgency.NORMAL
+        )
+        case = actions.dispatch_case(case, actor=dispatcher)
+        case = actions.acknowledge_case(case, actor=handler)
+        case = actions.resolve_case(case, actor=handler, reply="路灯已更换。")
+        return actions.verify_case(case, actor=dispatcher, passed=True)
+
+    case = in_follow_up()
+    for _ in range(2):
+        case = actions.follow_up_case(case, actor=operator, reached=False, note="内部：无人接")
+    page = client.get(f"/r/track/{case.tracking_code}/").content.decode()
+    assert page.count("回访来电未能联系上您") == 2 and "内部" not in page
+    assert 'id="rate"' in page, "the resident may still rate"
+    # Solved, but two stars: the district's policy reopens it.
+    response = client.post(
+        f"/r/track/{case.tracking_code}/rate/", {"rating": "2", "solved": "1"}, follow=True
+    )
+    assert "感谢您的评价。您的诉求已由社区1重新办理。" in response.content.decode()
+    assert "您的评价：已重新办理" in response.content.decode()
+    case.refresh_from_db()
+    assert (case.state, case.reopens) == (State.HANDLING, 1)
+
+    quiet = in_follow_up()
+    for _ in range(3):
+        quiet = actions.follow_up_case(quiet, actor=operator, reached=False)
+    page = client.get(f"/r/track/{quiet.tracking_code}/").content.decode()
+    assert "已结案：未能联系上您" in page and 'id="rate"' not in page
+
+
 def test_a_database_that_cannot_write_now_gets_a_503_page(district, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from django.db import OperationalError
 

@@ -598,6 +598,28 @@ def test_rated_cases_are_closed(o311: Open311) -> None:
     assert entry["status_notes"] == "Closed: the resident confirms it is solved."
 
 
+def test_follow_up_outcomes_are_told_in_public_words(o311: Open311) -> None:
+    def in_follow_up() -> Case:
+        case = actions.dispatch_case(created(o311), actor=o311.dispatcher)
+        case = actions.acknowledge_case(case, actor=o311.handler)
+        case = actions.resolve_case(case, actor=o311.handler, reply="已修复。")
+        return actions.verify_case(case, actor=o311.dispatcher, passed=True)
+
+    quiet = in_follow_up()
+    for _ in range(3):
+        quiet = actions.follow_up_case(quiet, actor=o311.dispatcher, reached=False, note="内部")
+    [entry] = get(f"requests/{quiet.tracking_code}.json").json()
+    assert entry["status"] == "closed"
+    assert entry["status_notes"] == "Closed: the resident could not be reached at follow-up."
+    unhappy = actions.follow_up_case(
+        in_follow_up(), actor=o311.dispatcher, reached=True, rating=1, solved=True, comment="内部"
+    )
+    [entry] = get(f"requests/{unhappy.tracking_code}.json").json()
+    assert entry["status"] == "open"
+    assert entry["status_notes"] == "Reopened: the resident is not satisfied with the handling."
+    assert_public(get("servicerequestupdates.json").content)
+
+
 # --- the rest of the protocol ---------------------------------------------------------------
 
 

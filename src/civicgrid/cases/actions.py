@@ -35,6 +35,8 @@ from civicgrid.cases.models import (
     Case,
     CaseEvent,
     Category,
+    ContactReveal,
+    FollowUpPolicy,
     Photo,
     ResidentContact,
     State,
@@ -51,6 +53,7 @@ from civicgrid.cases.permissions import (
     ensure_possible,
     may,
     may_act_on_task,
+    may_know_resident,
 )
 from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, discard_on_failure, stage
 from civicgrid.cases.rules import NOWHERE, Plan, Snapshot, Surroundings, need_text
@@ -163,6 +166,22 @@ def add_photos(case: Case, *, actor: User, photos: Sequence[CheckedPhoto]) -> li
         rows = stage(case, photos, added_by=actor, attached=False)
         Photo.objects.bulk_create(rows)
     return [row.name for row in rows]
+
+
+def reveal_contact(case: Case, *, actor: User, reason: str) -> ResidentContact:
+    """The resident's whole phone number, to those who call residents back or answer for
+    the case (``permissions.may_know_resident``), each reveal logged with its reason
+    (``ContactReveal``): not a transition (the case does not change), but a row written."""
+    if not may_know_resident(case, actor):
+        raise Forbidden(_("Your role does not need the resident's phone number."))
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise Invalid(_("Say why you need the number (it is logged)."))
+    contact = ResidentContact.objects.filter(case=case).first()
+    if contact is None or not contact.phone:
+        raise NotFound(_("The resident left no phone number."))
+    ContactReveal.objects.create(contact=contact, user=actor, reason=reason[:200])
+    return contact
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -441,6 +460,11 @@ def verify_case(
     )
 
 
+def follow_up_terms() -> rules.FollowUpTerms:
+    """The district's follow-up policy (``FollowUpPolicy``), as the rules read it."""
+    return rules.FollowUpTerms.of(FollowUpPolicy.current())
+
+
 @transition(Action.FOLLOW_UP)
 def follow_up_case(
     case: Case,
@@ -449,10 +473,28 @@ def follow_up_case(
     *,
     actor: User,
     reached: bool,
+    rating: int | None = None,
+    solved: bool | None = None,
+    comment: str = "",
     note: str = "",
 ) -> Plan:
-    """回访: a call or visit to the resident, recorded (reached or not)."""
-    return rules.follow_up(snapshot, around, at=clock.now(), reached=reached, note=note)
+    """回访: one call to the resident, by an operator or dispatcher. Reached, with the
+    resident's word (``rating`` 1–5 and ``solved``, and their ``comment``): recorded as
+    their rating, and the case closed or reopened by the district's policy. Not reached:
+    counted; the last call the policy allows closes the case as unreachable. Reached
+    without a word: counted, the case stays in follow-up (the resident may rate on the
+    tracking page). ``note``: the operator's own, never shown to the resident."""
+    return rules.follow_up(
+        snapshot,
+        around,
+        at=clock.now(),
+        terms=follow_up_terms(),
+        reached=reached,
+        rating=rating,
+        solved=solved,
+        comment=comment,
+        note=note,
+    )
 
 
 @transition(Action.RATE)
@@ -466,9 +508,17 @@ def rate_case(
     solved: bool,
     comment: str = "",
 ) -> Plan:
-    """评价: the resident's stars and word. Solved → closed; not solved → reopened."""
+    """评价: the resident's stars and word (``actor`` None: the resident, on the
+    tracking page). Closed, or reopened by the district's policy, as a rating taken on a
+    follow-up call."""
     return rules.rate(
-        snapshot, around, at=clock.now(), rating=rating, solved=solved, comment=comment
+        snapshot,
+        around,
+        at=clock.now(),
+        terms=follow_up_terms(),
+        rating=rating,
+        solved=solved,
+        comment=comment,
     )
 
 
@@ -476,7 +526,8 @@ def rate_case(
 def close_case(
     case: Case, snapshot: Snapshot, around: Surroundings, *, actor: User, note: str = ""
 ) -> Plan:
-    """结案 without a rating (the resident could not be reached by the follow-up deadline)."""
+    """结案 without a rating, by hand (the resident would not answer, say). Not the same as
+    unreachable: that is the follow-up calls' outcome (``follow_up_case``)."""
     return rules.close(snapshot, around, at=clock.now(), note=note)
 
 
@@ -743,6 +794,8 @@ class Replayed:
     reminders: int
     supervised: bool
     withdrawn_from_public: bool = False
+    follow_up_attempts: int = 0
+    unreachable: bool = False
 
 
 def replay(events: Iterable[CaseEvent]) -> Replayed:
@@ -750,8 +803,11 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
     state, owner, version = "", None, 0
     counts = {Action.RETURN: 0, Action.ESCALATE: 0, Action.REMIND: 0}
     reopens, supervised, withdrawn = 0, False, False
+    attempts, unreachable = 0, False
     for event in events:
         version = event.seq
+        if event.to_state == State.FOLLOW_UP and event.from_state != State.FOLLOW_UP:
+            attempts, unreachable = 0, False  # a new follow-up: its calls from none
         state = event.to_state
         if event.to_unit_id is not None:
             owner = event.to_unit_id
@@ -761,6 +817,13 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
         supervised |= event.action == Action.SUPERVISE
         if event.action in (Action.WITHDRAW, Action.REPUBLISH):
             withdrawn = event.action == Action.WITHDRAW
+        # a follow-up call, whatever its outcome (calls recorded before their outcome
+        # was, without an attempt number, are follow_up events)
+        attempts += event.action == Action.FOLLOW_UP or "attempt" in event.data
+        if event.data.get("unreachable"):
+            unreachable = True
+        elif event.action == Action.REOPEN:
+            unreachable = False
     return Replayed(
         state,
         owner,
@@ -771,4 +834,6 @@ def replay(events: Iterable[CaseEvent]) -> Replayed:
         counts[Action.REMIND],
         supervised,
         withdrawn_from_public=withdrawn,
+        follow_up_attempts=attempts,
+        unreachable=unreachable,
     )

@@ -11,6 +11,7 @@ from civicgrid.cases.models import (
     Category,
     ContactReveal,
     DeadlinePolicy,
+    FollowUpPolicy,
     TierRule,
     WhistleTask,
 )
@@ -49,6 +50,27 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["urgency", "working_time"]
     autocomplete_fields = ["category"]
+
+
+@admin.register(FollowUpPolicy)
+class FollowUpPolicyAdmin(admin.ModelAdmin):
+    """The district's one follow-up policy: added once (until then the defaults hold),
+    changed in place, never deleted (deleting would bring the defaults back unseen)."""
+
+    list_display = [
+        "__str__",
+        "max_attempts",
+        "reopen_not_solved",
+        "reopen_at_most_stars",
+        "max_reopens",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not FollowUpPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(TierRule)
@@ -95,7 +117,7 @@ class CaseEventInline(admin.TabularInline):
 @admin.register(Case)
 class CaseAdmin(ReadOnly):
     list_display = ["tracking_code", "title", "state", "tier", "owner_unit", "created_at"]
-    list_filter = ["state", "tier", "urgency", "channel", "supervised"]
+    list_filter = ["state", "tier", "urgency", "channel", "supervised", "unreachable"]
     search_fields = ["tracking_code", "title"]
     list_select_related = ["owner_unit"]
     inlines = [CaseEventInline]

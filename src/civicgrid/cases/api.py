@@ -14,20 +14,22 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 
-from civicgrid.cases import actions
-from civicgrid.cases.models import Case, Category, ContactReveal, Photo, WhistleTask, mask_phone
+from civicgrid.cases import actions, followup
+from civicgrid.cases.models import Case, Category, Photo, WhistleTask, mask_phone
 from civicgrid.cases.paging import keyset
-from civicgrid.cases.permissions import allowed_actions, may_know_resident
+from civicgrid.cases.permissions import FOLLOW_UP, allowed_actions, may_know_resident
 from civicgrid.cases.photos import check_photos, open_photo
 from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts, queues
 from civicgrid.errors import Forbidden, NotFound, answers
 from civicgrid.inputs import Id, Version, WholeNumber
 from civicgrid.org.models import Unit, UnitKind, User
+from civicgrid.org.scoping import scope_of
 
 router = Router(tags=["cases"])
 
 QueueName = Literal[QUEUE_NAMES]  # type: ignore[valid-type]
 PageSize = WholeNumber(1, 200)
+CallsPerPage = WholeNumber(1, 100)  # each row carries its call script
 Stars = WholeNumber(1, 5)
 
 
@@ -109,6 +111,10 @@ class CaseDetail(CaseRow):
     reply: str
     rating: int | None
     solved: bool | None
+    follow_up_attempts: int = Field(description="calls to the resident in this follow-up")
+    unreachable: bool = Field(
+        description="closed because the follow-up calls did not reach the resident"
+    )
     returns: int
     reopens: int
     escalations: int
@@ -174,8 +180,17 @@ class VerifyIn(Versioned):
 
 
 class FollowUpIn(Versioned):
-    reached: bool
-    note: str = ""
+    reached: bool = Field(description="the resident answered the call")
+    rating: int | None = Field(
+        None,
+        ge=1,
+        le=5,
+        description="the resident's stars (5 very satisfied … 1 very dissatisfied); "
+        "with solved, or neither",
+    )
+    solved: bool | None = Field(None, description="solved, in the resident's view")
+    comment: str = Field("", description="the resident's own words, with a rating")
+    note: str = Field("", description="the operator's note on the call (staff only)")
 
 
 class RateIn(Versioned):
@@ -277,6 +292,8 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
         reply=case.reply,
         rating=case.rating,
         solved=case.solved,
+        follow_up_attempts=case.follow_up_attempts,
+        unreachable=case.unreachable,
         returns=case.returns,
         reopens=case.reopens,
         escalations=case.escalations,
@@ -341,12 +358,9 @@ def get_case(request: HttpRequest, code: str) -> CaseDetail:
     summary="Reveal the resident's number",
 )
 def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOut:
-    """Only operators, dispatchers and leaders; every reveal is logged with its reason."""
-    case = _case(request, code)
-    if not may_know_resident(case, request.user):
-        raise Forbidden(_("Your role does not need the resident's phone number."))
-    contact = case.contact
-    ContactReveal.objects.create(contact=contact, user=request.user, reason=body.reason)
+    """Only operators, dispatchers and leaders over the case; every reveal is logged
+    with its reason."""
+    contact = actions.reveal_contact(_case(request, code), actor=request.user, reason=body.reason)
     return ContactOut(name=contact.name, phone=contact.phone, masked=False)
 
 
@@ -492,13 +506,22 @@ def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
 @router.post(
     "/{code}/follow-up",
     response=answers(CaseDetail),
-    summary="回访 Record a follow-up call",
+    summary="回访 Record a follow-up call and its outcome",
 )
 def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
+    """One call to the resident. Reached, with ``rating`` and ``solved``: their word is
+    recorded (a ``rate`` event) and the case closed or reopened by the district's
+    follow-up policy. Not reached: counted; the last call the policy allows (3 by
+    default) closes the case as unreachable (a ``close`` event, ``unreachable``: true).
+    Otherwise the case stays in follow-up (a ``follow_up`` event). Every call's event
+    carries ``attempt`` and ``reached`` in its data."""
     case = actions.follow_up_case(
         _case(request, code),
         actor=request.user,
         reached=body.reached,
+        rating=body.rating,
+        solved=body.solved,
+        comment=body.comment,
         note=body.note,
         expected_version=body.version,
     )
@@ -511,6 +534,8 @@ def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
     summary="评价 Record the resident's rating",
 )
 def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
+    """Closed, or reopened by the district's follow-up policy (not solved, or at most
+    its stars), as a rating taken on a follow-up call."""
     case = actions.rate_case(
         _case(request, code),
         actor=request.user,
@@ -678,3 +703,97 @@ def done(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
 def return_task(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.return_task(_own_task(request, task_id), actor=request.user, reason=body.note)
     return _task(task)
+
+
+# --- 回访: the follow-up queue ---------------------------------------------------------------
+
+
+followup_router = Router(tags=["follow-up"])
+
+
+class StepOut(Schema):
+    at: datetime
+    action: str = Field(description="handle, resolve, fix_on_the_spot, finish_task, verify")
+    label: str
+    unit: str
+    note: str = Field(description="personal data masked; empty for a resolution (see reply)")
+
+
+class CallOut(Schema):
+    attempt: int
+    at: datetime
+    reached: bool
+    by: str = Field(description="the member of staff who called")
+    note: str
+
+
+class FollowUpRow(Schema):
+    tracking_code: str
+    title: str = Field(description="personal data masked")
+    version: int = Field(description="pass it with the call: POST /api/cases/{code}/follow-up")
+    owner_unit: UnitRef
+    category: str | None
+    follow_up_due: datetime | None
+    overdue: bool
+    follow_up_attempts: int = Field(description="calls made in this follow-up")
+    asked: str = Field(description="what the resident asked, personal data masked")
+    reply: str = Field(description="the reply they were given, personal data masked")
+    done: list[StepOut] = Field(description="what was done, oldest first")
+    calls: list[CallOut] = Field(description="this follow-up's calls, oldest first")
+    contact: ContactOut = Field(description="the number masked: POST /api/cases/{code}/contact")
+    may_call: bool = Field(description="you may record a call on it")
+
+
+class FollowUpList(Schema):
+    waiting: int = Field(description="cases waiting, up to 1,000 (1,000 means at least that)")
+    max_attempts: int = Field(description="the district's calls before unreachable")
+    items: list[FollowUpRow]
+    next: str | None = Field(description="pass as before= for the next page (later deadlines)")
+    previous: str | None = Field(description="pass as after= for the previous page")
+
+
+@followup_router.get(
+    "",
+    response=answers(FollowUpList),
+    summary="回访 The follow-up queue, with each case's call script",
+)
+def follow_up_queue(
+    request: HttpRequest,
+    limit: CallsPerPage = 20,
+    before: str | None = Query(None, description="a page's next cursor: the page after it"),
+    after: str | None = Query(None, description="a page's previous cursor: the page before"),
+) -> FollowUpList:
+    """The cases in follow-up you see as your work, oldest follow-up deadline first, paged
+    by key (``next``/``previous``). For operators and dispatchers. Record a call with
+    ``POST /api/cases/{code}/follow-up``."""
+    if not scope_of(request.user).has_role(*FOLLOW_UP):
+        raise Forbidden(_("The follow-up queue is for operators and dispatchers."))
+    page = followup.page(request.user, before=before, after=after, size=limit)
+    scripts = followup.scripts(page.items, request.user)
+    return FollowUpList(
+        waiting=followup.count(request.user),
+        max_attempts=actions.follow_up_terms().max_attempts,
+        items=[_follow_up_row(script, request.user) for script in scripts],
+        next=page.next,
+        previous=page.previous,
+    )
+
+
+def _follow_up_row(script: followup.Script, user: User) -> FollowUpRow:
+    case = script.case
+    return FollowUpRow(
+        tracking_code=case.tracking_code,
+        title=script.title,
+        version=case.version,
+        owner_unit=_unit(case.owner_unit),
+        category=case.category.name if case.category else None,
+        follow_up_due=case.follow_up_due,
+        overdue=script.overdue,
+        follow_up_attempts=case.follow_up_attempts,
+        asked=script.asked,
+        reply=script.reply,
+        done=[StepOut(**vars(step)) for step in script.done],
+        calls=[CallOut(**vars(call)) for call in script.calls],
+        contact=contact_view(case, user),
+        may_call=script.may_call,
+    )

@@ -15,7 +15,7 @@ from operator import or_
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -409,6 +409,24 @@ class Case(models.Model):
     reply = models.TextField(_("reply to the resident"), blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     solved = models.BooleanField(_("solved, says the resident"), null=True, blank=True)
+    # 回访: the calls to the resident in the current follow-up (from 0 each time the case
+    # enters follow-up), and whether the follow-up ended because the resident could not
+    # be reached (``FollowUpPolicy.max_attempts`` calls): the indicators' "unreachable".
+    # A database default too: rows written by a statement of their own (the benchmark's
+    # fixture) need not name them.
+    follow_up_attempts = models.PositiveSmallIntegerField(
+        _("follow-up calls"), default=0, db_default=0, editable=False
+    )
+    unreachable = models.BooleanField(
+        _("closed: resident unreachable"),
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text=_(
+            "Set when the last follow-up call allowed did not reach the resident and the "
+            "case was closed for it; cleared when the case is reopened or followed up again."
+        ),
+    )
     returns = models.PositiveIntegerField(_("returns"), default=0)
     reopens = models.PositiveIntegerField(_("reopens"), default=0)
     escalations = models.PositiveIntegerField(_("escalations"), default=0)
@@ -420,6 +438,13 @@ class Case(models.Model):
         null=True,
         blank=True,
         help_text=_("Set and cleared only by the withdraw and republish transitions."),
+    )
+    # 申诉: the district upheld the owner unit's appeal against the case's inclusion in
+    # the figures. Derived from the appeal's log (``evaluation.models.AppealEvent``) and
+    # written only by ``evaluation.actions.uphold_appeal`` with the appeal's event, so
+    # the figures stay one pass over the cases' own columns.
+    excluded_by_appeal = models.BooleanField(
+        _("left out of the figures by an upheld appeal"), default=False, editable=False
     )
     created_at = models.DateTimeField(_("submitted at"))
     updated_at = models.DateTimeField(auto_now=True)
@@ -476,8 +501,11 @@ class Case(models.Model):
             models.Index(
                 fields=["resolve_due", "id"], condition=Q(state="handling"), name="handling_by_due"
             ),
+            # The follow-up queue (oldest deadline first) and the sweeper's follow-up
+            # deadlines; the scope's columns carried like the lists' orders.
             models.Index(
                 fields=["follow_up_due", "id"],
+                include=["owner_unit", "grid"],
                 condition=Q(state="follow_up"),
                 name="follow_up_by_due",
             ),
@@ -492,6 +520,62 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_code} {self.title}"
+
+
+class FollowUpPolicy(models.Model):
+    """The district's rules for the end of a follow-up (回访), one row (none: the
+    defaults below): how many calls before a resident counts as unreachable, and when
+    the resident's word reopens the case (返工). The same rules hold for a rating taken
+    on the phone and one the resident gives on the tracking page."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    max_attempts = models.PositiveSmallIntegerField(
+        _("calls before unreachable"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_(
+            "A follow-up call that does not reach the resident, once this many calls have "
+            "been made, closes the case as unreachable."
+        ),
+    )
+    reopen_not_solved = models.BooleanField(
+        _("reopen when not solved"),
+        default=True,
+        help_text=_("The resident says it is not solved: the case goes back to its unit."),
+    )
+    reopen_at_most_stars = models.PositiveSmallIntegerField(
+        _("reopen when rated at most (stars)"),
+        default=2,
+        validators=[MaxValueValidator(4)],
+        help_text=_(
+            "A rating of this many stars or fewer reopens the case even when the resident "
+            "says it is solved (1–2 stars: dissatisfied). 0: the stars alone never reopen."
+        ),
+    )
+    max_reopens = models.PositiveSmallIntegerField(
+        _("at most this many reopens"),
+        null=True,
+        blank=True,
+        default=2,
+        help_text=_(
+            "Once a case has been reopened this many times (for any reason), the resident's "
+            "word is recorded and the case is closed. Empty: no limit."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("follow-up policy")
+        verbose_name_plural = _("follow-up policy")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="one_follow_up_policy")]
+
+    def __str__(self) -> str:
+        return str(_("follow-up policy"))
+
+    @classmethod
+    def current(cls) -> FollowUpPolicy:
+        """The district's policy: its row, or the defaults when it has none (not saved)."""
+        return cls.objects.filter(pk=1).first() or cls()
 
 
 class ResidentContact(models.Model):

@@ -55,6 +55,8 @@ class Snapshot:
     acknowledge_due: datetime | None = None
     resolve_due: datetime | None = None
     follow_up_due: datetime | None = None
+    reopens: int = 0
+    follow_up_attempts: int = 0
 
     @classmethod
     def of(cls, case: Case) -> Snapshot:
@@ -63,6 +65,9 @@ class Snapshot:
     def after(self, plan: Plan) -> Snapshot:
         """This case once ``plan`` is carried out (to plan a second transition)."""
         changed = {name: value for name, value in plan.changes if name in _SNAPSHOT_SET}
+        for name in plan.counts:
+            if name in _SNAPSHOT_SET:
+                changed[name] = changed.get(name, getattr(self, name)) + 1
         return replace(self, version=plan.seq, **changed)
 
 
@@ -80,6 +85,8 @@ SNAPSHOT_FIELDS = (
     "acknowledge_due",
     "resolve_due",
     "follow_up_due",
+    "reopens",
+    "follow_up_attempts",
 )
 _SNAPSHOT_SET = frozenset(SNAPSHOT_FIELDS)
 # The deadline each state runs against: every plan keeps ``Case.due_at`` equal to it
@@ -105,6 +112,26 @@ class Surroundings:
 
 
 NOWHERE = Surroundings(None, None, None, None, False, False, False)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpTerms:
+    """The district's follow-up policy as the rules read it (``models.FollowUpPolicy``)."""
+
+    max_attempts: int  # calls; an unanswered one from this many on closes as unreachable
+    reopen_not_solved: bool  # "not solved" sends the case back to its unit
+    reopen_at_most_stars: int  # a rating this low does too (0: never for the stars)
+    max_reopens: int | None  # beyond this many reopens the word closes the case anyway
+
+    @classmethod
+    def of(cls, policy: Any) -> FollowUpTerms:
+        """From a ``FollowUpPolicy`` row (or its unsaved defaults)."""
+        return cls(
+            max_attempts=policy.max_attempts,
+            reopen_not_solved=policy.reopen_not_solved,
+            reopen_at_most_stars=policy.reopen_at_most_stars,
+            max_reopens=policy.max_reopens,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +357,13 @@ def verify(
     """核查: pass → follow-up (by ``follow_up_due``); fail → back to handling."""
     ensure_possible(Action.VERIFY, case, around)
     if passed:
-        changes: dict[str, Any] = {"state": State.FOLLOW_UP, "follow_up_due": follow_up_due}
+        # A new follow-up: its calls counted from none.
+        changes: dict[str, Any] = {
+            "state": State.FOLLOW_UP,
+            "follow_up_due": follow_up_due,
+            "follow_up_attempts": 0,
+            "unreachable": False,
+        }
         counts: tuple[str, ...] = ()
     else:
         need_text(note, WHAT_IS_WRONG)
@@ -346,12 +379,106 @@ def verify(
     )
 
 
+WORD_NEEDS_BOTH = gettext_lazy(
+    "Record the stars and whether it is solved together (or neither, if the resident "
+    "gave no answer)."
+)
+NO_WORD_UNREACHED = gettext_lazy("A resident who was not reached cannot give a rating.")
+
+
+def _word(
+    case: Snapshot, terms: FollowUpTerms, *, at: datetime, rating: int, solved: bool
+) -> tuple[dict[str, Any], tuple[str, ...], dict[str, Any]]:
+    """评价: the resident's word and what the district's policy makes of it: the case is
+    closed, or reopened (back to handling by its unit) when the resident says it is not
+    solved or rates it at or below the policy's stars, unless it has been reopened as
+    often as the policy allows. One rule for every way a rating comes in (the tracking
+    page, a follow-up call, an operator typing it in). Returns the changes, the counters
+    raised and the event's data."""
+    if type(rating) is not int or not 1 <= rating <= 5:
+        raise Invalid(_("A rating is 1 to 5 stars."))
+    if type(solved) is not bool:
+        raise Invalid(str(WORD_NEEDS_BOTH))
+    dissatisfied = rating <= terms.reopen_at_most_stars
+    why = ""
+    if not solved and terms.reopen_not_solved:
+        why = "not_solved"
+    elif dissatisfied:
+        why = "dissatisfied"
+    limited = bool(why) and terms.max_reopens is not None and case.reopens >= terms.max_reopens
+    reopen = bool(why) and not limited
+    changes: dict[str, Any] = {"rating": rating, "solved": solved}
+    if reopen:
+        changes["state"] = State.HANDLING
+    else:
+        changes |= {"state": State.CLOSED, "closed_at": at}
+    data: dict[str, Any] = {"rating": rating, "solved": solved, "reopen": reopen}
+    if why:  # what reopened it, or would have but for the limit
+        data["why"] = why
+    if limited:
+        data["reopen_limit"] = terms.max_reopens
+    return changes, ("reopens",) if reopen else (), data
+
+
 def follow_up(
-    case: Snapshot, around: Surroundings, *, at: datetime, reached: bool, note: str = ""
+    case: Snapshot,
+    around: Surroundings,
+    *,
+    at: datetime,
+    terms: FollowUpTerms,
+    reached: bool,
+    rating: int | None = None,
+    solved: bool | None = None,
+    comment: str = "",
+    note: str = "",
 ) -> Plan:
-    """回访: a call or visit to the resident, recorded (reached or not)."""
+    """回访: one call to the resident (every call counts in ``follow_up_attempts``; its
+    number and outcome go in the event's data). Its event is named for what the call
+    did to the case:
+
+    * reached, with the resident's word (stars and solved): ``rate``, by the one rating
+      rule (``_word``): closed or reopened by the district's policy; the comment is the
+      resident's, the operator's note goes in the data;
+    * not reached, and calls made reach the policy's ``max_attempts``: ``close``, the
+      case closed as unreachable (``Case.unreachable``);
+    * otherwise (not reached yet, or reached without a word): ``follow_up``, the case
+      stays in follow-up.
+    """
     ensure_possible(Action.FOLLOW_UP, case, around)
-    return _plan(case, Action.FOLLOW_UP, at, note=note, data={"reached": reached})
+    attempt = case.follow_up_attempts + 1
+    call: dict[str, Any] = {"attempt": attempt, "reached": reached}
+    counts: tuple[str, ...] = ("follow_up_attempts",)
+    has_word = rating is not None or solved is not None
+    if has_word and not reached:
+        raise Invalid(str(NO_WORD_UNREACHED))
+    if has_word:
+        if rating is None or solved is None:
+            raise Invalid(str(WORD_NEEDS_BOTH))
+        ensure_possible(Action.RATE, case, around)
+        changes, raised, data = _word(case, terms, at=at, rating=rating, solved=solved)
+        if note.strip():
+            call["call_note"] = note.strip()
+        return _plan(
+            case,
+            Action.RATE,
+            at,
+            changes=changes,
+            counts=counts + raised,
+            note=comment.strip(),
+            data=call | data,
+        )
+    if not reached and attempt >= terms.max_attempts:
+        ensure_possible(Action.CLOSE, case, around)
+        return _plan(
+            case,
+            Action.CLOSE,
+            at,
+            changes={"state": State.CLOSED, "closed_at": at, "unreachable": True},
+            counts=counts,
+            note=note.strip(),
+            data=call | {"unreachable": True},
+        )
+    return _plan(case, Action.FOLLOW_UP, at, counts=counts, note=note.strip(), data=call)
 
 
 def rate(
@@ -359,28 +486,16 @@ def rate(
     around: Surroundings,
     *,
     at: datetime,
+    terms: FollowUpTerms,
     rating: int,
     solved: bool,
     comment: str = "",
 ) -> Plan:
-    """评价: the resident's stars and word. Solved → closed; not solved → reopened."""
+    """评价: the resident's stars and word (on the tracking page, or typed in by an
+    operator): closed, or reopened by the district's policy (``_word``)."""
     ensure_possible(Action.RATE, case, around)
-    if type(rating) is not int or not 1 <= rating <= 5:
-        raise Invalid(_("A rating is 1 to 5 stars."))
-    changes: dict[str, Any] = {"rating": rating, "solved": solved}
-    if solved:
-        changes |= {"state": State.CLOSED, "closed_at": at}
-    else:
-        changes["state"] = State.HANDLING
-    return _plan(
-        case,
-        Action.RATE,
-        at,
-        changes=changes,
-        counts=() if solved else ("reopens",),
-        note=comment,
-        data={"rating": rating, "solved": solved, "reopen": not solved},
-    )
+    changes, counts, data = _word(case, terms, at=at, rating=rating, solved=solved)
+    return _plan(case, Action.RATE, at, changes=changes, counts=counts, note=comment, data=data)
 
 
 def close(case: Snapshot, around: Surroundings, *, at: datetime, note: str = "") -> Plan:
@@ -398,7 +513,7 @@ def reopen(case: Snapshot, around: Surroundings, *, at: datetime, reason: str) -
         case,
         Action.REOPEN,
         at,
-        changes={"state": State.HANDLING, "closed_at": None},
+        changes={"state": State.HANDLING, "closed_at": None, "unreachable": False},
         counts=("reopens",),
         note=reason,
         data={"reopen": True},

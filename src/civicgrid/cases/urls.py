@@ -5,6 +5,9 @@ from civicgrid.cases import views
 app_name = "cases"
 urlpatterns = [
     path("cases/", views.queue, name="list"),
+    path("followup/", views.follow_up_queue, name="followup"),
+    path("followup/<str:code>/", views.follow_up_call, name="followup_call"),
+    path("cases/<str:code>/contact/", views.reveal_contact, name="reveal"),
     path("cases/<str:code>/", views.case_page, name="case"),
     path("cases/<str:code>/photos/<path:name>", views.case_photo, name="photo"),
     path("cases/<str:code>/<str:action>/", views.act, name="act"),

@@ -15,13 +15,15 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from civicgrid import inputs
-from civicgrid.cases import actions
+from civicgrid.cases import actions, followup
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
 from civicgrid.cases.models import (
@@ -29,6 +31,7 @@ from civicgrid.cases.models import (
     Case,
     Category,
     Photo,
+    State,
     Tier,
     Urgency,
     WhistleTask,
@@ -37,8 +40,11 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
 from civicgrid.errors import Invalid, Refusal
+from civicgrid.evaluation.views import appeal_panel
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Unit, UnitKind
+from civicgrid.web import access
+from civicgrid.web.access import roles_required
 
 
 def _visible_case(request: HttpRequest, code: str) -> Case:
@@ -114,6 +120,28 @@ def _version(request: HttpRequest) -> int | None:
     return inputs.whole_number(seen, "version", 0, inputs.ID_MAX) if seen else None
 
 
+def _choice(request: HttpRequest, name: str) -> bool | None:
+    """A yes/no radio: "1", "0", or not answered."""
+    value = request.POST.get(name, "")
+    return {"1": True, "0": False}.get(value)
+
+
+def follow_up_form(request: HttpRequest, case: Case | None = None) -> dict[str, Any]:
+    """A follow-up call's outcome from the form: reached or not and, when the resident
+    gave it, their stars and word (neither left empty alone: the rule refuses that)."""
+    reached = _choice(request, "reached")
+    if reached is None:
+        raise Invalid(_("Say whether the resident was reached."))
+    stars = request.POST.get("rating", "")
+    return {
+        "reached": reached,
+        "rating": _stars(request) if stars else None,
+        "solved": _choice(request, "solved"),
+        "comment": _text(request, "comment")[:500],
+        "note": _text(request, "note"),
+    }
+
+
 def _photos(request: HttpRequest) -> list[CheckedPhoto]:
     files = request.FILES.getlist("photos")
     return check_photos(files, [f.name or "" for f in files])
@@ -148,10 +176,7 @@ FORMS: dict[str, tuple[Callable[..., Case], Form]] = {
         actions.verify_case,
         lambda r, c: {"passed": r.POST.get("passed") == "1", "note": _text(r, "note")},
     ),
-    "follow_up": (
-        actions.follow_up_case,
-        lambda r, c: {"reached": r.POST.get("reached") == "1", "note": _text(r, "note")},
-    ),
+    "follow_up": (actions.follow_up_case, follow_up_form),
     "rate": (
         actions.rate_case,
         lambda r, c: {
@@ -202,10 +227,13 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "urgencies": Urgency.choices,
         "tiers": Tier.choices,
     }
+    context.update(appeal_panel(case, request.user))
     if "triage" in allowed:
         context["categories"] = Category.objects.filter(
             active=True, parent__isnull=False
         ).select_related("parent")
+    if "follow_up" in allowed:
+        context["stars"] = followup.STARS
     if "whistle" in allowed:
         context["departments"] = Unit.objects.filter(
             kind=UnitKind.DEPARTMENT, active=True
@@ -302,3 +330,98 @@ def task_act(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Done."))
     return redirect("cases:tasks")
+
+
+# --- 回访: the follow-up queue ---------------------------------------------------------------
+
+
+@roles_required(access.FOLLOW_UP)
+def follow_up_queue(request: HttpRequest) -> HttpResponse:
+    """The cases waiting for a follow-up call, oldest deadline first, each with its call
+    script and the form for the call's outcome; a page at a time by key."""
+    page = followup.page(
+        request.user, before=request.GET.get("before"), after=request.GET.get("after")
+    )
+    context = {
+        "page": page,
+        "scripts": [
+            (script, contact_view(script.case, request.user))
+            for script in followup.scripts(page.items, request.user)
+        ],
+        "waiting": followup.count(request.user),
+        "cap": work_queues.COUNT_CAP,
+        "terms": actions.follow_up_terms(),
+        "stars": followup.STARS,
+        "cursor": {k: request.GET[k] for k in ("before", "after") if request.GET.get(k)},
+    }
+    return render(request, "cases/followup.html", context)
+
+
+# A message about one case of a list: its code, then what happened.
+ON_CASE = gettext_lazy("%(code)s: %(text)s")
+
+
+@roles_required(access.FOLLOW_UP)
+@require_POST
+def follow_up_call(request: HttpRequest, code: str) -> HttpResponse:
+    """Record one call from the queue's form (``actions.follow_up_case``), then back to
+    the same page of the queue."""
+    case = _visible_case(request, code)
+    try:
+        case = actions.follow_up_case(
+            case,
+            actor=request.user,
+            expected_version=_version(request),
+            **follow_up_form(request),
+        )
+    except Refusal as refusal:
+        messages.error(request, ON_CASE % {"code": case.tracking_code, "text": refusal.message})
+    else:
+        messages.success(
+            request, ON_CASE % {"code": case.tracking_code, "text": _call_outcome(case)}
+        )
+    cursor = {k: request.POST[k] for k in ("before", "after") if request.POST.get(k)}
+    url = reverse("cases:followup")
+    return redirect(f"{url}?{urlencode(cursor)}" if cursor else url)
+
+
+def _call_outcome(case: Case) -> str:
+    """What the call just recorded did to ``case``, in a sentence."""
+    if case.state == State.CLOSED and case.unreachable:
+        return _("Not reached on the last call: the case is closed as unreachable.")
+    if case.state == State.CLOSED:
+        return _("The resident's word is recorded and the case is closed.")
+    if case.state == State.HANDLING:
+        return _("The resident's word reopens the case: it is back with %(unit)s.") % {
+            "unit": case.owner_unit.name
+        }
+    left = actions.follow_up_terms().max_attempts - case.follow_up_attempts
+    last = case.events.order_by("-seq").values_list("data", flat=True).first() or {}
+    if last.get("reached"):
+        return _("Call recorded: reached; the case waits for the resident's rating.")
+    if left > 0:
+        return _(
+            "Call %(n)s recorded: not reached. After %(left)s more unanswered calls the case "
+            "is closed as unreachable."
+        ) % {"n": case.follow_up_attempts, "left": left}
+    return _("Call %(n)s recorded: not reached.") % {"n": case.follow_up_attempts}
+
+
+@login_required
+@require_POST
+def reveal_contact(request: HttpRequest, code: str) -> HttpResponse:
+    """The resident's whole number, with the reason logged (``actions.reveal_contact``):
+    the phone's place on the page (htmx), or a page of its own."""
+    case = _visible_case(request, code)
+    context: dict[str, Any] = {"case": case}
+    status = 200
+    try:
+        context["contact"] = actions.reveal_contact(
+            case, actor=request.user, reason=_text(request, "reason")
+        )
+    except Refusal as refusal:
+        context["error"], status = refusal.message, refusal.status
+    if request.headers.get("HX-Request"):
+        # (htmx swaps only a 2xx answer: the refusal is shown where the number would be)
+        return render(request, "cases/partials/revealed.html", context)
+    return render(request, "cases/revealed.html", context, status=status)

@@ -407,24 +407,25 @@ def _one_case(
         return
     later(60 * 4, 60 * 24 * 3)
     roll = rng.random()
-    if roll < 0.08:  # not reached
-        step(
-            actions.close_case,
-            case,
-            actor=people.by_name.get("operator", dispatcher),
-            note="多次回访未接通",
-        )
+    operator = people.by_name.get("operator", dispatcher)
+    if roll < 0.08:  # never reached: called until the district's policy closes it
+        while case is not None and case.state == State.FOLLOW_UP:
+            case = step(
+                actions.follow_up_case, case, actor=operator, reached=False, note="无人接听"
+            )
+            later(60 * 2, 60 * 24)
         return
     rating = rng.choices([5, 4, 3, 2, 1], [62, 20, 9, 5, 4])[0]
     solved = rating >= 3 or rng.random() < 0.3
-    case = step(
-        actions.rate_case,
-        case,
-        actor=None,
-        rating=rating,
-        solved=solved,
-        comment="" if rating >= 4 else "处理不够及时",
-    )
+    word = {"rating": rating, "solved": solved, "comment": "" if rating >= 4 else "处理不够及时"}
+    if roll < 0.55:  # the operator's call reaches the resident (after a missed one, at times)
+        if rng.random() < 0.2:
+            case = step(actions.follow_up_case, case, actor=operator, reached=False)
+            later(60 * 2, 60 * 24)
+        if case is not None:
+            case = step(actions.follow_up_case, case, actor=operator, reached=True, **word)
+    else:  # the resident rates on the tracking page
+        case = step(actions.rate_case, case, actor=None, **word)
     if case is not None and case.state != State.CLOSED:  # reopened: fixed again, closed
         later(60 * 24, 60 * 24 * 4)
         if not (

@@ -1,6 +1,7 @@
-"""The indicators API: their definitions, a table of figures, and the cases behind a
-figure. The same selection and refusals as the console (``selection.selection_for``):
-a unit outside the viewer's scope is a 404, a role without figures a 403."""
+"""The indicators API: their definitions, a table of figures, the cases behind a
+figure, and the units' appeals (申诉) against a case's inclusion. The same selection
+and refusals as the console (``selection.selection_for``): a unit outside the viewer's
+scope is a 404, a role without figures a 403."""
 
 from __future__ import annotations
 
@@ -10,14 +11,23 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
+from ninja.responses import Status
 
 from civicgrid.cases.api import PageSize, UnitRef
 from civicgrid.cases.models import Case, WhistleTask
 from civicgrid.cases.paging import keyset
-from civicgrid.errors import answers
+from civicgrid.cases.photos import check_photos
+from civicgrid.errors import NotFound, answers
+from civicgrid.evaluation import actions as appeal_actions
+from civicgrid.evaluation import appeal_list
 from civicgrid.evaluation import indicators as ind
+from civicgrid.evaluation import permissions as appeal_permissions
+from civicgrid.evaluation.models import Appeal
 from civicgrid.evaluation.selection import Selection, selection_for
+from civicgrid.inputs import Id
+from civicgrid.org.models import User
 
 router = Router(tags=["evaluation"])
 
@@ -336,3 +346,189 @@ def behind(
         next=page.next,
         previous=page.previous,
     )
+
+
+# --- appeals (申诉) ----------------------------------------------------------------------------
+
+AppealStateKey = Literal["submitted", "upheld", "rejected", "withdrawn"]
+GroundKey = Literal["not_ours", "unreasonable", "duplicate"]
+STATE_PARAMETER = Query(
+    None, description="only appeals in this state; submitted: the queue, oldest first"
+)
+CASE_FIELD = Form(..., description="the case's tracking code")
+GROUND_FIELD = Form(..., description="not_ours, unreasonable or duplicate")
+REASON_FIELD = Form(..., description="why the case should not count, in words")
+EVIDENCE_FILES = File(None, description="photos as evidence: JPEG, PNG or WebP; up to 3")
+
+
+class AppealEventOut(Schema):
+    seq: int
+    action: str
+    actor: str
+    at: datetime
+    from_state: str
+    to_state: str
+    note: str
+
+
+class AppealOut(Schema):
+    id: int
+    case: str = Field(description="the case's tracking code")
+    case_title: str
+    unit: UnitRef = Field(description="the appealing unit")
+    ground: GroundKey
+    ground_label: str
+    reason: str
+    evidence: list[str] = Field(description="photos: GET /api/cases/{case}/photos/{name}")
+    state: AppealStateKey
+    state_label: str
+    submitted_by: str
+    submitted_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+    allowed_actions: list[str] = Field(description="what I may do to it now")
+    events: list[AppealEventOut] | None = Field(description="its log (one appeal only)")
+
+
+class AppealPageOut(Schema):
+    appeals: list[AppealOut]
+    next: str | None = Field(description="pass as before= for the next page")
+    previous: str | None = Field(description="pass as after= for the previous page")
+
+
+class AppealDecisionIn(Schema):
+    note: str = Field("", description="the district's reason (required to reject)")
+
+
+def _appeal_out(appeal: Appeal, user: User, *, events: bool = False) -> AppealOut:
+    return AppealOut(
+        id=appeal.pk,
+        case=appeal.case.tracking_code,
+        case_title=appeal.case.title,
+        unit=UnitRef(code=appeal.unit.code, name=appeal.unit.name),
+        ground=appeal.ground,
+        ground_label=str(appeal.get_ground_display()),
+        reason=appeal.reason,
+        evidence=list(appeal.evidence),
+        state=appeal.state,
+        state_label=str(appeal.get_state_display()),
+        submitted_by=str(appeal.submitted_by),
+        submitted_at=appeal.submitted_at,
+        decided_by=str(appeal.decided_by) if appeal.decided_by else None,
+        decided_at=appeal.decided_at,
+        decision_note=appeal.decision_note,
+        allowed_actions=appeal_permissions.allowed_actions(appeal, user),
+        events=[
+            AppealEventOut(
+                seq=e.seq,
+                action=e.action,
+                actor=str(e.actor),
+                at=e.at,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                note=e.note,
+            )
+            for e in appeal.events.select_related("actor").order_by("seq")
+        ]
+        if events
+        else None,
+    )
+
+
+def _appeal(request: HttpRequest, pk: int) -> Appeal:
+    appeal = (
+        Appeal.objects.visible_to(request.user)
+        .select_related("case", "unit", "submitted_by", "decided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if appeal is None:
+        raise NotFound(_("No appeal %(id)s that you may see.") % {"id": pk})
+    return appeal
+
+
+@router.get(
+    "/appeals",
+    response=answers(AppealPageOut),
+    url_name="evaluation_appeals",
+    summary="Appeals: my units' own, or (the district) every unit's",
+)
+def list_appeals(
+    request: HttpRequest,
+    state: AppealStateKey | None = STATE_PARAMETER,
+    limit: PageSize = 50,
+    before: str | None = Query(None, description="a page's next cursor: the page after it"),
+    after: str | None = Query(None, description="a page's previous cursor: the page before"),
+) -> AppealPageOut:
+    """A unit's people see the appeals of the units in their scope; the district sees
+    every appeal. Newest first, paged by key; the waiting ones (``state=submitted``)
+    oldest first, as a queue."""
+    page = appeal_list.page(request.user, state, before=before, after=after, size=limit)
+    return AppealPageOut(
+        appeals=[_appeal_out(a, request.user) for a in page.items],
+        next=page.next,
+        previous=page.previous,
+    )
+
+
+@router.get("/appeals/{pk}", response=answers(AppealOut), summary="An appeal and its log")
+def get_appeal(request: HttpRequest, pk: Id) -> AppealOut:
+    return _appeal_out(_appeal(request, pk), request.user, events=True)
+
+
+@router.post(
+    "/appeals",
+    response=answers(AppealOut, status=201),
+    summary="申诉 Appeal a case's inclusion in my unit's figures",
+)
+def submit_appeal(
+    request: HttpRequest,
+    case: str = CASE_FIELD,
+    ground: GroundKey = GROUND_FIELD,
+    reason: str = REASON_FIELD,
+    evidence: list[UploadedFile] | None = EVIDENCE_FILES,
+) -> Status[AppealOut]:
+    """Multipart form: the ``case``'s tracking code, ``ground``, ``reason`` and up to 3
+    photos as ``evidence`` (checked by content). Until day
+    ``CIVICGRID_APPEAL_DAYS_AFTER_MONTH`` of the month after the case's; by a handler,
+    dispatcher or leader of the case's unit or a unit above it, below the district."""
+    found = Case.objects.visible_to(request.user).filter(tracking_code=case).first()
+    if found is None:
+        raise NotFound(_("No case %(code)s that you may see.") % {"code": case})
+    files = evidence or []
+    checked = check_photos(files, [f.name or "" for f in files])
+    appeal = appeal_actions.submit_appeal(
+        found, actor=request.user, ground=ground, reason=reason, evidence=checked
+    )
+    return Status(201, _appeal_out(_appeal(request, appeal.pk), request.user, events=True))
+
+
+@router.post(
+    "/appeals/{pk}/uphold",
+    response=answers(AppealOut),
+    summary="维持 Uphold an appeal (the district): the case leaves every figure",
+)
+def uphold_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> AppealOut:
+    appeal = appeal_actions.uphold_appeal(_appeal(request, pk), actor=request.user, note=body.note)
+    return _appeal_out(_appeal(request, appeal.pk), request.user, events=True)
+
+
+@router.post(
+    "/appeals/{pk}/reject",
+    response=answers(AppealOut),
+    summary="驳回 Reject an appeal (the district), saying why",
+)
+def reject_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> AppealOut:
+    appeal = appeal_actions.reject_appeal(_appeal(request, pk), actor=request.user, note=body.note)
+    return _appeal_out(_appeal(request, appeal.pk), request.user, events=True)
+
+
+@router.post(
+    "/appeals/{pk}/withdraw",
+    response=answers(AppealOut),
+    summary="撤回 Withdraw my unit's appeal while it waits",
+)
+def withdraw_appeal(request: HttpRequest, pk: Id) -> AppealOut:
+    appeal = appeal_actions.withdraw_appeal(_appeal(request, pk), actor=request.user)
+    return _appeal_out(_appeal(request, appeal.pk), request.user, events=True)

@@ -72,10 +72,13 @@ def unreachable() -> Q:
     return Q(state=State.CLOSED, solved__isnull=True)
 
 
-def upheld_appeal() -> Q | None:
-    """HOOK (issue #15, appeals): the cases whose unit's appeal was upheld, excluded from
-    every figure. None until appeals exist: nothing is excluded for this yet."""
-    return None
+def upheld_appeal() -> Q:
+    """The cases whose unit's appeal the district upheld (申诉), excluded from every
+    figure. A column of the case (``excluded_by_appeal``, written by
+    ``evaluation.actions.uphold_appeal`` with the appeal's event), not a condition on
+    the appeals' table: the figures stay one pass over a month's cases. A case already
+    left out as rejected or merged is counted there, not here."""
+    return Q(excluded_by_appeal=True) & ~Q(state__in=EXCLUDED_STATES)
 
 
 # --- definitions ----------------------------------------------------------------------------
@@ -115,9 +118,9 @@ def exclusions() -> tuple[Exclusion, ...]:
             "appeal_upheld",
             _("upheld appeals"),
             _(
-                "A case whose unit appealed and had the appeal upheld (a malicious or "
-                "repeated request, a matter outside its remit) counts in no figure. "
-                "Appeals are not in civicgrid yet: nothing is excluded for this today."
+                "A case whose unit appealed before the month closed and had the appeal "
+                "upheld by the district (not its responsibility, an unreasonable demand, "
+                "a duplicate) counts in no figure, nor do its whistle tasks."
             ),
             upheld_appeal(),
         ),
@@ -126,9 +129,7 @@ def exclusions() -> tuple[Exclusion, ...]:
 
 def counted() -> Q:
     """The cases that count: not rejected, not merged, no upheld appeal."""
-    q = ~Q(state__in=EXCLUDED_STATES)
-    appeal = upheld_appeal()
-    return q & ~appeal if appeal is not None else q
+    return ~Q(state__in=EXCLUDED_STATES) & ~Q(excluded_by_appeal=True)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def indicators(at: datetime | None = None) -> tuple[Indicator, ...]:
     acknowledged = ok & Q(state__in=ACKNOWLEDGED_STATES, acknowledged_at__isnull=False)
     resolved = ok & Q(state__in=RESOLVED_STATES, resolved_at__isnull=False)
     worded = ok & Q(solved__isnull=False)
-    task_ok = ~Q(case__state__in=EXCLUDED_STATES)
+    task_ok = ~Q(case__state__in=EXCLUDED_STATES) & ~Q(case__excluded_by_appeal=True)
     checked_in = task_ok & Q(checked_in_at__isnull=False)
     return (
         Indicator(

@@ -1,5 +1,6 @@
 """Evaluation's own rows: the working calendar as a table, so that working hours can be
-summed in SQL over a month of cases (``evaluation.hours``).
+summed in SQL over a month of cases (``evaluation.hours``); and the units' appeals
+against a case's inclusion in their figures (申诉), with their log.
 
 The indicators themselves are not stored: they are computed from the cases' columns
 (``evaluation.indicators``), so they can always be rebuilt and drilled down to.
@@ -7,8 +8,19 @@ The indicators themselves are not stored: they are computed from the cases' colu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from civicgrid.org.models import Unit
+
+if TYPE_CHECKING:
+    from civicgrid.org.models import User
+    from civicgrid.org.scoping import Scope
 
 
 class WorkingDay(models.Model):
@@ -51,3 +63,152 @@ class WorkingDayTable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first}…{self.last} ({self.signature[:8]})"
+
+
+# --- appeals (申诉) ------------------------------------------------------------------------
+
+
+class Ground(models.TextChoices):
+    """Why a unit says a case should not count in its figures."""
+
+    NOT_OURS = "not_ours", _("not our responsibility")
+    UNREASONABLE = "unreasonable", _("the resident's demand is unreasonable")
+    DUPLICATE = "duplicate", _("a duplicate of another case")
+
+
+class AppealState(models.TextChoices):
+    SUBMITTED = "submitted", pgettext_lazy("appeal", "submitted")
+    UPHELD = "upheld", pgettext_lazy("appeal", "upheld")
+    REJECTED = "rejected", pgettext_lazy("appeal", "rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("appeal", "withdrawn")
+
+
+class AppealAction(models.TextChoices):
+    SUBMIT = "submit", pgettext_lazy("appeal", "Appeal")
+    UPHOLD = "uphold", pgettext_lazy("appeal", "Uphold")
+    REJECT = "reject", pgettext_lazy("appeal", "Reject")
+    WITHDRAW = "withdraw", pgettext_lazy("appeal", "Withdraw")
+
+
+class AppealQuerySet(models.QuerySet["Appeal"]):
+    def visible_to(self, user: User | Scope) -> AppealQuerySet:
+        """A unit's people see the appeals of the units in their scope; the district (a
+        scope over the whole tree) sees every appeal. An appeal is seen through its
+        appealing unit, never through the case's present owner."""
+        from civicgrid.cases.lookups import ids_q
+        from civicgrid.org.scoping import scope_of
+
+        reach = scope_of(user).reach
+        if reach.everywhere:
+            return self
+        if not reach.unit_ids:
+            return self.none()
+        return self.filter(ids_q(reach.unit_ids, "unit_id"))
+
+
+class Appeal(models.Model):
+    """申诉: a unit asks the district to leave one of its cases out of its figures.
+
+    Its ``state`` is derived from its events (``AppealEvent``), written only by
+    ``evaluation.actions``; an upheld appeal marks its case
+    (``Case.excluded_by_appeal``) in the same transaction."""
+
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("case"),
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        db_index=False,  # the (case, …) constraint's index and the lists serve it
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("appealing unit"),
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        db_index=False,  # (unit, submitted_at, id) below
+    )
+    ground = models.CharField(_("ground"), max_length=16, choices=Ground.choices)
+    reason = models.TextField(_("reason"))
+    # Storage names of the case's photos (``cases.Photo``) given as evidence.
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=AppealState.choices, default=AppealState.SUBMITTED
+    )
+    version = models.PositiveIntegerField(default=0)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            # The lists: the district's queue (pending, oldest first), everything newest
+            # first, a unit's own newest first; and a case's appeals on its page.
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=Q(state="submitted"),
+                name="appeals_pending",
+            ),
+            models.Index(fields=["submitted_at", "id"], name="appeals_newest"),
+            models.Index(fields=["unit", "submitted_at", "id"], name="appeals_of_unit"),
+            models.Index(fields=["case", "submitted_at"], name="appeals_of_case"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(state="submitted"),
+                name="one_open_appeal_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.ground} ({self.state})"
+
+
+class AppealEvent(models.Model):
+    """One transition of one appeal: append-only, like ``cases.CaseEvent``."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    seq = models.PositiveIntegerField()
+    action = models.CharField(_("action"), max_length=12, choices=AppealAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    at = models.DateTimeField(_("time"))
+    from_state = models.CharField(max_length=12, choices=AppealState.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=AppealState.choices)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal event")
+        verbose_name_plural = _("appeal events")
+        ordering = ["appeal", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "seq"], name="one_appeal_event_per_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id}#{self.seq} {self.action}"

@@ -12,19 +12,27 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from civicgrid.cases.models import Case, Channel, WhistleTask
+from civicgrid.cases import clock
+from civicgrid.cases.models import Case, Channel, State, WhistleTask
 from civicgrid.cases.paging import keyset
-from civicgrid.errors import Invalid
+from civicgrid.cases.photos import check_photos
+from civicgrid.errors import Invalid, Refusal
+from civicgrid.evaluation import actions as appeal_actions
+from civicgrid.evaluation import appeal_list
 from civicgrid.evaluation import indicators as ind
+from civicgrid.evaluation import permissions as appeal_permissions
+from civicgrid.evaluation.models import Appeal, AppealAction, AppealState, Ground
 from civicgrid.evaluation.selection import Selection, recent_months, selection_for
-from civicgrid.org.models import Unit
+from civicgrid.org.models import Unit, User
 from civicgrid.web import access
 
 NEWEST_FIRST = ("-created_at", "-id")
@@ -286,3 +294,110 @@ def cases_page(request: HttpRequest) -> HttpResponse:
             "back_url": page_url(reverse("evaluation:indicators"), selection),
         },
     )
+
+
+# --- appeals (申诉) ----------------------------------------------------------------------------
+
+APPEAL_TABS: dict[str, tuple[Promise, str | None]] = {
+    "pending": (gettext_lazy("Waiting for a decision"), AppealState.SUBMITTED),
+    "all": (gettext_lazy("All appeals"), None),
+}
+
+
+def appeal_panel(case: Case, user: User) -> dict[str, Any]:
+    """The case page's 申诉 part: the case's appeals (one query) and whether ``user`` may
+    appeal it now (the rights table, the scope read already: no query)."""
+    appeals = list(
+        case.appeals.select_related("unit", "decided_by").order_by("-submitted_at", "-id")
+    )
+    waiting = any(a.state == AppealState.SUBMITTED for a in appeals)
+    upheld = case.excluded_by_appeal
+    may = (
+        appeal_permissions.may_appeal_for(user, case.owner_unit)
+        and not waiting
+        and not upheld
+        and case.state not in (State.REJECTED, State.MERGED)
+        and clock.now() < appeal_actions.appeal_closes_at(case.created_at)
+    )
+    return {
+        "appeals": appeals,
+        "may_appeal": may,
+        "appeal_last_day": appeal_actions.last_day_to_appeal(case.created_at),
+        "grounds": Ground.choices,
+    }
+
+
+@access.roles_required(access.EVALUATION)
+def appeals_page(request: HttpRequest) -> HttpResponse:
+    """The appeals a person may see: a unit's own, or the district's every unit's, the
+    waiting ones first (oldest first, a queue), a page at a time, with the buttons the
+    rights table gives (``permissions.allowed_actions``)."""
+    default = "pending" if appeal_permissions.may_decide(request.user) else "all"
+    name = request.GET.get("tab", default)
+    if name not in APPEAL_TABS:
+        name = default
+    page = appeal_list.page(
+        request.user,
+        APPEAL_TABS[name][1],
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+    )
+    rows = [(a, appeal_permissions.allowed_actions(a, request.user)) for a in page.items]
+    tabs = [(key, label) for key, (label, _state) in APPEAL_TABS.items()]
+    return render(
+        request,
+        "evaluation/appeals.html",
+        {"page": page, "rows": rows, "tabs": tabs, "current": name},
+    )
+
+
+@access.roles_required(access.EVALUATION)
+@require_POST
+def appeal_case(request: HttpRequest, code: str) -> HttpResponse:
+    """The case page's 申诉 form: ground, reason, photos as evidence."""
+    case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
+    if case is None:
+        raise Http404(_("No case %(code)s that you may see.") % {"code": code})
+    try:
+        files = request.FILES.getlist("evidence")
+        appeal_actions.submit_appeal(
+            case,
+            actor=request.user,
+            ground=request.POST.get("ground", ""),
+            reason=request.POST.get("reason", ""),
+            evidence=check_photos(files, [f.name or "" for f in files]),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Appeal submitted; the district will decide."))
+    return redirect("cases:case", code=case.tracking_code)
+
+
+APPEAL_ACTIONS = {
+    AppealAction.UPHOLD: lambda a, r: appeal_actions.uphold_appeal(
+        a, actor=r.user, note=r.POST.get("note", "")
+    ),
+    AppealAction.REJECT: lambda a, r: appeal_actions.reject_appeal(
+        a, actor=r.user, note=r.POST.get("note", "")
+    ),
+    AppealAction.WITHDRAW: lambda a, r: appeal_actions.withdraw_appeal(a, actor=r.user),
+}
+
+
+@access.roles_required(access.EVALUATION)
+@require_POST
+def appeal_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    appeal = Appeal.objects.visible_to(request.user).select_related("unit").filter(pk=pk).first()
+    if appeal is None or action not in APPEAL_ACTIONS:
+        raise Http404(_("No appeal %(id)s that you may see.") % {"id": pk})
+    try:
+        APPEAL_ACTIONS[action](appeal, request)
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Done."))
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("evaluation:appeals")

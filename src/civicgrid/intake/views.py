@@ -221,10 +221,17 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
             text = case.reply
         elif e.action in ("reject", "rate"):
             text = e.note
+        step = PUBLIC_STEPS[e.action]
+        if e.action == "follow_up" and e.data.get("reached") is False:
+            step = "missed_call"
+        elif e.action == "close" and e.data.get("unreachable"):
+            step = "closed_unreachable"
+        elif e.action == "rate" and e.data.get("reopen"):
+            step = "rated_reopened"
         steps.append(
             {
                 "at": e.at,
-                "step": PUBLIC_STEPS[e.action],
+                "step": step,
                 "unit": e.to_unit.name if e.to_unit and e.action != "submit" else "",
                 "text": public_text(text, case),
                 "photos": e.action == "resolve" and bool(e.attachments),
@@ -248,7 +255,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
 def rate(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     try:
-        actions.rate_case(
+        case = actions.rate_case(
             case,
             actor=None,
             rating=_stars(request),
@@ -258,7 +265,14 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     except Refusal as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, _("Thank you for your rating."))
+        if case.state == State.CLOSED:
+            messages.success(request, _("Thank you for your rating."))
+        else:  # reopened by the district's follow-up policy
+            messages.success(
+                request,
+                _("Thank you for your rating. Your request has been taken up again by %(unit)s.")
+                % {"unit": case.owner_unit.name},
+            )
     return redirect("resident:case", code=case.tracking_code)
 
 

@@ -32,9 +32,12 @@ class Template(models.TextChoices):
     DISPATCHED = "dispatched", _("request dispatched")
     RESOLVED = "resolved", _("request resolved")
     PLEASE_RATE = "please_rate", _("please rate")
+    MISSED_CALL = "missed_call", _("follow-up call missed")
+    CLOSED_UNREACHABLE = "closed_unreachable", _("closed: resident not reached")
     # to staff
     NEW_CASE = "new_case", _("new case")
     RETURNED = "returned", _("case returned")
+    REOPENED = "reopened", _("case reopened")
     REMINDER = "reminder", _("reminder")
     SUPERVISION = "supervision", _("supervision")
     WHISTLE = "whistle", _("whistle")

@@ -15,6 +15,8 @@ their identity from the handlers: these are their own messages):
 | dispatch | dispatched, naming the unit |
 | resolve, fixed on the spot | resolved, with the reply (personal data masked) |
 | verify, passed (the case goes to follow-up) | please rate, with the tracking page |
+| follow-up call not answered (more calls to come) | we called; rate on the tracking page |
+| follow-up call not answered, the last (closed) | closed, as we could not reach them |
 
 "Please rate" waits for the verification: the tracking page offers the rating only
 in follow-up, so a link sent at "resolved" would open a page without the form.
@@ -31,6 +33,9 @@ and the case's title with personal data masked:
 | | | dispatchers); a department's late check-in: that department's |
 | supervise | supervision | the same |
 | whistle | whistle | each department's handlers and dispatchers |
+| a reopening: the resident's word (by phone or | reopened, and why | the owner's handlers, |
+| on the tracking page), a failed verification, | | dispatchers, grid workers |
+| a dispatcher's or leader's reopen | | |
 """
 
 from __future__ import annotations
@@ -177,6 +182,21 @@ def _to_resident(event: CaseEvent, case: Case, staff: Staff) -> list[Message]:
             "(with the code and the last four digits of your phone number)."
         ) % {"code": code, "link": link}
         return [Message(Template.PLEASE_RATE, RESIDENT, _("Please rate the handling"), body, link)]
+    if event.action == Action.FOLLOW_UP and event.data.get("reached") is False:
+        link = tracking_link(case)
+        body = _(
+            "We called you about your request %(code)s and could not reach you. You can "
+            "tell us whether it is solved at %(link)s (with the code and the last four "
+            "digits of your phone number)."
+        ) % {"code": code, "link": link}
+        return [Message(Template.MISSED_CALL, RESIDENT, _("We could not reach you"), body, link)]
+    if event.action == Action.CLOSE and event.data.get("unreachable"):
+        body = _(
+            "We could not reach you by phone about your request %(code)s, so it has been "
+            "closed. If the matter is not solved, please contact us again."
+        ) % {"code": code}
+        subject = _("Your request has been closed")
+        return [Message(Template.CLOSED_UNREACHABLE, RESIDENT, subject, body)]
     return []
 
 
@@ -233,6 +253,14 @@ def _to_staff(event: CaseEvent, case: Case, staff: Staff) -> list[Message]:
             body = _("Case %(code)s (%(title)s) is under supervision: %(note)s") % facts
             template = Template.SUPERVISION
         return to(staff.of(target, roles), template, subject, body)
+    if event.data.get("reopen"):
+        return to(
+            staff.of(owner, HANDLING),
+            Template.REOPENED,
+            _("Case %(code)s reopened") % facts,
+            _("Case %(code)s (%(title)s) is back with %(unit)s for more work: %(why)s")
+            % {**facts, "why": _why_reopened(event, note)},
+        )
     if event.action == Action.WHISTLE:
         due = _when(event.data.get("check_in_due"))
         lead = event.data.get("lead")
@@ -251,6 +279,20 @@ def _to_staff(event: CaseEvent, case: Case, staff: Staff) -> list[Message]:
             )
         return messages
     return []
+
+
+def _why_reopened(event: CaseEvent, note: str) -> str:
+    """Why a case came back: the resident's word (never their comment: staff messages
+    carry nothing of theirs beyond the stars), the verifier's or the reopener's note."""
+    if event.action == Action.RATE:
+        if event.data.get("why") == "dissatisfied":
+            return _("the resident is dissatisfied (%(n)s stars).") % {
+                "n": event.data.get("rating")
+            }
+        return _("the resident says it is not solved.")
+    if event.action == Action.VERIFY:
+        return _("the verification found it not fixed: %(note)s") % {"note": note}
+    return note
 
 
 def _cut(text: str, limit: int) -> str:

@@ -125,7 +125,7 @@ def deliver() -> Delivered:
     return result
 
 
-@task()
+@task(queue_name="notify")
 def deliver_notifications() -> dict[str, int]:
     try:
         return deliver().as_dict()

@@ -484,10 +484,17 @@ def public_note(event: CaseEvent) -> str:
             return _("%(unit)s has taken it up.") % {"unit": unit}
         case "resolve" | "fix_on_the_spot":  # the reply to the resident, made public
             return public_text(event.note or event.case.reply, event.case)
+        # (the district's follow-up policy decides whether a rating reopens a case)
+        case "rate" if event.data.get("reopen") and not event.data.get("solved"):
+            return _("Reopened: the resident says it is not solved yet.")
+        case "rate" if event.data.get("reopen"):
+            return _("Reopened: the resident is not satisfied with the handling.")
         case "rate" if event.data.get("solved"):
             return _("Closed: the resident confirms it is solved.")
         case "rate":
-            return _("Reopened: the resident says it is not solved yet.")
+            return _("Closed.")
+        case "close" if event.data.get("unreachable"):
+            return _("Closed: the resident could not be reached at follow-up.")
         case "close":
             return _("Closed.")
         case "reopen":

@@ -28,7 +28,8 @@ class Command(BaseCommand):
             "--queues",
             default="*",
             help="queues to take tasks from, comma-separated: default (sweeps, demo "
-            "history), triage (new cases' machine readings); default: all",
+            "history), triage (new cases' machine readings), notify (the outbox's "
+            "rounds); default: all",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
