@@ -1,4 +1,8 @@
-"""The HTTP API (Django Ninja): OpenAPI at /api/docs, Swagger UI served locally."""
+"""The HTTP API (Django Ninja): OpenAPI at /api/docs, Swagger UI served locally.
+
+Every answer that is not a result is an ``errors.Error`` (``{"detail", "errors"}``),
+whoever gives it: a refusal, the validator, Ninja itself, or the door
+(``web.middleware``); every operation documents them with ``errors.answers``."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
-from civicgrid.errors import BUSY, Refusal
+from civicgrid import inputs
+from civicgrid.errors import BUSY, Refusal, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -75,26 +80,39 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for error in exc.errors:
         names = [str(p) for p in error.get("loc", ()) if isinstance(p, str)]
         field = names[-1] if names and names[-1] not in ("body", "query", "path") else ""
-        template = _INVALID.get(error.get("type", ""), _("%(field)s has an invalid value."))
-        message = str(template) % {"field": field or str(_("the request"))}
+        if error.get("type") in inputs.SCHEMA_KINDS:  # already our sentence, naming the field
+            message = str(error.get("msg", ""))
+        else:
+            template = _INVALID.get(error.get("type", ""), _("%(field)s has an invalid value."))
+            message = str(template) % {"field": field or str(_("the request"))}
         problems.append({"field": field, "type": error.get("type", ""), "message": message})
     detail = " ".join(dict.fromkeys(p["message"] for p in problems))
     return api.create_response(request, {"detail": detail, "errors": problems}, status=422)
 
 
+# Ninja's own refusals, by their English text, in the user's language.
+_NINJA = {
+    "Cannot parse request body": _INVALID["json_invalid"],
+    "CSRF check Failed": _("The request lacks its CSRF token; reload the page and try again."),
+}
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """Ninja's own refusals; the one residents' apps meet (a body that is not JSON) in
-    the user's language."""
+    """Ninja's own refusals (a body that is not JSON, no login, no CSRF token) in the
+    user's language."""
     message = str(exc)
-    if message.startswith("Cannot parse request body"):
-        message = str(_INVALID["json_invalid"])
+    if isinstance(exc, AuthenticationError):
+        message = str(_("Log in first: this operation needs a session."))
+    for start, translated in _NINJA.items():
+        if message.startswith(start):
+            message = str(translated)
     return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 @api.exception_handler(Refusal)
 def refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.message}, status=exc.status)
+    return api.create_response(request, error_body(exc), status=exc.status)
 
 
 def _register_routers() -> None:

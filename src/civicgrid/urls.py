@@ -17,3 +17,8 @@ urlpatterns = [
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
 ]
+
+# Under /api/ and /open311/ Django's own answers (no such URL, an unreadable request)
+# come in the surface's shape, not as pages.
+handler400 = "civicgrid.web.middleware.bad_request"
+handler404 = "civicgrid.web.middleware.not_found"

@@ -20,13 +20,16 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import FOLLOW_UP, allowed_actions, may_know_resident
 from civicgrid.cases.photos import check_photos, open_photo
 from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts, queues
-from civicgrid.errors import Forbidden, NotFound
+from civicgrid.errors import Forbidden, NotFound, answers
+from civicgrid.inputs import Id, Version, WholeNumber
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.org.scoping import scope_of
 
 router = Router(tags=["cases"])
 
 QueueName = Literal[QUEUE_NAMES]  # type: ignore[valid-type]
+PageSize = WholeNumber(1, 200)
+Stars = WholeNumber(1, 5)
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ class CaseDetail(CaseRow):
 
 
 class Versioned(Schema):
-    version: int = Field(description="The case version you saw; a stale one is refused (409).")
+    version: Version = Field(description="The case version you saw; a stale one is refused (409).")
 
 
 class NoteIn(Versioned):
@@ -190,7 +193,7 @@ class FollowUpIn(Versioned):
 
 
 class RateIn(Versioned):
-    rating: int = Field(ge=1, le=5)
+    rating: Stars
     solved: bool
     comment: str = ""
 
@@ -206,16 +209,10 @@ class WhistleIn(Versioned):
     note: str = ""
 
 
-class Refused(Schema):
-    detail: str  # what a person reads, in their language
-
-
-# The refusals a transition may answer with (``civicgrid.errors``; 422: a malformed body).
-REFUSALS = {400: Refused, 401: Refused, 403: Refused, 404: Refused, 409: Refused, 422: Refused}
-
-
 class RevealIn(Schema):
-    reason: str = Field(min_length=2, description="why you need the number (logged)")
+    reason: str = Field(
+        min_length=2, max_length=200, description="why you need the number (logged)"
+    )
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -323,11 +320,11 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
     )
 
 
-@router.get("", response=CaseList, summary="A work queue, with the counts of every queue")
+@router.get("", response=answers(CaseList), summary="A work queue, with the counts of every queue")
 def list_cases(
     request: HttpRequest,
     queue: QueueName = "all",
-    limit: int = Query(50, ge=1, le=200),
+    limit: PageSize = 50,
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> CaseList:
@@ -349,14 +346,14 @@ def list_cases(
     )
 
 
-@router.get("/{code}", response=CaseDetail, summary="A case with its timeline and tasks")
+@router.get("/{code}", response=answers(CaseDetail), summary="A case with its timeline and tasks")
 def get_case(request: HttpRequest, code: str) -> CaseDetail:
     return _detail(_case(request, code), request.user)
 
 
 @router.post(
     "/{code}/contact",
-    response={200: ContactOut, 400: Refused, 401: Refused, 403: Refused, 404: Refused},
+    response=answers(ContactOut),
     summary="Reveal the resident's number",
 )
 def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOut:
@@ -398,7 +395,7 @@ def _department(code: str) -> Unit:
     return unit
 
 
-@router.post("/{code}/triage", response=CaseDetail, summary="分类 Triage")
+@router.post("/{code}/triage", response=answers(CaseDetail), summary="分类 Triage")
 def triage(request: HttpRequest, code: str, body: TriageIn) -> CaseDetail:
     case = actions.triage_case(
         _case(request, code),
@@ -412,7 +409,7 @@ def triage(request: HttpRequest, code: str, body: TriageIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/dispatch", response=CaseDetail, summary="派单 Dispatch")
+@router.post("/{code}/dispatch", response=answers(CaseDetail), summary="派单 Dispatch")
 def dispatch(request: HttpRequest, code: str, body: DispatchIn) -> CaseDetail:
     unit = _visible_unit(request, body.unit) if body.unit else None
     case = actions.dispatch_case(
@@ -425,7 +422,7 @@ def dispatch(request: HttpRequest, code: str, body: DispatchIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/acknowledge", response=CaseDetail, summary="签收 Acknowledge")
+@router.post("/{code}/acknowledge", response=answers(CaseDetail), summary="签收 Acknowledge")
 def acknowledge(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.acknowledge_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -433,7 +430,7 @@ def acknowledge(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/return", response=CaseDetail, summary="退单 Return, with the reason")
+@router.post("/{code}/return", response=answers(CaseDetail), summary="退单 Return, with the reason")
 def return_(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.return_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -441,7 +438,9 @@ def return_(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/handle", response=CaseDetail, summary="处置 Record a step of the work")
+@router.post(
+    "/{code}/handle", response=answers(CaseDetail), summary="处置 Record a step of the work"
+)
 def handle(request: HttpRequest, code: str, body: HandleIn) -> CaseDetail:
     case = actions.handle_case(
         _case(request, code),
@@ -453,7 +452,9 @@ def handle(request: HttpRequest, code: str, body: HandleIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/resolve", response=CaseDetail, summary="办结 Resolve, with the reply")
+@router.post(
+    "/{code}/resolve", response=answers(CaseDetail), summary="办结 Resolve, with the reply"
+)
 def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
     case = actions.resolve_case(
         _case(request, code),
@@ -465,7 +466,11 @@ def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/photos", response=PhotosOut, summary="Add photos (for handle / resolve)")
+@router.post(
+    "/{code}/photos",
+    response=answers(PhotosOut),
+    summary="Add photos (for handle / resolve)",
+)
 def add_photos(
     request: HttpRequest, code: str, photos: list[UploadedFile] = PHOTO_FILES
 ) -> PhotosOut:
@@ -477,7 +482,7 @@ def add_photos(
     return PhotosOut(photos=names)
 
 
-@router.get("/{code}/photos/{path:name}", summary="A photo of a case", response={200: None})
+@router.get("/{code}/photos/{path:name}", summary="A photo of a case", response=answers(None))
 def get_photo(request: HttpRequest, code: str, name: str) -> HttpResponse:
     case = _case(request, code)
     if not Photo.objects.filter(case=case, name=name).exists():
@@ -485,7 +490,7 @@ def get_photo(request: HttpRequest, code: str, name: str) -> HttpResponse:
     return FileResponse(open_photo(name))
 
 
-@router.post("/{code}/verify", response=CaseDetail, summary="核查 Verify (pass or reopen)")
+@router.post("/{code}/verify", response=answers(CaseDetail), summary="核查 Verify (pass or reopen)")
 def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
     case = actions.verify_case(
         _case(request, code),
@@ -499,7 +504,7 @@ def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
 
 @router.post(
     "/{code}/follow-up",
-    response={200: CaseDetail, **REFUSALS},
+    response=answers(CaseDetail),
     summary="回访 Record a follow-up call and its outcome",
 )
 def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
@@ -524,7 +529,7 @@ def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
 
 @router.post(
     "/{code}/rate",
-    response={200: CaseDetail, **REFUSALS},
+    response=answers(CaseDetail),
     summary="评价 Record the resident's rating",
 )
 def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
@@ -541,7 +546,7 @@ def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/close", response=CaseDetail, summary="结案 Close without a rating")
+@router.post("/{code}/close", response=answers(CaseDetail), summary="结案 Close without a rating")
 def close(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.close_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -549,7 +554,7 @@ def close(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/reopen", response=CaseDetail, summary="返工 Reopen")
+@router.post("/{code}/reopen", response=answers(CaseDetail), summary="返工 Reopen")
 def reopen(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.reopen_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -557,7 +562,7 @@ def reopen(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/escalate", response=CaseDetail, summary="提级 Escalate one tier")
+@router.post("/{code}/escalate", response=answers(CaseDetail), summary="提级 Escalate one tier")
 def escalate(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.escalate_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -565,7 +570,7 @@ def escalate(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/supervise", response=CaseDetail, summary="督办 Supervise")
+@router.post("/{code}/supervise", response=answers(CaseDetail), summary="督办 Supervise")
 def supervise(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.supervise_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -573,7 +578,7 @@ def supervise(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/remind", response=CaseDetail, summary="催办 Remind")
+@router.post("/{code}/remind", response=answers(CaseDetail), summary="催办 Remind")
 def remind(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.remind_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -581,7 +586,7 @@ def remind(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/merge", response=CaseDetail, summary="合并 Merge into another case")
+@router.post("/{code}/merge", response=answers(CaseDetail), summary="合并 Merge into another case")
 def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
     case = actions.merge_case(
         _case(request, code),
@@ -593,7 +598,7 @@ def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/reject", response=CaseDetail, summary="不予受理 Reject as invalid")
+@router.post("/{code}/reject", response=answers(CaseDetail), summary="不予受理 Reject as invalid")
 def reject(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.reject_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -601,7 +606,7 @@ def reject(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/whistle", response=CaseDetail, summary="吹哨 Call in departments")
+@router.post("/{code}/whistle", response=answers(CaseDetail), summary="吹哨 Call in departments")
 def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
     lead = _department(body.lead)
     assisting = [_department(c) for c in body.assisting]
@@ -618,7 +623,7 @@ def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
 
 @router.post(
     "/{code}/withdraw",
-    response=CaseDetail,
+    response=answers(CaseDetail),
     summary="撤下公开 Withdraw from public view (Open311), with the reason",
 )
 def withdraw(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
@@ -630,7 +635,7 @@ def withdraw(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/republish", response=CaseDetail, summary="恢复公开 Publish again")
+@router.post("/{code}/republish", response=answers(CaseDetail), summary="恢复公开 Publish again")
 def republish(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.republish_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -663,7 +668,7 @@ def _own_task(request: HttpRequest, task_id: int) -> WhistleTask:
     return task
 
 
-@tasks_router.get("", response=list[TaskOut], summary="My department's whistle tasks")
+@tasks_router.get("", response=answers(list[TaskOut]), summary="My department's whistle tasks")
 def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut]:
     tasks = _tasks(request).order_by("check_in_due")
     if filters.state:
@@ -671,26 +676,30 @@ def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut
     return [_task(t) for t in tasks[:500]]
 
 
-@tasks_router.post("/{task_id}/check-in", response=TaskOut, summary="报到 Check in")
-def check_in(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+@tasks_router.post("/{task_id}/check-in", response=answers(TaskOut), summary="报到 Check in")
+def check_in(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.check_in_task(_own_task(request, task_id), actor=request.user, note=body.note)
     return _task(task)
 
 
-@tasks_router.post("/{task_id}/start", response=TaskOut, summary="Start working")
-def start(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+@tasks_router.post("/{task_id}/start", response=answers(TaskOut), summary="Start working")
+def start(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.start_task(_own_task(request, task_id), actor=request.user, note=body.note)
     return _task(task)
 
 
-@tasks_router.post("/{task_id}/done", response=TaskOut, summary="Our part is done")
-def done(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+@tasks_router.post("/{task_id}/done", response=answers(TaskOut), summary="Our part is done")
+def done(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.finish_task(_own_task(request, task_id), actor=request.user, note=body.note)
     return _task(task)
 
 
-@tasks_router.post("/{task_id}/return", response=TaskOut, summary="Return the task, with reason")
-def return_task(request: HttpRequest, task_id: int, body: TaskNoteIn) -> TaskOut:
+@tasks_router.post(
+    "/{task_id}/return",
+    response=answers(TaskOut),
+    summary="Return the task, with reason",
+)
+def return_task(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.return_task(_own_task(request, task_id), actor=request.user, reason=body.note)
     return _task(task)
 
@@ -744,7 +753,7 @@ class FollowUpList(Schema):
 
 @followup_router.get(
     "",
-    response={200: FollowUpList, 400: Refused, 401: Refused, 403: Refused, 422: Refused},
+    response=answers(FollowUpList),
     summary="回访 The follow-up queue, with each case's call script",
 )
 def follow_up_queue(

@@ -17,6 +17,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid import inputs
 from civicgrid.errors import Invalid
 
 M = TypeVar("M", bound=Model)
@@ -30,19 +31,23 @@ class Page(Generic[M]):
     previous: str | None  # the cursor of the page before it (newer), if any
 
 
-def parse_cursor(text: str) -> tuple[datetime, int | None]:
-    """A cursor from a URL; a person who edited it hears what is wrong (400)."""
+def parse_cursor(text: str, field: str = "before") -> tuple[datetime, int | None]:
+    """A cursor from a URL (the parameter ``field``); a person who edited it hears what is
+    wrong (400): a time in the years ``inputs.moment`` takes, an id ``inputs.whole_number``
+    takes."""
     at_text, _sep, pk_text = text.partition("~")
     try:
         at_text = at_text.strip()
         if "T" in at_text:  # a "+" of the time zone read from an unquoted URL as a space
             at_text = at_text.replace(" ", "+")
-        at = datetime.fromisoformat(at_text)
-        pk = int(pk_text) if pk_text else None
-    except ValueError:
-        raise Invalid(_("This page marker is not valid; start from the first page.")) from None
-    if pk is not None and not 0 < pk < 2**63:
-        raise Invalid(_("This page marker is not valid; start from the first page."))
+        at = inputs.moment(datetime.fromisoformat(at_text), field)
+        pk = inputs.whole_number(pk_text, field, 1, inputs.ID_MAX) if pk_text else None
+    except (ValueError, Invalid):
+        raise Invalid(
+            _("This page marker is not valid; start from the first page."),
+            field=field,
+            kind="cursor",
+        ) from None
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     return at, pk
@@ -80,9 +85,11 @@ def keyset(
     backwards = bool(after)
     if after:
         reverse = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
-        query = rows.filter(_beyond(order, parse_cursor(after), forward=False)).order_by(*reverse)
+        mark = parse_cursor(after, "after")
+        query = rows.filter(_beyond(order, mark, forward=False)).order_by(*reverse)
     elif before:
-        query = rows.filter(_beyond(order, parse_cursor(before), forward=True)).order_by(*order)
+        mark = parse_cursor(before, "before")
+        query = rows.filter(_beyond(order, mark, forward=True)).order_by(*order)
     else:
         query = rows.order_by(*order)
     keys = list(query.values_list("pk", first, second)[: size + 1])

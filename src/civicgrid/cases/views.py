@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from civicgrid import inputs
 from civicgrid.cases import actions, followup
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
@@ -109,10 +110,14 @@ def _lead(request: HttpRequest) -> Unit:
 
 
 def _stars(request: HttpRequest) -> int:
-    try:
-        return int(request.POST.get("rating") or 0)
-    except ValueError:
-        raise Invalid(_("A rating is 1 to 5 stars.")) from None
+    given = request.POST.get("rating", "").strip()
+    return inputs.whole_number(given, "rating", 1, 5) if given else 0  # 0: the rule refuses
+
+
+def _version(request: HttpRequest) -> int | None:
+    """The version the page showed (a stale one is refused); none sent, none checked."""
+    seen = request.POST.get("version", "").strip()
+    return inputs.whole_number(seen, "version", 0, inputs.ID_MAX) if seen else None
 
 
 def _choice(request: HttpRequest, name: str) -> bool | None:
@@ -243,14 +248,8 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         raise Http404(action)
     case = _visible_case(request, code)
     func, form = FORMS[action]
-    version = request.POST.get("version", "")
     try:
-        func(
-            case,
-            actor=request.user,
-            expected_version=int(version) if version.isdigit() else None,
-            **form(request, case),
-        )
+        func(case, actor=request.user, expected_version=_version(request), **form(request, case))
     except Refusal as refusal:
         messages.error(request, refusal.message)
     else:

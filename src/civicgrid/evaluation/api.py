@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
-from civicgrid.cases.api import UnitRef
+from civicgrid.cases.api import PageSize, UnitRef
 from civicgrid.cases.models import Case, WhistleTask
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
-from civicgrid.errors import NotFound
+from civicgrid.errors import NotFound, answers
 from civicgrid.evaluation import actions as appeal_actions
 from civicgrid.evaluation import appeal_list
 from civicgrid.evaluation import indicators as ind
@@ -35,10 +35,6 @@ Level = Literal["street", "community", "grid", "department"]
 FigureKey = Literal[ind.FIGURES]  # type: ignore[valid-type]
 Part = Literal["numerator", "denominator"]
 NEWEST_FIRST = ("-created_at", "-id")
-
-
-class RefusedOut(Schema):
-    detail: str = Field(description="why, in the user's language")
 
 
 class IndicatorOut(Schema):
@@ -138,7 +134,6 @@ class BehindOut(Schema):
     previous: str | None = Field(description="pass as after= for the previous page")
 
 
-ERRORS = {400: RefusedOut, 403: RefusedOut, 404: RefusedOut}
 LEVEL_PARAMETER = Query(
     None, description="by unit: every unit of this level, instead of the units just below"
 )
@@ -186,7 +181,9 @@ def _row(
     )
 
 
-@router.get("/indicators", response=DefinitionsOut, summary="How each indicator is defined")
+@router.get(
+    "/indicators", response=answers(DefinitionsOut), summary="How each indicator is defined"
+)
 def definitions(request: HttpRequest) -> DefinitionsOut:
     """Every indicator with its definition, numerator and denominator, and what is left
     out of every figure: the text of the console and of docs/indicators.md."""
@@ -213,7 +210,7 @@ def definitions(request: HttpRequest) -> DefinitionsOut:
 
 @router.get(
     "/figures",
-    response={200: TableOut, **ERRORS},
+    response=answers(TableOut),
     summary="Figures of a period, by unit, category, channel or month",
 )
 def figures(
@@ -263,7 +260,7 @@ def figures(
 
 @router.get(
     "/cases",
-    response={200: BehindOut, **ERRORS},
+    response=answers(BehindOut),
     url_name="evaluation_cases",
     summary="The cases behind a figure",
 )
@@ -278,7 +275,7 @@ def behind(
     end: str | None = None,
     category: str | None = None,
     channel: str | None = None,
-    limit: int = Query(50, ge=1, le=200),
+    limit: PageSize = 50,
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> BehindOut:
@@ -354,7 +351,6 @@ def behind(
 
 AppealStateKey = Literal["submitted", "upheld", "rejected", "withdrawn"]
 GroundKey = Literal["not_ours", "unreasonable", "duplicate"]
-APPEAL_ERRORS = {**ERRORS, 409: RefusedOut}
 STATE_PARAMETER = Query(
     None, description="only appeals in this state; submitted: the queue, oldest first"
 )
@@ -453,7 +449,7 @@ def _appeal(request: HttpRequest, pk: int) -> Appeal:
 
 @router.get(
     "/appeals",
-    response={200: AppealPageOut, **ERRORS},
+    response=answers(AppealPageOut),
     url_name="evaluation_appeals",
     summary="Appeals: my units' own, or (the district) every unit's",
 )
@@ -475,14 +471,14 @@ def list_appeals(
     )
 
 
-@router.get("/appeals/{pk}", response={200: AppealOut, **ERRORS}, summary="An appeal and its log")
+@router.get("/appeals/{pk}", response=answers(AppealOut), summary="An appeal and its log")
 def get_appeal(request: HttpRequest, pk: int) -> AppealOut:
     return _appeal_out(_appeal(request, pk), request.user, events=True)
 
 
 @router.post(
     "/appeals",
-    response={201: AppealOut, **APPEAL_ERRORS},
+    response=answers(AppealOut, status=201),
     summary="申诉 Appeal a case's inclusion in my unit's figures",
 )
 def submit_appeal(
@@ -509,7 +505,7 @@ def submit_appeal(
 
 @router.post(
     "/appeals/{pk}/uphold",
-    response={200: AppealOut, **APPEAL_ERRORS},
+    response=answers(AppealOut),
     summary="维持 Uphold an appeal (the district): the case leaves every figure",
 )
 def uphold_appeal(request: HttpRequest, pk: int, body: AppealDecisionIn) -> AppealOut:
@@ -519,7 +515,7 @@ def uphold_appeal(request: HttpRequest, pk: int, body: AppealDecisionIn) -> Appe
 
 @router.post(
     "/appeals/{pk}/reject",
-    response={200: AppealOut, **APPEAL_ERRORS},
+    response=answers(AppealOut),
     summary="驳回 Reject an appeal (the district), saying why",
 )
 def reject_appeal(request: HttpRequest, pk: int, body: AppealDecisionIn) -> AppealOut:
@@ -529,7 +525,7 @@ def reject_appeal(request: HttpRequest, pk: int, body: AppealDecisionIn) -> Appe
 
 @router.post(
     "/appeals/{pk}/withdraw",
-    response={200: AppealOut, **APPEAL_ERRORS},
+    response=answers(AppealOut),
     summary="撤回 Withdraw my unit's appeal while it waits",
 )
 def withdraw_appeal(request: HttpRequest, pk: int) -> AppealOut:

@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from civicgrid.errors import Invalid
+from civicgrid import inputs
+from civicgrid.errors import answers
 from civicgrid.geo.locator import locate
 from civicgrid.geo.models import Boundary
 from civicgrid.org.api import visible_unit
@@ -17,8 +17,13 @@ router = Router(tags=["geo"])
 
 
 class PointIn(Schema):
-    lon: float = Field(description="WGS-84 longitude")
-    lat: float = Field(description="WGS-84 latitude")
+    # The ranges documented; refused by inputs.coordinate, like every point taken in.
+    lon: float = Field(
+        description="WGS-84 longitude", json_schema_extra={"minimum": -180, "maximum": 180}
+    )
+    lat: float = Field(
+        description="WGS-84 latitude", json_schema_extra={"minimum": -90, "maximum": 90}
+    )
 
 
 class LocationOut(Schema):
@@ -32,7 +37,7 @@ class LocationOut(Schema):
 @router.get(
     "/units/{code}/grids",
     summary="The grids under a unit, as a GeoJSON FeatureCollection",
-    response=dict[str, Any],
+    response=answers(dict[str, Any]),
 )
 def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
     unit = visible_unit(request, code)
@@ -56,11 +61,10 @@ def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-@router.get("/locate", response=LocationOut, summary="Which grid a point lies in")
+@router.get("/locate", response=answers(LocationOut), summary="Which grid a point lies in")
 def locate_point(request: HttpRequest, point: Query[PointIn]) -> LocationOut:
-    if not (-180 <= point.lon <= 180 and -90 <= point.lat <= 90):
-        raise Invalid(_("The coordinates are not a valid longitude/latitude."))
-    where = locate(point.lon, point.lat)
+    lon, lat = inputs.coordinate(point.lon, point.lat)  # type: ignore[misc]
+    where = locate(lon, lat)
     name = None
     if where.located:
         from civicgrid.org.models import Unit

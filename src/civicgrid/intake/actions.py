@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from civicgrid import inputs
 from civicgrid.cases.actions import Submission, fix_on_the_spot, merge_case, submit_case
 from civicgrid.cases.models import Case, Category, Channel, Urgency
 from civicgrid.cases.photos import CheckedPhoto, check_photos, discard_on_failure
@@ -105,18 +105,10 @@ def check_category(code: str) -> Category | None:
 def check_point(lon: float | None, lat: float | None) -> Location | None:
     """Where a point inside the district lies (its grid), or None without a point; a
     point elsewhere is refused. The one place a request's point is located."""
-    if lon is None and lat is None:
+    point = inputs.coordinate(lon, lat)
+    if point is None:
         return None
-    if lon is None or lat is None:
-        raise Invalid(_("A location needs both longitude and latitude."))
-    try:
-        lon, lat = float(lon), float(lat)
-    except (TypeError, ValueError):
-        raise Invalid(_("The location is not a pair of numbers.")) from None
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise Invalid(
-            _("The location (%(lon)s, %(lat)s) is not on Earth.") % {"lon": lon, "lat": lat}
-        )
+    lon, lat = point
     where = locate(lon, lat)
     if not where.located:
         raise Invalid(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja.errors import ValidationError
 from ninja.responses import Status
 from pydantic import BaseModel
 
 from civicgrid.cases.models import Channel
+from civicgrid.errors import answers
+from civicgrid.inputs import Id
 from civicgrid.intake import ratelimit
 from civicgrid.intake.actions import IntakeRequest, receive_once
 
@@ -23,7 +25,7 @@ class RequestIn(BaseModel):
     category: str = Field("", description="A category code; empty: triage decides.")
     lon: float | None = Field(None, description="WGS-84 longitude, inside the district")
     lat: float | None = Field(None, description="WGS-84 latitude, inside the district")
-    place: int | None = Field(None, description="A gazetteer place id instead of lon/lat")
+    place: Id | None = Field(None, description="A gazetteer place id instead of lon/lat")
     address: str = ""
     phone: str = Field("", description="Mainland China mobile number (required)")
     name: str = ""
@@ -34,10 +36,6 @@ class RequestOut(BaseModel):
     tracking_code: str
     state: str
     created: bool = Field(description="False: this Idempotency-Key already made the case")
-
-
-class Refused(Schema):
-    detail: str
 
 
 # The Idempotency-Key header is read from META, not declared as Ninja's Header
@@ -55,7 +53,7 @@ IDEMPOTENCY_KEY = {
 @router.post(
     "",
     auth=None,
-    response={201: RequestOut, 200: RequestOut, 400: Refused, 409: Refused, 429: Refused},
+    response=answers({201: RequestOut, 200: RequestOut}, public=True),
     summary="Submit a request (受理)",
     openapi_extra={"parameters": [IDEMPOTENCY_KEY]},
 )

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from civicgrid import inputs
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State, Urgency
 from civicgrid.errors import Invalid, Refusal
@@ -45,11 +46,16 @@ from civicgrid.web.access import roles_required
 TRACKED = "tracked_cases"  # session: the codes this browser has proved it may follow
 
 
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        raise Invalid(_("The location is not a pair of numbers.")) from None
+def _point(values: Any) -> tuple[float | None, float | None]:
+    """The form's lon and lat (both or neither), checked as every point taken in is."""
+    point = inputs.coordinate(values.get("lon"), values.get("lat"))
+    return point if point is not None else (None, None)
+
+
+def _place(values: Any) -> int | None:
+    """The form's gazetteer place id, if one was chosen."""
+    place = (values.get("place") or "").strip()
+    return inputs.whole_number(place, "place", 1, inputs.ID_MAX) if place else None
 
 
 OUTLINE_LEVELS = (
@@ -100,15 +106,15 @@ def submit(request: HttpRequest) -> HttpResponse:
         ratelimit.check_ip(request)
         ratelimit.check_phone(values.get("phone", ""))
         files = request.FILES.getlist("photos")
-        place = values.get("place") or None
+        lon, lat = _point(values)
         case = receive(
             IntakeRequest(
                 text=values.get("text", ""),
                 title=values.get("title", ""),
                 category=values.get("category", ""),
-                lon=_float(values.get("lon")),
-                lat=_float(values.get("lat")),
-                place=int(place) if place and place.isdigit() else None,
+                lon=lon,
+                lat=lat,
+                place=_place(values),
                 address=values.get("address", ""),
                 phone=values.get("phone", ""),
                 name=values.get("name", ""),
@@ -124,6 +130,14 @@ def submit(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/submit.html", context, status=refusal.status)
     _remember(request, case.tracking_code)
     return redirect("resident:done", code=case.tracking_code)
+
+
+def _stars(request: HttpRequest) -> int:
+    """The rating given: no stars chosen is 0, which the rating's rule refuses."""
+    given = request.POST.get("rating", "").strip()
+    if not given:
+        return 0
+    return inputs.whole_number(given, "rating", 1, 5)
 
 
 def _remember(request: HttpRequest, code: str) -> None:
@@ -241,14 +255,10 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
 def rate(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     try:
-        stars = int(request.POST.get("rating", "0"))
-    except ValueError:
-        stars = 0
-    try:
         case = actions.rate_case(
             case,
             actor=None,
-            rating=stars,
+            rating=_stars(request),
             solved=request.POST.get("solved") == "1",
             comment=request.POST.get("comment", "").strip()[:500],
         )
@@ -270,14 +280,14 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _intake_request(post: dict[str, str]) -> IntakeRequest:
-    place = post.get("place") or ""
+    lon, lat = _point(post)
     return IntakeRequest(
         text=post.get("text", ""),
         title=post.get("title", ""),
         category=post.get("category", ""),
-        lon=_float(post.get("lon")),
-        lat=_float(post.get("lat")),
-        place=int(place) if place.isdigit() else None,
+        lon=lon,
+        lat=lat,
+        place=_place(post),
         address=post.get("address", ""),
         phone=post.get("phone", ""),
         name=post.get("name", ""),
@@ -341,13 +351,18 @@ def hotline_aside(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("text", "").strip()
     duplicates = []
     if len(text) >= 4:
+        # A hint while the operator types: a point or place not (yet) valid is left out,
+        # by the same checks that refuse it when the form is sent.
         try:
-            lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
+            lon, lat = _point(request.GET)
         except Invalid:
             lon = lat = None
-        place = request.GET.get("place", "")
-        if lon is None and place.isdigit():
-            found = Place.objects.filter(pk=int(place)).values_list("lon", "lat").first()
+        try:
+            place = _place(request.GET)
+        except Invalid:
+            place = None
+        if lon is None and place is not None:
+            found = Place.objects.filter(pk=place).values_list("lon", "lat").first()
             lon, lat = found if found else (None, None)
         grid_id = None
         if lon is not None and lat is not None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from civicgrid.cases.models import Case
-from civicgrid.errors import NotFound
+from civicgrid.errors import NotFound, answers
 from civicgrid.notify.models import Notification
 
 router = Router(tags=["notifications"])
@@ -37,13 +37,9 @@ class NotificationOut(Schema):
     created_at: datetime
 
 
-class Refused(Schema):
-    detail: str
-
-
 @router.get(
     "/{code}/notifications",
-    response={200: list[NotificationOut], 401: Refused, 404: Refused},
+    response=answers(list[NotificationOut]),
     summary="The notifications a case gave (the outbox)",
 )
 def case_notifications(request: HttpRequest, code: str) -> list[NotificationOut]:

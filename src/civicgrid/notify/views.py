@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid import inputs
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.queues import COUNT_CAP, NEWEST_FIRST
 from civicgrid.notify import actions
@@ -63,9 +64,11 @@ def outbox(request: HttpRequest) -> HttpResponse:
 def retry(request: HttpRequest) -> HttpResponse:
     """Retry now: the chosen message, or every failed one the person may see."""
     visible = Notification.objects.visible_to(request.user)
-    chosen = request.POST.get("id", "")
-    if chosen.isdigit():
-        n = actions.retry_now(visible.filter(pk=int(chosen)))
+    chosen = request.POST.get("id", "").strip()
+    if chosen:  # (not a whole number: refused, as every number taken in)
+        n = actions.retry_now(
+            visible.filter(pk=inputs.whole_number(chosen, "id", 1, inputs.ID_MAX))
+        )
     else:
         n = actions.retry_now(visible.filter(state=Delivery.FAILED))
     messages.success(request, _("%(n)s notifications will be sent again now.") % {"n": n})

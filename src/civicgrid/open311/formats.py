@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid import inputs
 from civicgrid.errors import Invalid
 
 FORMATS = ("json", "xml")
@@ -98,7 +99,8 @@ def errors(fmt: str, status: int, *descriptions: str) -> HttpResponse:
 W3C = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2}))?)?)?$"
+    r"(?P<zone>Z|[+-]\d{2}:\d{2}))?)?)?$",
+    re.ASCII,  # digits as written in ASCII only, as every number taken in (civicgrid.inputs)
 )
 
 
@@ -117,6 +119,7 @@ def parse_w3c(value: str, field: str) -> datetime:
     parts = match.groupdict()
     try:
         day = datetime(int(parts["year"]), int(parts["month"] or 1), int(parts["day"] or 1))
+        inputs.moment(day, field)
         if parts["zone"] is None:
             return timezone.make_aware(datetime.combine(day.date(), time()))
         fraction = (parts["fraction"] or "0").ljust(6, "0")
@@ -127,7 +130,7 @@ def parse_w3c(value: str, field: str) -> datetime:
             microsecond=int(fraction),
         )
         zone = parts["zone"].replace("Z", "+00:00")
-        return datetime.fromisoformat(moment.isoformat() + zone)
+        return inputs.moment(datetime.fromisoformat(moment.isoformat() + zone), field)
     except ValueError:
         raise refusal from None
 

@@ -20,7 +20,6 @@ so an Open311 request is checked, located and routed exactly as one from the web
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from civicgrid import inputs
 from civicgrid.cases.models import (
     FINAL_STATES,
     OPEN_STATES,
@@ -59,6 +59,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 IMPLEMENTED = datetime.fromisoformat("2025-01-01T00:00:00+08:00")
 LIMIT = 1000  # "first 1000 requests returned"
 MAX_DESCRIPTION = 4000  # "free form text limited to 4,000 characters"
+EMAIL_MAX = Open311Request._meta.get_field("email").max_length  # what the column holds
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LISTS = ("singlevaluelist", "multivaluelist")
 
@@ -295,11 +296,7 @@ def check_answers(attributes: Sequence[Attribute], answers: dict[str, list[str]]
                     )
             shown = [names[v] for v in values]
         elif attribute.datatype == "number":
-            try:
-                finite = math.isfinite(float(values[0]))
-            except ValueError:
-                finite = False
-            if not finite:
+            if inputs.finite(values[0]) is None:
                 raise Invalid(
                     _("The attribute %(code)s is a number, not %(value)s.")
                     % {"code": attribute.code, "value": values[0]}
@@ -335,15 +332,9 @@ def _location(form: QueryDict) -> dict[str, Any]:
         raise Invalid(_("A location is required: lat and long, address_string or address_id."))
     where: dict[str, Any] = {"address": address}
     if lat or lon:
-        try:
-            where["lat"] = float(lat) if lat else None
-            where["lon"] = float(lon) if lon else None
-        except ValueError:
-            raise Invalid(_("The location is not a pair of numbers.")) from None
+        where["lon"], where["lat"] = inputs.coordinate(lon, lat, fields=("long", "lat"))
     elif address_id:
-        if not address_id.isdigit():
-            raise Invalid(_("Unknown place in the gazetteer."))
-        where["place"] = int(address_id)
+        where["place"] = inputs.whole_number(address_id, "address_id", 1, inputs.ID_MAX)
     return where
 
 
@@ -384,7 +375,7 @@ def read_submission(form: QueryDict) -> Submission:
         raise Invalid(
             _("The description is too long (at most %(n)s characters).") % {"n": MAX_DESCRIPTION}
         )
-    email = form.get("email", "").strip()
+    email = inputs.text(form.get("email", "").strip(), "email", max_length=EMAIL_MAX)
     if email:
         try:
             validate_email(email)

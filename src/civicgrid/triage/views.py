@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid import inputs
 from civicgrid.cases import actions
 from civicgrid.cases.models import Case, Category, State, Urgency
 from civicgrid.cases.paging import keyset
@@ -112,8 +113,8 @@ def decide_view(request: HttpRequest, code: str) -> HttpResponse:
     if case is None:
         raise Http404(_("No case %(code)s that you may see.") % {"code": code})
     try:
-        seen = request.POST.get("version", "")
-        if seen.isdigit() and int(seen) != case.version:
+        seen = request.POST.get("version", "").strip()
+        if seen and inputs.whole_number(seen, "version", 0, inputs.ID_MAX) != case.version:
             # Triaged or changed by someone else (or a second click) since the page
             # was drawn: theirs stands until this person has seen it.
             raise Conflict(
