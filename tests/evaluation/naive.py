@@ -59,8 +59,8 @@ def case_parts(case: Case, at: datetime, cal: WorkCalendar) -> dict[str, tuple[i
     ever_resolved = case.resolved_at is not None
     parts["reopen"] = (int(ever_resolved and case.reopens > 0), ever_resolved)
 
-    closed_without_word = case.state == "closed" and case.solved is None
-    parts["unreachable"] = (int(closed_without_word), worded or case.state == "closed")
+    unreachable = case.state == "closed" and case.unreachable
+    parts["unreachable"] = (int(unreachable), worded or case.state == "closed")
 
     def seconds(start: datetime, end: datetime) -> int:
         return int(cal.between(start, end).total_seconds())

@@ -308,9 +308,14 @@ def test_unreachable_cases_leave_the_solved_rate_and_are_shown(world: World) -> 
         world.tree.grids[0], start, state=State.HANDLING, solved=False, rating=2, reopens=1
     )
     # Closed at follow-up without a rating: the resident was not reached.
-    unreachable = case_as_it_stands(world.tree.grids[0], start, state=State.CLOSED)
-    Case.objects.bulk_create([solved, not_solved, unreachable])
+    unreachable = case_as_it_stands(
+        world.tree.grids[0], start, state=State.CLOSED, unreachable=True
+    )
+    # Closed by hand without the resident's word: follow-up is over, but nobody failed
+    # to reach the resident.
+    by_hand = case_as_it_stands(world.tree.grids[0], start, state=State.CLOSED)
+    Case.objects.bulk_create([solved, not_solved, unreachable, by_hand])
     response = client_for(world.leader).get("/evaluation/", MARCH)
     assert cell(response, "total", "solved") == ind.Figure(ind.RATE, 1, 2)
-    assert cell(response, "total", "unreachable") == ind.Figure(ind.RATE, 1, 3)
+    assert cell(response, "total", "unreachable") == ind.Figure(ind.RATE, 1, 4)
     assert cell(response, "total", "satisfaction") == ind.Figure(ind.RATE, 1, 2)

@@ -36,6 +36,7 @@ CASE = st.fixed_dictionaries(
         "resolved": MAYBE,
         "rating": st.one_of(st.none(), st.integers(min_value=1, max_value=5)),
         "solved": st.sampled_from([None, True, False]),
+        "unreachable": st.booleans(),
         "reopens": st.integers(min_value=0, max_value=2),
         "appeal_upheld": st.booleans(),
         "tasks": st.lists(
@@ -73,6 +74,7 @@ def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask
                 resolved_at=later(created, spec["resolved"]),
                 rating=spec["rating"],
                 solved=spec["solved"],
+                unreachable=spec["unreachable"],
                 reopens=spec["reopens"],
                 excluded_by_appeal=spec["appeal_upheld"],
             )

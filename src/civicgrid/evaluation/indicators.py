@@ -60,16 +60,13 @@ EXCLUDED_STATES = (State.REJECTED, State.MERGED)
 
 
 def unreachable() -> Q:
-    """HOOK (issue #15 point 1, follow-up attempts): the cases whose follow-up ended
-    without the resident's word.
-
-    Today: closed without a rating. A case is closed without one only from follow-up,
-    when the resident could not be reached (or would not answer). When follow-up
-    attempts and their outcome are recorded, this is the one condition to narrow (to
-    "every attempt failed"); it stays a condition on the case's own columns, so the
-    figures remain one pass over a month's cases (a condition on the event log here
-    made PostgreSQL scan every event)."""
-    return Q(state=State.CLOSED, solved__isnull=True)
+    """The cases closed because the resident could not be reached: every follow-up call
+    the district's policy allows went unanswered (``Case.unreachable``, set by the
+    follow-up call that closes the case, cleared when it is reopened). A case closed by
+    hand without the resident's word is not one of them. A condition on the case's own
+    columns, so the figures remain one pass over a month's cases (a condition on the
+    event log here made PostgreSQL scan every event)."""
+    return Q(state=State.CLOSED, unreachable=True)
 
 
 def upheld_appeal() -> Q:
@@ -262,9 +259,10 @@ def indicators(at: datetime | None = None) -> tuple[Indicator, ...]:
             denominator=worded | ok & Q(state=State.CLOSED),
             description=_(
                 "Of the cases whose follow-up is over (the resident gave their word, or "
-                "the case was closed), the share closed without the resident's word: the "
-                "resident could not be reached at follow-up, or would not answer. These "
-                "cases are left out of the solved rate, and shown here."
+                "the case was closed), the share closed because the resident could not be "
+                "reached: every follow-up call the district's policy allows went "
+                "unanswered. Without the resident's word these cases are left out of the "
+                "solved rate, and shown here."
             ),
             numerator_label=_("closed, resident unreachable"),
             denominator_label=_("follow-up over"),
