@@ -231,6 +231,7 @@ def test_the_side_panel_leaves_an_odd_point_out(world: World) -> None:
         ("/triage/cases/{code}/", {"category": "T1", "version": "²"}),
         ("/r/", {**INTAKE, "place": "²", "lon": "", "lat": ""}),
         ("/notify/retry/", {"id": "²"}),
+        ("/followup/{code}/", {"reached": "0", "version": "²"}),
     ],
 )
 def test_forms_refuse_digits_int_would_misread(world: World, url, data) -> None:  # type: ignore[no-untyped-def]
