@@ -22,7 +22,6 @@ from civicgrid.cases.models import Case, State, Urgency
 from civicgrid.cases.permissions import RULES
 from civicgrid.org.models import Unit
 from civicgrid.org.scoping import Scope
-from civicgrid.triage.hot import Item, hot_issues
 from civicgrid.triage.models import HotBoard
 
 WINDOWS = (30, 90)
@@ -38,6 +37,10 @@ MAX_ITEMS = 8000  # the newest cases of the window a board clusters
 
 def clusters_of(unit: Unit, days: int, now: datetime) -> list[dict[str, Any]]:
     """Hot issues among ``unit``'s cases (as its people see them) of the last ``days``."""
+    # The clustering (numpy, scipy) is imported here, where boards are computed, not
+    # by every worker that only asks whether a board is due (each sweep does).
+    from civicgrid.triage.hot import Item, hot_issues
+
     cases = Case.objects.visible_to(Scope(paths=(unit.path,), roles=frozenset()))
     rows = (
         cases.filter(created_at__gte=now - timedelta(days=days))
