@@ -65,6 +65,8 @@ def test_the_list_pages_by_key_in_deadline_order(staff: Staff) -> None:
     dues = [t.check_in_due for t in page.items]
     assert len(dues) == 30 and dues == sorted(dues)
     assert page.next and not page.previous
+    html = first.content.decode()
+    assert 'href="?tab=open&amp;before=' in html and 'rel="next"' in html, "the pager's link"
     second = client.get("/tasks/", {"before": page.next}).context["page"]
     assert len(second.items) == 5 and second.items[0].check_in_due > dues[-1]
     back = client.get("/tasks/", {"after": second.previous}).context["page"]
