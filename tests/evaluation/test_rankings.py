@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 from typing import Any
 
 import pytest
 from django.utils import translation
+from openpyxl import load_workbook
 
 from civicgrid.cases import clock
 from civicgrid.cases.models import Case, State
 from civicgrid.errors import Conflict, Forbidden, Invalid, Refusal
 from civicgrid.evaluation import actions as appeals
-from civicgrid.evaluation import publishing
+from civicgrid.evaluation import export, publishing
 from civicgrid.evaluation import rankings as rk
 from civicgrid.evaluation.models import (
     Ground,
@@ -467,3 +469,34 @@ def test_the_policy_s_checks(world: World) -> None:
     assert (policy.weight_response, policy.weight_solved, policy.red_size) == (30, 30, 5)
     event = RankingEvent.objects.get()
     assert event.data["before"]["weight_response"] == 20 and event.data["after"]["red_size"] == 5
+
+
+# --- the Excel export --------------------------------------------------------------------------
+
+
+def test_the_excel_export_of_a_published_month(world: World) -> None:
+    month_of(world)
+    with clock.at(APRIL_10):
+        snapshot = publishing.publish_month(world.leader, MARCH)
+    book = load_workbook(BytesIO(export.workbook(snapshot)))
+    assert book.sheetnames == ["街道乡镇", "社区村居", "职能部门", "单列单位", "说明"]
+    streets = list(book["街道乡镇"].iter_rows(min_row=2, values_only=True))
+    assert streets[0][:4] == ("名次", "单位", "单位代码", "计入工单数")
+    assert streets[1][:4] == (1, "第1街道", "D01", 24)
+    assert streets[1][-1] == "红榜" and streets[2][-1] == "黑榜"
+    assert book["街道乡镇"]["G4"].number_format == "0.0%"
+    codes = {
+        row[code_column]
+        for name, code_column in (
+            ("街道乡镇", 2),
+            ("社区村居", 2),
+            ("职能部门", 2),
+            ("单列单位", 2),
+        )
+        for row in book[name].iter_rows(min_row=3, values_only=True)
+    }
+    every = {u.code for u in Unit.objects.filter(kind__in=["street", "community", "department"])}
+    assert codes == every
+    apart = {row[2]: row for row in book["单列单位"].iter_rows(min_row=3, values_only=True)}
+    assert apart["D02002"][0] == "社区村居" and apart["D02002"][3] == "第2街道"
+    assert apart["D02002"][-1] == "工单不足 10 件"
