@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from civicgrid.evaluation import rankings as rk
 from civicgrid.evaluation.models import RankingSnapshot
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RATES = (("response", "响应率"), ("solved", "解决率"), ("satisfaction", "满意率"))
 SHEETS = {rk.STREETS: "街道乡镇", rk.COMMUNITIES: "社区村居", rk.DEPARTMENTS: "职能部门"}
 APART_SHEET = "单列单位"
