@@ -119,6 +119,7 @@ def _register_routers() -> None:
     from civicgrid.cases.api import followup_router, tasks_router
     from civicgrid.cases.api import router as cases_router
     from civicgrid.evaluation.api import router as evaluation_router
+    from civicgrid.evaluation.cockpit_api import router as cockpit_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.intake.api import router as intake_router
     from civicgrid.notify.api import router as notify_router
@@ -133,6 +134,7 @@ def _register_routers() -> None:
     api.add_router("/tasks", tasks_router)
     api.add_router("/follow-up", followup_router)
     api.add_router("/evaluation", evaluation_router)
+    api.add_router("/evaluation", cockpit_router)  # /api/evaluation/cockpit
 
 
 _register_routers()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,7 +28,8 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation import actions as appeal_actions
-from civicgrid.evaluation import appeal_list, export, publishing
+from civicgrid.evaluation import appeal_list, cockpit_api, export, publishing
+from civicgrid.evaluation import cockpit as cp
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation import permissions as appeal_permissions
 from civicgrid.evaluation import rankings as rk
@@ -35,11 +37,13 @@ from civicgrid.evaluation.models import Appeal, AppealAction, AppealState, Groun
 from civicgrid.evaluation.ranking_view import RankingView, ranking_for
 from civicgrid.evaluation.selection import Period, Selection, recent_months, selection_for
 from civicgrid.inputs import whole_number
-from civicgrid.org.models import Unit, User
+from civicgrid.org.models import STREET_KINDS, Unit, UnitKind, User
 from civicgrid.org.scoping import scope_of
 from civicgrid.web import access
 
 NEWEST_FIRST = ("-created_at", "-id")
+# The big screen asks the API for fresh figures this often.
+COCKPIT_REFRESH_S = 60
 DIMENSION_LABELS: dict[str, Promise] = {
     "unit": gettext_lazy("by unit"),
     "category": gettext_lazy("by category"),
@@ -559,3 +563,81 @@ def rankings_export(request: HttpRequest, month: str) -> HttpResponse:
     response = HttpResponse(export.workbook(view.snapshot), content_type=export.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{export.filename(view.snapshot)}"'
     return response
+
+
+# --- the cockpit (领导驾驶舱) ------------------------------------------------------------------
+
+
+def _cockpit_context(request: HttpRequest) -> dict[str, Any]:
+    """What both cockpit pages draw: the API's answer (the screen refreshes from it),
+    and the units the viewer may switch to."""
+    data = cockpit_api.cockpit_for(request.user, request.GET.get("unit") or None)
+    units = (
+        Unit.objects.visible_to(request.user)
+        .filter(kind__in=(UnitKind.DISTRICT, *STREET_KINDS, UnitKind.DEPARTMENT))
+        .order_by("path")
+        .values_list("code", "name")
+    )
+    query = urlencode({"unit": data.unit}) if data.unit else ""
+    return {
+        "data": data,
+        "json": data.model_dump(mode="json"),
+        "units": list(units),
+        "api_url": reverse("api:evaluation_cockpit") + (f"?{query}" if query else ""),
+        "screen_url": reverse("evaluation:cockpit_screen") + (f"?{query}" if query else ""),
+        "page_url": reverse("evaluation:cockpit") + (f"?{query}" if query else ""),
+        "tile_url": settings.MAP_TILE_URL,
+        "refresh_s": COCKPIT_REFRESH_S,
+    }
+
+
+@access.roles_required(access.COCKPIT)
+def cockpit_page(request: HttpRequest) -> HttpResponse:
+    """The leader's dashboard: today, the grids' load, a year's trend, the month's
+    rates by street and department, hot issues, whistle tasks; each figure a link."""
+    return render(request, "evaluation/cockpit.html", _cockpit_context(request))
+
+
+@access.roles_required(access.COCKPIT)
+def cockpit_screen(request: HttpRequest) -> HttpResponse:
+    """The same cockpit for a big screen (1920×1080, dark), refreshed from the API every
+    ``COCKPIT_REFRESH_S`` seconds without reloading the page."""
+    return render(request, "evaluation/cockpit_screen.html", _cockpit_context(request))
+
+
+@access.roles_required(access.COCKPIT)
+def cockpit_cases(request: HttpRequest) -> HttpResponse:
+    """The cases (or whistle tasks) behind one figure of the cockpit, newest first, a
+    page at a time by key; only those the viewer may see."""
+    scope, unit = cockpit_api.unit_for(request.user, request.GET.get("unit") or None)
+    subject, rows = cp.behind(scope, request.GET, unit=unit)
+    rows = rows & cp.visible(subject, request.user)
+    if subject == cp.CASES:
+        rows = rows.select_related("owner_unit", "category")
+    else:
+        rows = rows.select_related("case", "department")
+    page = keyset(
+        rows,
+        NEWEST_FIRST,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        size=30,
+    )
+    figure = request.GET.get("figure", "")
+    kept = {k: v for k, v in request.GET.items() if k not in ("before", "after")}
+    back = reverse("evaluation:cockpit") + (f"?{urlencode({'unit': unit.code})}" if unit else "")
+    return render(
+        request,
+        "evaluation/cockpit_cases.html",
+        {
+            "subject": "task" if subject == cp.TASKS else "case",
+            "page": page,
+            "count": rows.order_by().count(),
+            "title": cp.FIGURE_LABELS[figure],
+            "description": cp.FIGURE_DESCRIPTIONS[figure],
+            "narrowed": cp.narrowing(request.GET),
+            "unit": unit,
+            "base_query": urlencode(kept),
+            "back_url": back,
+        },
+    )

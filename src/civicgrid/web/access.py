@@ -27,6 +27,9 @@ OUTBOX = (Role.ADMIN, Role.DISPATCHER)
 # The indicators: those who answer for units' work (evaluation.selection.EVALUATION_ROLES,
 # which the API checks too).
 EVALUATION = (Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.ADMIN)
+# The cockpit (领导驾驶舱): whoever sees indicators sees their own subtree's cockpit (a
+# street's leader and dispatchers their street, a department its own tasks).
+COCKPIT = EVALUATION
 ADMINISTRATION = (Role.ADMIN,)
 
 View = Callable[..., HttpResponse]

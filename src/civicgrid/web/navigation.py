@@ -36,6 +36,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Cases"), "cases:list", access.STAFF),
     NavItem(_("Triage"), "triage:queue", access.TRIAGE),
     NavItem(_("Hot issues"), "triage:hot", access.HOT_ISSUES),
+    NavItem(_("Cockpit"), "evaluation:cockpit", access.COCKPIT),
     NavItem(_("Indicators"), "evaluation:indicators", access.EVALUATION),
     NavItem(_("Appeals"), "evaluation:appeals", access.EVALUATION),
     NavItem(_("Rankings"), "evaluation:rankings", access.EVALUATION),
