@@ -14,7 +14,7 @@
   const streets = L.geoJSON(outline, { style: { color: "#8c1c13", weight: 1, fillOpacity: 0.05 } }).addTo(map);
   if (streets.getLayers().length) map.fitBounds(streets.getBounds()); else map.setView([30.08, 120.05], 11);
   let pin = null, asked = 0;
-  function say(text) { picked.textContent = picked.dataset.prefix + " " + text; }
+  function say(text) { picked.textContent = picked.dataset.said.replace("%(place)s", text); }
   function mark(la, lo) {
     if (pin) pin.setLatLng([la, lo]); else pin = L.circleMarker([la, lo], { radius: 8, color: "#c0392b", fillOpacity: 0.9, interactive: false }).addTo(map);
     el.dataset.picked = "1";
