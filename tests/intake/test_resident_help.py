@@ -152,3 +152,22 @@ def test_which_flags_withhold_a_reply() -> None:
     assert reply_needs_a_look({"flags": ["empty"]})
     assert not reply_needs_a_look({"flags": ["unrelated"]})
     assert not reply_needs_a_look({})
+
+
+def test_the_api_names_a_point_too(district) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    lon, lat = INSIDE
+    answer = client.get(f"/api/geo/where?lon={lon}&lat={lat}")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "located": True,
+        "name": "第1街道 社区1",
+        "street": "第1街道",
+        "community": "社区1",
+        "near": "",
+    }
+    refused = client.get("/api/geo/where?lon=200&lat=30")
+    assert refused.status_code in (400, 422)
+    assert refused.json()["detail"]
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/geo/where" in schema["paths"]
