@@ -77,3 +77,35 @@ def locate_point(request: HttpRequest, point: Query[PointIn]) -> LocationOut:
         distance_m=round(where.distance_m, 1),
         reason=where.reason,
     )
+
+
+class WhereOut(Schema):
+    located: bool
+    name: str = Field(description="The point in words: street, community, a near place")
+    street: str
+    community: str
+    near: str = Field(description="A gazetteer place within 300 m, or empty")
+
+
+@router.get(
+    "/where",
+    auth=None,
+    response=answers(WhereOut, public=True),
+    summary="A point in words, as the resident site names it (public)",
+)
+def where_point(request: HttpRequest, point: Query[PointIn]) -> WhereOut:
+    """The street, community and nearest gazetteer place of a point, as the resident
+    site shows the place a resident chose (``/r/where/``): public, like the outlines
+    the resident's map draws; outside the district's grids ``located`` is false and
+    ``name`` says why."""
+    from civicgrid.intake.where import describe_point
+
+    lon, lat = inputs.coordinate(point.lon, point.lat)  # type: ignore[misc]
+    found = describe_point(lon, lat)
+    return WhereOut(
+        located=found.located,
+        name=found.name,
+        street=found.street,
+        community=found.community,
+        near=found.near,
+    )
