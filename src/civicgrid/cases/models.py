@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.org.models import Level, Unit, UnitKind
@@ -512,6 +513,12 @@ class Case(models.Model):
             models.Index(
                 fields=["merged_into"], condition=Q(merged_into__isnull=False), name="merged_cases"
             ),
+            # The queues' columns sorted by category and by unit, paged by key (the
+            # category's empty rows, untriaged cases, last).
+            models.Index(
+                fields=["category", "id"], include=["owner_unit", "grid"], name="cases_by_category"
+            ),
+            models.Index(fields=["owner_unit", "id"], name="cases_by_unit"),
         ]
         constraints = [
             # A constraint rather than unique=True: no second, LIKE-only index.
@@ -585,6 +592,15 @@ class ResidentContact(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="contact")
     name = models.CharField(_("name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # The number's last four digits, kept by the database: the queues' search "by the
+    # phone's last digits" is an equality on an index (a suffix match reads every row).
+    phone_tail = models.GeneratedField(
+        expression=Right("phone", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+        verbose_name=_("phone's last digits"),
+    )
     hide_identity = models.BooleanField(_("keep my identity from the handlers"), default=False)
 
     class Meta:

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from civicgrid.cases.lookups import ids_q
 from civicgrid.cases.models import OPEN_STATES, Action, Case, State
 from civicgrid.errors import Conflict, Forbidden, Invalid, Refusal
 from civicgrid.org.models import Level, Role, Unit, User
@@ -371,3 +375,23 @@ def may_know_resident(case: Case, actor: User | None) -> bool:
     """The resident's name even when they asked to keep it from the handlers, and their
     whole phone number (each reveal logged)."""
     return has_right(actor, CONTACT_ROLES, [case.owner_unit, case.dispatcher_unit])
+
+
+def known_residents(actor: User | Scope | None) -> Q | None:
+    """The cases whose resident ``actor`` may know, as a filter: ``may_know_resident``
+    for a list (a contact role over the case's owner or the unit that dispatched it).
+    ``Q()`` for the whole tree; None when the actor holds no such role anywhere."""
+    if actor is None:
+        return None
+    scope = scope_of(actor)
+    if scope.everything:
+        return Q()
+    paths = [path for path, role in scope.grants if role in CONTACT_ROLES]
+    if not paths:
+        return None
+    units = list(
+        Unit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths))).values_list(
+            "pk", flat=True
+        )
+    )
+    return ids_q(units, "owner_unit_id") | ids_q(units, "dispatcher_unit_id")

@@ -5,6 +5,7 @@ from civicgrid.cases import views
 app_name = "cases"
 urlpatterns = [
     path("cases/", views.queue, name="list"),
+    path("cases/export/", views.export_queue, name="export"),
     path("followup/", views.follow_up_queue, name="followup"),
     path("followup/<str:code>/", views.follow_up_call, name="followup_call"),
     path("cases/<str:code>/contact/", views.reveal_contact, name="reveal"),
