@@ -1,0 +1,93 @@
+"""The console's work queue in a browser: search, filters, sorting, the Excel download."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import load_workbook
+
+from civicgrid.cases import actions
+from civicgrid.cases.models import ContactReveal, Urgency
+from civicgrid.org.models import Role
+from tests.browser.conftest import screenshot
+from tests.browser.test_console import log_in
+from tests.factories import make_categories, make_member, make_tree, submit
+
+pytestmark = pytest.mark.browser
+
+
+def _rows(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r.get_attribute("data-case") for r in page.locator("tr[data-case]").all()]
+
+
+def test_an_operator_searches_filters_sorts_and_exports_the_queue(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    cats = make_categories()
+    dispatcher = make_member(tree.district, Role.DISPATCHER, username="qu")
+    make_member(tree.district, Role.OPERATOR, username="jx")
+    noise = submit(
+        tree, title="广场舞噪音扰民", text="每晚十点后还有音响声。", contact_phone="13911112222"
+    )
+    litter = submit(tree, title="楼道杂物堆放", channel="hotline", contact_phone="13833334444")
+    for case, kind in ((noise, "minor"), (litter, "moderate")):
+        case = actions.triage_case(
+            case, actor=dispatcher, category=cats[kind], urgency=Urgency.NORMAL
+        )
+        actions.dispatch_case(case, actor=dispatcher)
+
+    log_in(page, live_server, "jx")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/cases/?queue=all")
+    assert set(_rows(page)) == {noise.tracking_code, litter.tracking_code}
+
+    page.fill("input[name=words]", "噪音")
+    page.click("#queue-filters button[type=submit]")
+    page.wait_for_url("**words=**")
+    assert _rows(page) == [noise.tracking_code]
+
+    page.goto(f"{live_server.url}/cases/?queue=all")
+    page.fill("input[name=phone]", "4444")
+    page.click("#queue-filters button[type=submit]")
+    page.wait_for_url("**phone=4444**")
+    assert _rows(page) == [litter.tracking_code]
+    assert ContactReveal.objects.filter(user__username="jx").count() == 1
+
+    page.goto(f"{live_server.url}/cases/?queue=all")
+    page.select_option("select[name=channel]", "hotline")
+    page.click("#queue-filters button[type=submit]")
+    page.wait_for_url("**channel=hotline**")
+    assert _rows(page) == [litter.tracking_code]
+
+    page.goto(f"{live_server.url}/cases/?queue=all")
+    page.click("th a[data-sort=category]")
+    page.wait_for_url("**sort=category**")
+    assert _rows(page) == [noise.tracking_code, litter.tracking_code]  # T3 before T4
+    assert page.get_attribute("th a[data-sort=category]", "aria-current") == "true"
+    screenshot(page, "queue-sorted-by-category")
+
+    page.goto(f"{live_server.url}/cases/?queue=all&tier=huge")
+    assert "没有这样的分级" in page.inner_text("#filter-error")
+
+    page.goto(f"{live_server.url}/cases/?queue=all&tier=moderate")
+    assert "5000" in page.inner_text("#queue-filters")
+    with page.expect_download() as info:
+        page.click("a.export")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(download.path()).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "查询码" and [r[0] for r in rows[1:]] == [litter.tracking_code]
+
+
+def test_a_community_handler_has_no_phone_search(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    make_categories()
+    make_member(tree.communities[0], Role.HANDLER, username="sq")
+    submit(tree, contact_phone="13911112222")
+    log_in(page, live_server, "sq")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/cases/?queue=all")
+    assert page.locator("input[name=phone]").count() == 0
+    response = page.goto(f"{live_server.url}/cases/?queue=all&phone=2222")
+    assert response.status == 403
+    assert "无权按群众电话查找工单" in page.inner_text("#filter-error")
+    assert _rows(page) == []
