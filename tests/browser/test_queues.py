@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openpyxl import load_workbook
 
@@ -91,3 +93,30 @@ def test_a_community_handler_has_no_phone_search(page, live_server) -> None:  # 
     assert response.status == 403
     assert "无权按群众电话查找工单" in page.inner_text("#filter-error")
     assert _rows(page) == []
+
+
+def test_the_case_sheet_prints_on_one_a4_page(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    cats = make_categories()
+    dispatcher = make_member(tree.district, Role.DISPATCHER, username="qu")
+    make_member(tree.communities[0], Role.HANDLER, username="sq")
+    case = submit(tree, contact_phone="13911112222")
+    case = actions.triage_case(
+        case, actor=dispatcher, category=cats["minor"], urgency=Urgency.NORMAL
+    )
+    actions.dispatch_case(case, actor=dispatcher)
+    log_in(page, live_server, "sq")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/cases/{case.tracking_code}/")
+    page.click("a.sheet-link")
+    page.wait_for_selector("#case-sheet")
+    sheet = page.inner_text("#case-sheet")
+    assert case.tracking_code in sheet and "承办人（签字）" in sheet
+    assert page.inner_text("#sheet-phone") == "139****2222"
+    assert page.locator("#sheet-history tr[data-action]").count() == 3  # 受理 分类 派单
+    screenshot(page, "case-sheet")
+    page.emulate_media(media="print")
+    assert not page.locator("nav.noprint").is_visible(), "the buttons stay off the paper"
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    assert pages == 1, f"a short case's sheet takes one A4 page, not {pages}"

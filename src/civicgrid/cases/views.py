@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
@@ -38,7 +39,7 @@ from civicgrid.cases.models import (
     WhistleTask,
 )
 from civicgrid.cases.paging import Page, keyset
-from civicgrid.cases.permissions import allowed_actions, known_residents
+from civicgrid.cases.permissions import allowed_actions, known_residents, may_know_resident
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation.views import appeal_panel
@@ -317,6 +318,27 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
             kind=UnitKind.DEPARTMENT, active=True
         ).order_by("code")
     return render(request, "cases/case.html", context)
+
+
+@login_required
+def case_sheet(request: HttpRequest, code: str) -> HttpResponse:
+    """工单: the case on one A4 sheet for sign-off on paper: its facts, its history, the
+    departments' tasks and the signature lines. The resident's number is masked unless
+    the viewer may know the resident; then it is printed whole and the reveal logged."""
+    case = _visible_case(request, code)
+    contact = contact_view(case, request.user)
+    resident = getattr(case, "contact", None)
+    if resident is not None and resident.phone and may_know_resident(case, request.user):
+        actions.log_contact_reveals([case], actor=request.user, reason=_("Printed the case sheet"))
+        contact = contact.model_copy(update={"phone": resident.phone, "masked": False})
+    context = {
+        "case": case,
+        "contact": contact,
+        "events": case.events.select_related("actor", "from_unit", "to_unit"),
+        "tasks": case.tasks.select_related("department"),
+        "printed_at": timezone.now(),
+    }
+    return render(request, "cases/sheet.html", context)
 
 
 @login_required
