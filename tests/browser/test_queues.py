@@ -75,7 +75,8 @@ def test_an_operator_searches_filters_sorts_and_exports_the_queue(page, live_ser
         page.click("a.export")
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
-    sheet = load_workbook(download.path()).active
+    with open(download.path(), "rb") as file:
+        sheet = load_workbook(file).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "查询码" and [r[0] for r in rows[1:]] == [litter.tracking_code]
 
@@ -120,3 +121,70 @@ def test_the_case_sheet_prints_on_one_a4_page(page, live_server) -> None:  # typ
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
     assert pages == 1, f"a short case's sheet takes one A4 page, not {pages}"
+
+
+# How many lines each label of the page takes: its text's boxes, those that overlap
+# vertically counted as one line (a tag's smaller text sits on the same line).
+LINES_OF = """(selector) => Array.from(document.querySelectorAll(selector)).map((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const rects = Array.from(range.getClientRects()).filter((r) => r.height > 0);
+  rects.sort((a, b) => a.top - b.top);
+  let lines = 0, bottom = -Infinity;
+  for (const r of rects) {
+    if (r.top >= bottom - 1) { lines += 1; bottom = r.bottom; }
+    else { bottom = Math.max(bottom, r.bottom); }
+  }
+  return [el.textContent.trim(), lines];
+})"""
+
+
+def test_the_task_list_labels_stay_on_one_line_and_dates_carry_the_year(
+    browser, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    tree = make_tree()
+    cats = make_categories()
+    district = make_member(tree.district, Role.DISPATCHER, username="qu")
+    street = make_member(tree.streets[0], Role.DISPATCHER, username="jd")
+    handler = make_member(tree.department, Role.HANDLER, username="bm")
+
+    def whistled():  # type: ignore[no-untyped-def]
+        case = actions.triage_case(
+            submit(tree), actor=district, category=cats["moderate"], urgency=Urgency.NORMAL
+        )
+        case = actions.dispatch_case(case, actor=district)
+        return actions.whistle_case(case, actor=street, lead=tree.department).tasks.get()
+
+    done = whistled()
+    done = actions.check_in_task(done, actor=handler)
+    done = actions.start_task(done, actor=handler)
+    actions.finish_task(done, actor=handler, note="已整改完毕")
+    for _i in range(2):
+        whistled()
+    year = str(done.check_in_due.year)
+    for width in (1280, 1024, 800):
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        log_in(page, live_server, "bm")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/tasks/")
+        assert page.locator("tr[data-task]").count() == 2, "open tasks first"
+        labels = page.evaluate(
+            LINES_OF,
+            "table.tasks th, table.tasks td.nowrap, table.tasks td.date, "
+            "table.tasks .rowactions button, table.tasks .tag, nav.tabs a",
+        )
+        wrapped = [text for text, lines in labels if lines > 1]
+        assert not wrapped, f"wrapped at {width}px: {wrapped}"
+        assert all(year in d for d in page.locator("table.tasks td.date").all_inner_texts()), (
+            "dates with the year"
+        )
+        page.click("nav.tabs a[data-tab=finished]")
+        page.wait_for_selector("td.done-at")
+        assert year in page.inner_text("td.done-at")
+        labels = page.evaluate(LINES_OF, "table.tasks th, table.tasks td.date")
+        assert not [text for text, lines in labels if lines > 1], f"finished tab at {width}px"
+        if width == 800:
+            screenshot(page, "tasks-finished-800")
+        context.close()
