@@ -585,6 +585,54 @@ class FollowUpPolicy(models.Model):
         return cls.objects.filter(pk=1).first() or cls()
 
 
+class VerificationPolicy(models.Model):
+    """核查 by tier: who, besides the dispatchers and leaders over a case (and another
+    grid worker of its grid), may verify a fix, one row for the district (none: the
+    defaults, as before the policy: nobody else). Read by ``permissions`` for the verify
+    transition and the console's button alike."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    community_verifies_micro = models.BooleanField(
+        _("a community verifies its grid workers' micro matters"),
+        default=False,
+        help_text=_(
+            "The staff of the community above a grid (handlers, dispatchers, leaders) may "
+            "verify the fixes of the grid's micro matters, instead of sending them up to "
+            "the district's dispatcher."
+        ),
+    )
+    community_verifies_minor = models.BooleanField(
+        _("a community verifies its own minor matters"),
+        default=False,
+        help_text=_(
+            "The staff of a community may verify the fixes of the minor matters it owns "
+            "(never a fix they made themselves)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("verification policy")
+        verbose_name_plural = _("verification policy")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="one_verification_policy")]
+
+    def __str__(self) -> str:
+        return str(_("verification policy"))
+
+    @classmethod
+    def current(cls) -> VerificationPolicy:
+        """The district's policy: its row, or the defaults when it has none (not saved)."""
+        return cls.objects.filter(pk=1).first() or cls()
+
+    def community_tiers(self) -> frozenset[str]:
+        """The tiers whose fixes the community verifies."""
+        tiers = {
+            Tier.MICRO: self.community_verifies_micro,
+            Tier.MINOR: self.community_verifies_minor,
+        }
+        return frozenset(str(tier) for tier, on in tiers.items() if on)
+
+
 class ResidentContact(models.Model):
     """Who asked, kept apart from the case: only roles that need it see it unmasked,
     and every reveal is logged (``ContactReveal``)."""

@@ -5,24 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0014_case_excluded_by_appeal'),
-        ('org', '0002_user_session_token'),
+        ("cases", "0014_case_excluded_by_appeal"),
+        ("org", "0002_user_session_token"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='residentcontact',
-            name='phone_tail',
-            field=models.GeneratedField(db_index=True, db_persist=True, expression=django.db.models.functions.text.Right('phone', 4), output_field=models.CharField(max_length=4), verbose_name="phone's last digits"),
+            model_name="residentcontact",
+            name="phone_tail",
+            field=models.GeneratedField(
+                db_index=True,
+                db_persist=True,
+                expression=django.db.models.functions.text.Right("phone", 4),
+                output_field=models.CharField(max_length=4),
+                verbose_name="phone's last digits",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['category', 'id'], include=('owner_unit', 'grid'), name='cases_by_category'),
+            model_name="case",
+            index=models.Index(
+                fields=["category", "id"], include=("owner_unit", "grid"), name="cases_by_category"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['owner_unit', 'id'], name='cases_by_unit'),
+            model_name="case",
+            index=models.Index(fields=["owner_unit", "id"], name="cases_by_unit"),
         ),
     ]
