@@ -188,3 +188,35 @@ def test_the_task_list_labels_stay_on_one_line_and_dates_carry_the_year(
         if width == 800:
             screenshot(page, "tasks-finished-800")
         context.close()
+
+
+def test_a_community_verifies_its_grid_workers_fix_where_the_district_allows(
+    browser, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.cases.models import State, VerificationPolicy
+
+    tree = make_tree()
+    cats = make_categories()
+    worker = make_member(tree.grids[0], Role.GRID_WORKER, username="wgy")
+    make_member(tree.communities[0], Role.HANDLER, username="sq")
+    case = actions.fix_on_the_spot(
+        submit(tree, category=cats["micro"]), actor=worker, reply="已清理楼道杂物"
+    )
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, "sq")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/cases/{case.tracking_code}/")
+    assert page.locator("details.action[data-action='verify']").count() == 0, "not by default"
+
+    VerificationPolicy.objects.create(community_verifies_micro=True)
+    page.goto(f"{live_server.url}/cases/{case.tracking_code}/")
+    box = page.locator("details.action[data-action='verify']")
+    box.locator("summary").click()
+    box.locator("button[type=submit]").click()
+    page.wait_for_selector(".messages li")
+    assert "待回访" in page.inner_text("#case-state")
+    case.refresh_from_db()
+    assert case.state == State.FOLLOW_UP
+    context.close()
