@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.org.models import Level, Unit, UnitKind
@@ -512,6 +513,12 @@ class Case(models.Model):
             models.Index(
                 fields=["merged_into"], condition=Q(merged_into__isnull=False), name="merged_cases"
             ),
+            # The queues' columns sorted by category and by unit, paged by key (the
+            # category's empty rows, untriaged cases, last).
+            models.Index(
+                fields=["category", "id"], include=["owner_unit", "grid"], name="cases_by_category"
+            ),
+            models.Index(fields=["owner_unit", "id"], name="cases_by_unit"),
         ]
         constraints = [
             # A constraint rather than unique=True: no second, LIKE-only index.
@@ -578,6 +585,54 @@ class FollowUpPolicy(models.Model):
         return cls.objects.filter(pk=1).first() or cls()
 
 
+class VerificationPolicy(models.Model):
+    """核查 by tier: who, besides the dispatchers and leaders over a case (and another
+    grid worker of its grid), may verify a fix, one row for the district (none: the
+    defaults, as before the policy: nobody else). Read by ``permissions`` for the verify
+    transition and the console's button alike."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    community_verifies_micro = models.BooleanField(
+        _("a community verifies its grid workers' micro matters"),
+        default=False,
+        help_text=_(
+            "The staff of the community above a grid (handlers, dispatchers, leaders) may "
+            "verify the fixes of the grid's micro matters, instead of sending them up to "
+            "the district's dispatcher."
+        ),
+    )
+    community_verifies_minor = models.BooleanField(
+        _("a community verifies its own minor matters"),
+        default=False,
+        help_text=_(
+            "The staff of a community may verify the fixes of the minor matters it owns "
+            "(never a fix they made themselves)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("verification policy")
+        verbose_name_plural = _("verification policy")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="one_verification_policy")]
+
+    def __str__(self) -> str:
+        return str(_("verification policy"))
+
+    @classmethod
+    def current(cls) -> VerificationPolicy:
+        """The district's policy: its row, or the defaults when it has none (not saved)."""
+        return cls.objects.filter(pk=1).first() or cls()
+
+    def community_tiers(self) -> frozenset[str]:
+        """The tiers whose fixes the community verifies."""
+        tiers = {
+            Tier.MICRO: self.community_verifies_micro,
+            Tier.MINOR: self.community_verifies_minor,
+        }
+        return frozenset(str(tier) for tier, on in tiers.items() if on)
+
+
 class ResidentContact(models.Model):
     """Who asked, kept apart from the case: only roles that need it see it unmasked,
     and every reveal is logged (``ContactReveal``)."""
@@ -585,6 +640,15 @@ class ResidentContact(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="contact")
     name = models.CharField(_("name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # The number's last four digits, kept by the database: the queues' search "by the
+    # phone's last digits" is an equality on an index (a suffix match reads every row).
+    phone_tail = models.GeneratedField(
+        expression=Right("phone", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+        verbose_name=_("phone's last digits"),
+    )
     hide_identity = models.BooleanField(_("keep my identity from the handlers"), default=False)
 
     class Meta:
