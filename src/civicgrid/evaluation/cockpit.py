@@ -598,7 +598,7 @@ def narrowing(params: Mapping[str, str]) -> list[tuple[str, str]]:
 def _hot_codes(selection: Selection, n: str | None) -> list[str]:
     unit = hot_board_unit(_map_unit(selection))
     board = HotBoard.objects.filter(unit=unit, days=HOT_DAYS).first() if unit else None
-    if not n or not n.isascii() or not n.isdigit():
+    if not n or not n.isascii() or not n.isdigit() or len(n) > 3:
         raise Invalid(_("Name the hot issue by its number on the board."))
     index = int(n)
     if board is None or index >= min(len(board.clusters), HOT_SHOWN):
