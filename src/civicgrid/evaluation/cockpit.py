@@ -18,9 +18,10 @@ the trend's rates and intake drill into the indicators' own list (``indicators.b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -93,18 +94,7 @@ class Drill:
     view: str = "evaluation:cockpit_cases"
 
     def url(self) -> str:
-        from urllib.parse import urlencode
-
         return f"{reverse(self.view)}?{urlencode(self.params)}"
-
-    def api_url(self) -> str | None:
-        """The same rows through the API (the indicators' list has one; the cockpit's
-        own lists are pages)."""
-        from urllib.parse import urlencode
-
-        if self.view != "evaluation:cases":
-            return None
-        return f"{reverse('api:evaluation_cases')}?{urlencode(self.params)}"
 
 
 @dataclass(frozen=True)
@@ -184,7 +174,6 @@ class Cockpit:
     hot: list[HotIssue]
     hot_computed_at: datetime | None
     tasks: list[DepartmentTasks]
-    departments: bool = field(default=False)  # whether the scope reaches departments
 
 
 # --- the conditions, shared by the figures and their lists -----------------------------------
@@ -374,7 +363,6 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
         hot=hot,
         hot_computed_at=hot_at,
         tasks=tasks,
-        departments=bool(selection.department_ids()) or selection.owner_ids() is None,
     )
 
 
