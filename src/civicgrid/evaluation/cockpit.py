@@ -4,8 +4,9 @@ street and department, for one unit's subtree within the viewer's scope.
 
 ``figures`` reads them with a fixed handful of aggregate queries, whatever the number of
 cases: one grouped pass over the open cases and today's intake (by tier, top category
-and channel, rolled up here), one over the open cases by grid, the indicators' own
-``by_month`` for the trend, one grouped count of the closures by month, the latest
+and channel, rolled up here), one over the open cases by grid, one grouped by month for
+the trend (the indicators' own conditions for the three rates: ``rate_counts``), one
+grouped count of the closures by month, the latest
 hot-issue board (computed by the worker, ``triage.boards``), one grouped count of the
 open whistle tasks.
 
@@ -44,7 +45,7 @@ from civicgrid.cases.models import (
 from civicgrid.cases.queues import RUNNING
 from civicgrid.errors import Invalid, NotFound
 from civicgrid.evaluation import indicators as ind
-from civicgrid.evaluation.selection import Period, Selection
+from civicgrid.evaluation.selection import Period, Selection, UnitRow
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.org.scoping import Scope
 from civicgrid.triage.models import HotBoard
@@ -328,7 +329,8 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
     )
     by_channel = breakdown("channel", lambda r: r["channel"], channel_labels)
 
-    # The grids' load: open cases by the grid they lie in.
+    # The grids' load: open cases by the grid they lie in (the grids without any are left
+    # out: a district has thousands; the map draws them at zero).
     grid_units = {u.pk: u for u in selection.units if u.kind == UnitKind.GRID}
     loads: dict[int, int] = {}
     if grid_units:
@@ -342,6 +344,7 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
     grids = [
         GridLoad(u.code, u.name, number("open", loads.get(u.pk, 0), grid=u.code))
         for u in grid_units.values()
+        if loads.get(u.pk)
     ]
 
     trend = _trend(selection, at, base)
@@ -375,16 +378,54 @@ def trend_period(at: datetime) -> Period:
     return Period(first, Period.month(today.year, today.month).end)
 
 
+def rate_counts(at: datetime) -> dict[str, Any]:
+    """The aggregates of the cases that count and of the three rates' numerators and
+    denominators, from the indicators' own conditions (``indicators.indicators``): the
+    cockpit's trend and panel need no working hours, so they do not sum them."""
+    found: dict[str, Any] = {"cases": Count("pk", filter=ind.counted())}
+    for indicator in ind.indicators(at):
+        if indicator.key in RATES:
+            assert indicator.numerator is not None
+            found[f"n_{indicator.key}"] = Count("pk", filter=indicator.numerator)
+            found[f"d_{indicator.key}"] = Count("pk", filter=indicator.denominator)
+    return found
+
+
+def _rates(row: dict[str, Any] | None, params: dict[str, str]) -> dict[str, Rate]:
+    """The three rates of one aggregate row, each drilling into the indicators' list."""
+    row = row or {}
+    return {
+        key: Rate(
+            row.get(f"n_{key}") or 0,
+            row.get(f"d_{key}") or 0,
+            Drill({**params, "figure": key, "part": "numerator"}, "evaluation:cases"),
+            Drill({**params, "figure": key, "part": "denominator"}, "evaluation:cases"),
+        )
+        for key in RATES
+    }
+
+
+def _month_key(moment: Any, tz: Any) -> str:
+    return f"{timezone.localtime(moment, tz) if timezone.is_aware(moment) else moment:%Y-%m}"
+
+
 def _trend(selection: Selection, at: datetime, base: dict[str, str]) -> list[Month]:
-    """Twelve months: the cases that count and the three rates (the indicators' own
-    ``by_month``, drilling into their list), and the closures in each month."""
+    """Twelve months by month of submission: the cases that count and the three rates
+    (as the indicators count them: their list is the drill-down), in one query; and the
+    closures by month of closing, in one more."""
     period = trend_period(at)
-    over = selection.narrowed(period=period)
-    table = ind.by_month(over, at)
     start, end = period.bounds()
     tz = timezone.get_default_timezone()
+    submitted = {
+        _month_key(row.pop("bucket"), tz): row
+        for row in _cases(selection)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(bucket=TruncMonth("created_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(**rate_counts(at))
+    }
     closed = {
-        f"{timezone.localtime(month, tz) if timezone.is_aware(month) else month:%Y-%m}": n
+        _month_key(month, tz): n
         for month, n in _cases(selection)
         .filter(state=State.CLOSED, closed_at__gte=start, closed_at__lt=end)
         .annotate(month=TruncMonth("closed_at", tzinfo=tz))
@@ -393,27 +434,21 @@ def _trend(selection: Selection, at: datetime, base: dict[str, str]) -> list[Mon
         .values_list("month", "n")
     }
     months = []
-    for row in table.rows:
-        params = row.selection.params()
-        rates = {}
-        for key in RATES:
-            figure = row.figures[key]
-            rates[key] = Rate(
-                figure.numerator,
-                figure.denominator,
-                Drill({**params, "figure": key, "part": "numerator"}, "evaluation:cases"),
-                Drill({**params, "figure": key, "part": "denominator"}, "evaluation:cases"),
-            )
+    for part in period.months():
+        key = f"{part.start:%Y-%m}"
+        params = selection.narrowed(period=part).params()
+        row = submitted.get(key) or {}
         months.append(
             Month(
-                key=row.key,
+                key=key,
                 intake=Number(
-                    row.figures.cases, Drill({**params, "figure": ind.CASES}, "evaluation:cases")
+                    row.get("cases") or 0,
+                    Drill({**params, "figure": ind.CASES}, "evaluation:cases"),
                 ),
                 closed=Number(
-                    closed.get(row.key, 0), Drill({**base, "figure": "closed", "month": row.key})
+                    closed.get(key, 0), Drill({**base, "figure": "closed", "month": key})
                 ),
-                rates=rates,
+                rates=_rates(row, params),
             )
         )
     return months
@@ -622,28 +657,54 @@ def ranking_panel(
     scope: Scope, at: datetime | None = None, unit: Unit | None = None
 ) -> RankingPanel:
     """The month's live rates per street and per department within ``unit``'s subtree
-    (or the viewer's scope), from the indicators (``by_unit`` by level), best first by
-    the unweighted mean of the three rates. A stand-in for the published monthly ranking
-    (``evaluation.rankings``), which will take its place here."""
+    (or the viewer's scope), as the indicators count them (``by_unit`` by level: a unit's
+    figures are its subtree's), best first by the unweighted mean of the three rates. One
+    query grouped by owner unit, rolled up here. A stand-in for the published monthly
+    ranking (``evaluation.rankings``), which will take its place here."""
     at = at or timezone.now()
     selection = _selection(scope, at, unit)
+    start, end = selection.period.bounds()
+    per_unit = {
+        row.pop("owner_unit_id"): row
+        for row in _cases(selection)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .values("owner_unit_id")
+        .annotate(**rate_counts(at))
+    }
+    units = selection.units
+    allowed = selection.owner_ids()
+    keep = None if allowed is None else set(allowed)
+    by_pk = {u.pk: u for u in units}
+    names = list(rate_counts(at))
 
-    def rows(level: str) -> list[RankRow]:
-        table = ind.by_unit(selection, at, level=level)
+    def rows(kinds: frozenset[str]) -> list[RankRow]:
+        heads = {u.path: u for u in units if u.kind in kinds}
+        sums = {path: dict.fromkeys(names, 0) for path in heads}
+        # Each unit's counts go to every head above it (or itself): a path is its
+        # ancestors' codes and its own, each ending in "/".
+        for pk, row in per_unit.items():
+            owner = by_pk.get(pk)
+            if owner is None or (keep is not None and pk not in keep):
+                continue
+            prefix = ""
+            for code in owner.path.split("/")[:-1]:
+                prefix += code + "/"
+                if prefix in sums:
+                    for name in names:
+                        sums[prefix][name] += row[name] or 0
         found = []
-        for row in table.rows:
-            params = row.selection.params()
-            rates = {
-                key: Rate(
-                    row.figures[key].numerator,
-                    row.figures[key].denominator,
-                    Drill({**params, "figure": key, "part": "numerator"}, "evaluation:cases"),
-                    Drill({**params, "figure": key, "part": "denominator"}, "evaluation:cases"),
-                )
-                for key in RATES
-            }
-            found.append(RankRow(row.key, row.label, row.figures.cases, rates))
+        for path, head in heads.items():
+            params = selection.narrowed(unit=_unit(head), own=False).params()
+            summed = sums[path]
+            found.append(RankRow(head.code, head.name, summed["cases"], _rates(summed, params)))
         found.sort(key=lambda r: (r.mean is None, -(r.mean or 0), r.code))
         return found
 
-    return RankingPanel(selection.period, rows("street"), rows("department"))
+    return RankingPanel(
+        selection.period, rows(ind.LEVELS["street"]), rows(ind.LEVELS["department"])
+    )
+
+
+def _unit(row: UnitRow) -> Unit:
+    """A unit for a drill's parameters, from what was read (no query per row)."""
+    return Unit(pk=row.pk, code=row.code, name=row.name, kind=row.kind, path=row.path)

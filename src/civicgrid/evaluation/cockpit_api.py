@@ -93,7 +93,9 @@ class CockpitOut(Schema):
     by_tier: list[SliceOut]
     by_category: list[SliceOut]
     by_channel: list[SliceOut]
-    grids: list[GridOut] = Field(description="open cases by the grid they lie in")
+    grids: list[GridOut] = Field(
+        description="open cases by the grid they lie in (grids without any left out)"
+    )
     trend: list[MonthOut] = Field(description="the last 12 months, oldest first")
     rate_names: dict[str, str]
     hot: list[HotOut]
@@ -136,7 +138,7 @@ def _slice(s: cp.Slice) -> SliceOut:
 def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> CockpitOut:
     """The cockpit's figures as the API answers them (and the pages embed them)."""
     grids_url = None
-    if found.map_unit is not None and found.grids:
+    if found.map_unit is not None:
         grids_url = reverse("api:unit_grids", kwargs={"code": found.map_unit.code})
     names = {i.key: str(i.name) for i in ind.indicators(found.at) if i.key in cp.RATES}
     return CockpitOut(
