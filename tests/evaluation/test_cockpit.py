@@ -261,9 +261,9 @@ def test_figures_take_a_fixed_number_of_queries(world: World) -> None:
     with CaptureQueriesContext(connection) as many:
         cp.figures(scope, now, world.tree.streets[0])
     assert len(few) == len(many)
-    # categories, the units, the open and today's cases grouped, the grids' load, the
-    # trend, the closures by month, the hot-issue board, the tasks by department
-    assert len(many) == 8, [q["sql"][:120] for q in many.captured_queries]
+    # categories, the units, the open and today's cases grouped, the grids' load and their
+    # names, the trend, the closures by month, the hot-issue board, the tasks by department
+    assert len(many) == 9, [q["sql"][:120] for q in many.captured_queries]
 
 
 def test_a_street_sees_its_street_and_a_department_its_tasks(world: World) -> None:

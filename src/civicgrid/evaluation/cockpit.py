@@ -329,11 +329,13 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
     )
     by_channel = breakdown("channel", lambda r: r["channel"], channel_labels)
 
-    # The grids' load: open cases by the grid they lie in (the grids without any are left
-    # out: a district has thousands; the map draws them at zero).
-    grid_units = {u.pk: u for u in selection.units if u.kind == UnitKind.GRID}
+    # The grids' load: open cases by the grid they lie in, within the map's unit (the
+    # grids without any are left out: a district has thousands, the map draws them at
+    # zero). Their names are read for those grids only.
+    map_unit = _map_unit(selection)
     loads: dict[int, int] = {}
-    if grid_units:
+    grids: list[GridLoad] = []
+    if map_unit is not None:
         loads = dict(
             _cases(selection)
             .filter(open_q(), grid_id__isnull=False)
@@ -341,14 +343,15 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
             .annotate(n=Count("pk"))
             .values_list("grid_id", "n")
         )
-    grids = [
-        GridLoad(u.code, u.name, number("open", loads.get(u.pk, 0), grid=u.code))
-        for u in grid_units.values()
-        if loads.get(u.pk)
-    ]
+    if loads:
+        assert map_unit is not None
+        named = _grids(map_unit).filter(ids_q(list(loads), "pk")).order_by("path")
+        grids = [
+            GridLoad(code, name, number("open", loads[pk], grid=code))
+            for pk, code, name in named.values_list("pk", "code", "name")
+        ]
 
     trend = _trend(selection, at, base)
-    map_unit = _map_unit(selection)
     hot, hot_at = _hot(map_unit, base)
     tasks = _department_tasks(selection, at, base)
     return Cockpit(
@@ -460,6 +463,11 @@ def _map_unit(selection: Selection) -> Unit | None:
     if unit is None or unit.kind == UnitKind.DEPARTMENT:
         return None
     return unit
+
+
+def _grids(unit: Unit) -> QuerySet[Unit]:
+    """The grids of ``unit``'s subtree (the map's polygons)."""
+    return Unit.objects.filter(path__startswith=unit.path, kind=UnitKind.GRID)
 
 
 def hot_board_unit(unit: Unit | None) -> Unit | None:
@@ -577,8 +585,9 @@ def behind(
         rows = rows.filter(channel=channel)
     grid = params.get("grid")
     if grid:
-        found = next((u for u in selection.units if u.code == grid), None)
-        if found is None or found.kind != UnitKind.GRID:
+        map_unit = _map_unit(selection)
+        found = _grids(map_unit).filter(code=grid).first() if map_unit is not None else None
+        if found is None:
             raise NotFound(_("No grid %(code)s that you may see.") % {"code": grid})
         rows = rows.filter(grid_id=found.pk)
     return CASES, rows
