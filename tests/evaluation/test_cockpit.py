@@ -336,6 +336,12 @@ def test_the_list_behind_a_number_is_the_number(world: World) -> None:
             "tracking_code", flat=True
         )
     )
+    # a grid of the map: its open cases
+    assert data["grids"] == {world.tree.grids[i].code: 1 for i in (0, 1, 2, 8)}
+    code = world.tree.grids[1].code
+    grid = client.get(data["grid_cases"] + code)
+    assert grid.context["count"] == 1
+    assert grid.context["page"].items[0].owner_unit == world.tree.communities[0]
     tasks = data["tasks"][0]["open"]
     assert client.get(tasks["cases"]).context["count"] == tasks["value"]
     # a street leader's list never shows the other street's cases, even asked for them

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -95,7 +96,13 @@ class Drill:
     view: str = "evaluation:cockpit_cases"
 
     def url(self) -> str:
-        return f"{reverse(self.view)}?{urlencode(self.params)}"
+        return f"{_path(self.view)}?{urlencode(self.params)}"
+
+
+@lru_cache(maxsize=8)
+def _path(view: str) -> str:
+    """A list's path, reversed once (a district's cockpit has a thousand links)."""
+    return reverse(view)
 
 
 @dataclass(frozen=True)
