@@ -687,10 +687,22 @@ def ranking_panel(
         .values("owner_unit_id")
         .annotate(**rate_counts(at))
     }
-    units = selection.units
     allowed = selection.owner_ids()
     keep = None if allowed is None else set(allowed)
-    by_pk = {u.pk: u for u in units}
+    # The paths of the units with cases this month, and the streets and departments of
+    # the selection (not every unit: a district has thousands).
+    paths = dict(Unit.objects.filter(ids_q(list(per_unit), "pk")).values_list("pk", "path"))
+    within = Unit.objects.filter(kind__in=(*ind.LEVELS["street"], *ind.LEVELS["department"]))
+    if selection.unit is not None:
+        within = within.filter(path__startswith=selection.unit.path)
+    else:
+        within = within.filter(scope.q("path"))
+    units = [
+        UnitRow(*values)
+        for values in within.order_by("path").values_list(
+            "pk", "code", "name", "kind", "path", "parent_id"
+        )
+    ]
     names = list(rate_counts(at))
 
     def rows(kinds: frozenset[str]) -> list[RankRow]:
@@ -699,11 +711,10 @@ def ranking_panel(
         # Each unit's counts go to every head above it (or itself): a path is its
         # ancestors' codes and its own, each ending in "/".
         for pk, row in per_unit.items():
-            owner = by_pk.get(pk)
-            if owner is None or (keep is not None and pk not in keep):
+            if pk not in paths or (keep is not None and pk not in keep):
                 continue
             prefix = ""
-            for code in owner.path.split("/")[:-1]:
+            for code in paths[pk].split("/")[:-1]:
                 prefix += code + "/"
                 if prefix in sums:
                     for name in names:

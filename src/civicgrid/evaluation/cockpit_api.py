@@ -106,12 +106,17 @@ def unit_for(user: User | Scope, code: str | None) -> tuple[Scope, Unit | None]:
     return scope, visible_unit(user, code) if code else default_unit(user)
 
 
+# The small parts are built without validation (``model_construct``): their values come
+# from typed code, a district's cockpit has hundreds of them, and the API validates its
+# answer once on the way out.
+
+
 def _number(n: cp.Number) -> NumberOut:
-    return NumberOut(value=n.value, cases=n.drill.url())
+    return NumberOut.model_construct(value=n.value, cases=n.drill.url())
 
 
 def _rate(r: cp.Rate) -> RateOut:
-    return RateOut(
+    return RateOut.model_construct(
         numerator=r.numerator,
         denominator=r.denominator,
         value=r.value,
@@ -179,7 +184,7 @@ def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> Co
 
 
 def _rank(r: cp.RankRow) -> RankOut:
-    return RankOut(
+    return RankOut.model_construct(
         code=r.code, name=r.name, cases=r.cases, rates={k: _rate(v) for k, v in r.rates.items()}
     )
 
