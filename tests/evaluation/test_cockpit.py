@@ -206,6 +206,48 @@ def test_every_figure_drills_down_to_exactly_its_cases(world: World) -> None:
     assert len(cp.figures(scope_of(world.leader), now, world.tree.district).hot) == 1
 
 
+def test_the_panel_s_rates_are_the_indicators(world: World) -> None:
+    now = timezone.now()
+    populate(world, now)
+    # a case of this month, rated, in street 1
+    Case.objects.bulk_create(
+        [
+            case_as_it_stands(
+                world.tree.grids[9],
+                now - HOUR,
+                state=State.CLOSED,
+                acknowledged_at=now,
+                acknowledge_due=now + HOUR,
+                resolved_at=now,
+                rating=3,
+                solved=False,
+            )
+        ]
+    )
+    for user in (world.leader, world.street_leader, world.department_handler):
+        panel = cp.ranking_panel(scope_of(user), now)
+        selection = selection_for(user)
+        for level, rows in (("street", panel.streets), ("department", panel.departments)):
+            table = ind.by_unit(selection, now, level=level)
+            assert [r.code for r in sorted(rows, key=lambda r: r.code)] == sorted(
+                r.key for r in table.rows
+            )
+            expected = {r.key: r.figures for r in table.rows}
+            for row in rows:
+                assert row.cases == expected[row.code].cases
+                for key in cp.RATES:
+                    figure = expected[row.code][key]
+                    rate = row.rates[key]
+                    assert (rate.numerator, rate.denominator) == (
+                        figure.numerator,
+                        figure.denominator,
+                    ), (user, row.code, key)
+    # best first: street 1 answered in time (1/1) though unsolved (0/1) and rated 3 stars
+    # (0/1); street 0 let a case wait past its deadline (0/1)
+    streets = cp.ranking_panel(scope_of(world.leader), now).streets
+    assert [(r.code, r.mean) for r in streets] == [("D02", 1 / 3), ("D01", 0.0)]
+
+
 def test_figures_take_a_fixed_number_of_queries(world: World) -> None:
     now = timezone.now()
     populate(world, now)
@@ -219,7 +261,9 @@ def test_figures_take_a_fixed_number_of_queries(world: World) -> None:
     with CaptureQueriesContext(connection) as many:
         cp.figures(scope, now, world.tree.streets[0])
     assert len(few) == len(many)
-    assert len(many) <= 10, [q["sql"][:120] for q in many.captured_queries]
+    # categories, the units, the open and today's cases grouped, the grids' load and their
+    # names, the trend, the closures by month, the hot-issue board, the tasks by department
+    assert len(many) == 9, [q["sql"][:120] for q in many.captured_queries]
 
 
 def test_a_street_sees_its_street_and_a_department_its_tasks(world: World) -> None:
@@ -292,6 +336,12 @@ def test_the_list_behind_a_number_is_the_number(world: World) -> None:
             "tracking_code", flat=True
         )
     )
+    # a grid of the map: its open cases
+    assert data["grids"] == {world.tree.grids[i].code: 1 for i in (0, 1, 2, 8)}
+    code = world.tree.grids[1].code
+    grid = client.get(data["grid_cases"] + code)
+    assert grid.context["count"] == 1
+    assert grid.context["page"].items[0].owner_unit == world.tree.communities[0]
     tasks = data["tasks"][0]["open"]
     assert client.get(tasks["cases"]).context["count"] == tasks["value"]
     # a street leader's list never shows the other street's cases, even asked for them

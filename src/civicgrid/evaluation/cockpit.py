@@ -4,8 +4,9 @@ street and department, for one unit's subtree within the viewer's scope.
 
 ``figures`` reads them with a fixed handful of aggregate queries, whatever the number of
 cases: one grouped pass over the open cases and today's intake (by tier, top category
-and channel, rolled up here), one over the open cases by grid, the indicators' own
-``by_month`` for the trend, one grouped count of the closures by month, the latest
+and channel, rolled up here), one over the open cases by grid, one grouped by month for
+the trend (the indicators' own conditions for the three rates: ``rate_counts``), one
+grouped count of the closures by month, the latest
 hot-issue board (computed by the worker, ``triage.boards``), one grouped count of the
 open whistle tasks.
 
@@ -18,9 +19,11 @@ the trend's rates and intake drill into the indicators' own list (``indicators.b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -43,7 +46,7 @@ from civicgrid.cases.models import (
 from civicgrid.cases.queues import RUNNING
 from civicgrid.errors import Invalid, NotFound
 from civicgrid.evaluation import indicators as ind
-from civicgrid.evaluation.selection import Period, Selection
+from civicgrid.evaluation.selection import Period, Selection, UnitRow
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.org.scoping import Scope
 from civicgrid.triage.models import HotBoard
@@ -93,18 +96,13 @@ class Drill:
     view: str = "evaluation:cockpit_cases"
 
     def url(self) -> str:
-        from urllib.parse import urlencode
+        return f"{_path(self.view)}?{urlencode(self.params)}"
 
-        return f"{reverse(self.view)}?{urlencode(self.params)}"
 
-    def api_url(self) -> str | None:
-        """The same rows through the API (the indicators' list has one; the cockpit's
-        own lists are pages)."""
-        from urllib.parse import urlencode
-
-        if self.view != "evaluation:cases":
-            return None
-        return f"{reverse('api:evaluation_cases')}?{urlencode(self.params)}"
+@lru_cache(maxsize=8)
+def _path(view: str) -> str:
+    """A list's path, reversed once (a district's cockpit has a thousand links)."""
+    return reverse(view)
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,6 @@ class Cockpit:
     hot: list[HotIssue]
     hot_computed_at: datetime | None
     tasks: list[DepartmentTasks]
-    departments: bool = field(default=False)  # whether the scope reaches departments
 
 
 # --- the conditions, shared by the figures and their lists -----------------------------------
@@ -339,10 +336,13 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
     )
     by_channel = breakdown("channel", lambda r: r["channel"], channel_labels)
 
-    # The grids' load: open cases by the grid they lie in.
-    grid_units = {u.pk: u for u in selection.units if u.kind == UnitKind.GRID}
+    # The grids' load: open cases by the grid they lie in, within the map's unit (the
+    # grids without any are left out: a district has thousands, the map draws them at
+    # zero). Their names are read for those grids only.
+    map_unit = _map_unit(selection)
     loads: dict[int, int] = {}
-    if grid_units:
+    grids: list[GridLoad] = []
+    if map_unit is not None:
         loads = dict(
             _cases(selection)
             .filter(open_q(), grid_id__isnull=False)
@@ -350,13 +350,15 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
             .annotate(n=Count("pk"))
             .values_list("grid_id", "n")
         )
-    grids = [
-        GridLoad(u.code, u.name, number("open", loads.get(u.pk, 0), grid=u.code))
-        for u in grid_units.values()
-    ]
+    if loads:
+        assert map_unit is not None
+        named = _grids(map_unit).filter(ids_q(list(loads), "pk")).order_by("path")
+        grids = [
+            GridLoad(code, name, number("open", loads[pk], grid=code))
+            for pk, code, name in named.values_list("pk", "code", "name")
+        ]
 
     trend = _trend(selection, at, base)
-    map_unit = _map_unit(selection)
     hot, hot_at = _hot(map_unit, base)
     tasks = _department_tasks(selection, at, base)
     return Cockpit(
@@ -374,7 +376,6 @@ def figures(scope: Scope, at: datetime | None = None, unit: Unit | None = None) 
         hot=hot,
         hot_computed_at=hot_at,
         tasks=tasks,
-        departments=bool(selection.department_ids()) or selection.owner_ids() is None,
     )
 
 
@@ -387,16 +388,54 @@ def trend_period(at: datetime) -> Period:
     return Period(first, Period.month(today.year, today.month).end)
 
 
+def rate_counts(at: datetime) -> dict[str, Any]:
+    """The aggregates of the cases that count and of the three rates' numerators and
+    denominators, from the indicators' own conditions (``indicators.indicators``): the
+    cockpit's trend and panel need no working hours, so they do not sum them."""
+    found: dict[str, Any] = {"cases": Count("pk", filter=ind.counted())}
+    for indicator in ind.indicators(at):
+        if indicator.key in RATES:
+            assert indicator.numerator is not None
+            found[f"n_{indicator.key}"] = Count("pk", filter=indicator.numerator)
+            found[f"d_{indicator.key}"] = Count("pk", filter=indicator.denominator)
+    return found
+
+
+def _rates(row: dict[str, Any] | None, params: dict[str, str]) -> dict[str, Rate]:
+    """The three rates of one aggregate row, each drilling into the indicators' list."""
+    row = row or {}
+    return {
+        key: Rate(
+            row.get(f"n_{key}") or 0,
+            row.get(f"d_{key}") or 0,
+            Drill({**params, "figure": key, "part": "numerator"}, "evaluation:cases"),
+            Drill({**params, "figure": key, "part": "denominator"}, "evaluation:cases"),
+        )
+        for key in RATES
+    }
+
+
+def _month_key(moment: Any, tz: Any) -> str:
+    return f"{timezone.localtime(moment, tz) if timezone.is_aware(moment) else moment:%Y-%m}"
+
+
 def _trend(selection: Selection, at: datetime, base: dict[str, str]) -> list[Month]:
-    """Twelve months: the cases that count and the three rates (the indicators' own
-    ``by_month``, drilling into their list), and the closures in each month."""
+    """Twelve months by month of submission: the cases that count and the three rates
+    (as the indicators count them: their list is the drill-down), in one query; and the
+    closures by month of closing, in one more."""
     period = trend_period(at)
-    over = selection.narrowed(period=period)
-    table = ind.by_month(over, at)
     start, end = period.bounds()
     tz = timezone.get_default_timezone()
+    submitted = {
+        _month_key(row.pop("bucket"), tz): row
+        for row in _cases(selection)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(bucket=TruncMonth("created_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(**rate_counts(at))
+    }
     closed = {
-        f"{timezone.localtime(month, tz) if timezone.is_aware(month) else month:%Y-%m}": n
+        _month_key(month, tz): n
         for month, n in _cases(selection)
         .filter(state=State.CLOSED, closed_at__gte=start, closed_at__lt=end)
         .annotate(month=TruncMonth("closed_at", tzinfo=tz))
@@ -405,27 +444,21 @@ def _trend(selection: Selection, at: datetime, base: dict[str, str]) -> list[Mon
         .values_list("month", "n")
     }
     months = []
-    for row in table.rows:
-        params = row.selection.params()
-        rates = {}
-        for key in RATES:
-            figure = row.figures[key]
-            rates[key] = Rate(
-                figure.numerator,
-                figure.denominator,
-                Drill({**params, "figure": key, "part": "numerator"}, "evaluation:cases"),
-                Drill({**params, "figure": key, "part": "denominator"}, "evaluation:cases"),
-            )
+    for part in period.months():
+        key = f"{part.start:%Y-%m}"
+        params = selection.narrowed(period=part).params()
+        row = submitted.get(key) or {}
         months.append(
             Month(
-                key=row.key,
+                key=key,
                 intake=Number(
-                    row.figures.cases, Drill({**params, "figure": ind.CASES}, "evaluation:cases")
+                    row.get("cases") or 0,
+                    Drill({**params, "figure": ind.CASES}, "evaluation:cases"),
                 ),
                 closed=Number(
-                    closed.get(row.key, 0), Drill({**base, "figure": "closed", "month": row.key})
+                    closed.get(key, 0), Drill({**base, "figure": "closed", "month": key})
                 ),
-                rates=rates,
+                rates=_rates(row, params),
             )
         )
     return months
@@ -437,6 +470,11 @@ def _map_unit(selection: Selection) -> Unit | None:
     if unit is None or unit.kind == UnitKind.DEPARTMENT:
         return None
     return unit
+
+
+def _grids(unit: Unit) -> QuerySet[Unit]:
+    """The grids of ``unit``'s subtree (the map's polygons)."""
+    return Unit.objects.filter(path__startswith=unit.path, kind=UnitKind.GRID)
 
 
 def hot_board_unit(unit: Unit | None) -> Unit | None:
@@ -554,8 +592,9 @@ def behind(
         rows = rows.filter(channel=channel)
     grid = params.get("grid")
     if grid:
-        found = next((u for u in selection.units if u.code == grid), None)
-        if found is None or found.kind != UnitKind.GRID:
+        map_unit = _map_unit(selection)
+        found = _grids(map_unit).filter(code=grid).first() if map_unit is not None else None
+        if found is None:
             raise NotFound(_("No grid %(code)s that you may see.") % {"code": grid})
         rows = rows.filter(grid_id=found.pk)
     return CASES, rows
@@ -598,7 +637,7 @@ def narrowing(params: Mapping[str, str]) -> list[tuple[str, str]]:
 def _hot_codes(selection: Selection, n: str | None) -> list[str]:
     unit = hot_board_unit(_map_unit(selection))
     board = HotBoard.objects.filter(unit=unit, days=HOT_DAYS).first() if unit else None
-    if not n or not n.isascii() or not n.isdigit():
+    if not n or not n.isascii() or not n.isdigit() or len(n) > 3:
         raise Invalid(_("Name the hot issue by its number on the board."))
     index = int(n)
     if board is None or index >= min(len(board.clusters), HOT_SHOWN):
@@ -634,28 +673,65 @@ def ranking_panel(
     scope: Scope, at: datetime | None = None, unit: Unit | None = None
 ) -> RankingPanel:
     """The month's live rates per street and per department within ``unit``'s subtree
-    (or the viewer's scope), from the indicators (``by_unit`` by level), best first by
-    the unweighted mean of the three rates. A stand-in for the published monthly ranking
-    (``evaluation.rankings``), which will take its place here."""
+    (or the viewer's scope), as the indicators count them (``by_unit`` by level: a unit's
+    figures are its subtree's), best first by the unweighted mean of the three rates. One
+    query grouped by owner unit, rolled up here. A stand-in for the published monthly
+    ranking (``evaluation.rankings``), which will take its place here."""
     at = at or timezone.now()
     selection = _selection(scope, at, unit)
+    start, end = selection.period.bounds()
+    per_unit = {
+        row.pop("owner_unit_id"): row
+        for row in _cases(selection)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .values("owner_unit_id")
+        .annotate(**rate_counts(at))
+    }
+    allowed = selection.owner_ids()
+    keep = None if allowed is None else set(allowed)
+    # The paths of the units with cases this month, and the streets and departments of
+    # the selection (not every unit: a district has thousands).
+    paths = dict(Unit.objects.filter(ids_q(list(per_unit), "pk")).values_list("pk", "path"))
+    within = Unit.objects.filter(kind__in=(*ind.LEVELS["street"], *ind.LEVELS["department"]))
+    if selection.unit is not None:
+        within = within.filter(path__startswith=selection.unit.path)
+    else:
+        within = within.filter(scope.q("path"))
+    units = [
+        UnitRow(*values)
+        for values in within.order_by("path").values_list(
+            "pk", "code", "name", "kind", "path", "parent_id"
+        )
+    ]
+    names = list(rate_counts(at))
 
-    def rows(level: str) -> list[RankRow]:
-        table = ind.by_unit(selection, at, level=level)
+    def rows(kinds: frozenset[str]) -> list[RankRow]:
+        heads = {u.path: u for u in units if u.kind in kinds}
+        sums = {path: dict.fromkeys(names, 0) for path in heads}
+        # Each unit's counts go to every head above it (or itself): a path is its
+        # ancestors' codes and its own, each ending in "/".
+        for pk, row in per_unit.items():
+            if pk not in paths or (keep is not None and pk not in keep):
+                continue
+            prefix = ""
+            for code in paths[pk].split("/")[:-1]:
+                prefix += code + "/"
+                if prefix in sums:
+                    for name in names:
+                        sums[prefix][name] += row[name] or 0
         found = []
-        for row in table.rows:
-            params = row.selection.params()
-            rates = {
-                key: Rate(
-                    row.figures[key].numerator,
-                    row.figures[key].denominator,
-                    Drill({**params, "figure": key, "part": "numerator"}, "evaluation:cases"),
-                    Drill({**params, "figure": key, "part": "denominator"}, "evaluation:cases"),
-                )
-                for key in RATES
-            }
-            found.append(RankRow(row.key, row.label, row.figures.cases, rates))
+        for path, head in heads.items():
+            params = selection.narrowed(unit=_unit(head), own=False).params()
+            summed = sums[path]
+            found.append(RankRow(head.code, head.name, summed["cases"], _rates(summed, params)))
         found.sort(key=lambda r: (r.mean is None, -(r.mean or 0), r.code))
         return found
 
-    return RankingPanel(selection.period, rows("street"), rows("department"))
+    return RankingPanel(
+        selection.period, rows(ind.LEVELS["street"]), rows(ind.LEVELS["department"])
+    )
+
+
+def _unit(row: UnitRow) -> Unit:
+    """A unit for a drill's parameters, from what was read (no query per row)."""
+    return Unit(pk=row.pk, code=row.code, name=row.name, kind=row.kind, path=row.path)

@@ -33,12 +33,6 @@ class SliceOut(Schema):
     overdue: NumberOut
 
 
-class GridOut(Schema):
-    code: str
-    name: str
-    open: NumberOut
-
-
 class RateOut(Schema):
     numerator: int
     denominator: int
@@ -93,7 +87,10 @@ class CockpitOut(Schema):
     by_tier: list[SliceOut]
     by_category: list[SliceOut]
     by_channel: list[SliceOut]
-    grids: list[GridOut] = Field(description="open cases by the grid they lie in")
+    grids: dict[str, int] = Field(
+        description="open cases by the code of the grid they lie in (grids without any left out)"
+    )
+    grid_cases: str = Field(description="a grid's open cases: append the grid's code")
     trend: list[MonthOut] = Field(description="the last 12 months, oldest first")
     rate_names: dict[str, str]
     hot: list[HotOut]
@@ -109,12 +106,17 @@ def unit_for(user: User | Scope, code: str | None) -> tuple[Scope, Unit | None]:
     return scope, visible_unit(user, code) if code else default_unit(user)
 
 
+# The small parts are built without validation (``model_construct``): their values come
+# from typed code, a district's cockpit has hundreds of them, and the API validates its
+# answer once on the way out.
+
+
 def _number(n: cp.Number) -> NumberOut:
-    return NumberOut(value=n.value, cases=n.drill.url())
+    return NumberOut.model_construct(value=n.value, cases=n.drill.url())
 
 
 def _rate(r: cp.Rate) -> RateOut:
-    return RateOut(
+    return RateOut.model_construct(
         numerator=r.numerator,
         denominator=r.denominator,
         value=r.value,
@@ -136,9 +138,10 @@ def _slice(s: cp.Slice) -> SliceOut:
 def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> CockpitOut:
     """The cockpit's figures as the API answers them (and the pages embed them)."""
     grids_url = None
-    if found.map_unit is not None and found.grids:
+    if found.map_unit is not None:
         grids_url = reverse("api:unit_grids", kwargs={"code": found.map_unit.code})
     names = {i.key: str(i.name) for i in ind.indicators(found.at) if i.key in cp.RATES}
+    unit = {"unit": found.unit.code} if found.unit is not None else {}
     return CockpitOut(
         computed_at=found.at,
         unit=found.unit.code if found.unit else None,
@@ -150,7 +153,8 @@ def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> Co
         by_tier=[_slice(s) for s in found.by_tier],
         by_category=[_slice(s) for s in found.by_category],
         by_channel=[_slice(s) for s in found.by_channel],
-        grids=[GridOut(code=g.code, name=g.name, open=_number(g.open)) for g in found.grids],
+        grids={g.code: g.open.value for g in found.grids},
+        grid_cases=cp.Drill({**unit, "figure": "open", "grid": ""}).url(),
         trend=[
             MonthOut(
                 month=m.key,
@@ -180,7 +184,7 @@ def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> Co
 
 
 def _rank(r: cp.RankRow) -> RankOut:
-    return RankOut(
+    return RankOut.model_construct(
         code=r.code, name=r.name, cases=r.cases, rates={k: _rate(v) for k, v in r.rates.items()}
     )
 

@@ -163,12 +163,12 @@
     const box = document.getElementById("cockpit-map");
     if (!box || !window.L) return;
     if (!d.grids_url) { box.closest(".map-panel").hidden = true; return; }
-    const loads = {};
+    // Open cases by grid code (grids without any are not listed: zero).
+    const loads = d.grids;
     let max = 1;
-    d.grids.forEach(function (g) { loads[g.code] = g; max = Math.max(max, g.open.value); });
+    Object.keys(loads).forEach(function (code) { max = Math.max(max, loads[code]); });
     function style(feature) {
-      const g = loads[feature.properties.code];
-      const share = g ? g.open.value / max : 0;
+      const share = (loads[feature.properties.code] || 0) / max;
       return { color: dark ? "#9fb3c8" : "#5b6770", weight: 0.8, fillColor: "#c0392b", fillOpacity: 0.08 + 0.72 * share };
     }
     if (!map) {
@@ -185,8 +185,9 @@
         gridLayer = L.geoJSON(geo, {
           style: style,
           onEachFeature: function (feature, layer) {
-            layer.bindTooltip(el("span", feature.properties.name + " · " + (loads[feature.properties.code] ? loads[feature.properties.code].open.value : 0)));
-            layer.on("click", function () { const g = loads[feature.properties.code]; if (g) go(g.open.cases); });
+            const code = feature.properties.code;
+            layer.bindTooltip(el("span", feature.properties.name + " · " + (data.grids[code] || 0)));
+            layer.on("click", function () { if (data.grids[code]) go(data.grid_cases + encodeURIComponent(code)); });
           },
         }).addTo(map);
         if (geo.features.length) map.fitBounds(gridLayer.getBounds(), { padding: [8, 8] });
