@@ -194,12 +194,14 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
         run(
             "contacts",
             """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
-               SELECT id, '', '13800000000', false FROM cases_case
+               SELECT id, '', '138' || lpad((id % 100000000)::text, 8, '0'), false
+               FROM cases_case
                WHERE tracking_code LIKE 'B%' AND NOT EXISTS (
                  SELECT 1 FROM cases_residentcontact x WHERE x.case_id = cases_case.id)"""
             if vendor == "postgresql"
             else """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
-               SELECT id, '', '13800000000', 0 FROM cases_case WHERE tracking_code LIKE 'B%'
+               SELECT id, '', printf('138%08d', id % 100000000), 0
+               FROM cases_case WHERE tracking_code LIKE 'B%'
                AND id NOT IN (SELECT case_id FROM cases_residentcontact)""",
         )
         # one event per step of the case's path
