@@ -269,3 +269,22 @@ def test_the_api_list_takes_the_same_search_filters_and_sorts(staff: Staff) -> N
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "since"
     refused = _client(staff.community_handler).get("/api/cases", {"phone": "5678"})
     assert refused.status_code == 403 and "无权" in refused.json()["detail"]
+
+
+def test_a_filtered_sorted_page_costs_the_same_whatever_its_length(staff: Staff) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client(staff.operator)
+    params = {"queue": "all", "tier": "minor", "sort": "category", "phone": "5678"}
+
+    def cost() -> int:
+        client.get("/cases/", params)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/cases/", params).status_code == 200
+        return len(queries)
+
+    dispatched(staff, "minor", contact_phone="13812345678")
+    few = cost()
+    for _i in range(6):
+        dispatched(staff, "minor", contact_phone="13812345678")
+    assert cost() == few, "a query per row"
