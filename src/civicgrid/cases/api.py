@@ -59,8 +59,7 @@ class CaseRow(Schema):
 
 class CaseList(Schema):
     counts: dict[str, int | None] = Field(
-        description="each open queue's size, up to 1,000 (1,000 means at least that); "
-        "none for all"
+        description="each open queue's size, up to 1,000 (1,000 means at least that); none for all"
     )
     queue: str
     items: list[CaseRow]
