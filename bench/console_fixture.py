@@ -169,7 +169,7 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
                    tier, lon, lat, address, grid_id, owner_unit_id, dispatcher_unit_id, state,
                    version, acknowledge_due, resolve_due, follow_up_due, due_at, acknowledged_at,
                    resolved_at, closed_at, reply, rating, solved, returns, reopens, escalations,
-                   reminders, supervised, created_at, updated_at)
+                   reminders, supervised, excluded_by_appeal, created_at, updated_at)
                 SELECT tracking_code,
                    (CASE WHEN rh < 0.4 THEN 'hotline' WHEN rh < 0.8 THEN 'web'
                          WHEN rh < 0.9 THEN 'patrol' ELSE 'api' END),
@@ -187,7 +187,7 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
                      WHEN 'handling' THEN resolve_due WHEN 'follow_up' THEN follow_up_due END,
                    NULL, NULL, CASE WHEN {final} THEN resolve_due ELSE NULL END,
                    '', CASE WHEN state = 'closed' THEN 4 ELSE NULL END, NULL, 0, 0, 0, 0,
-                   NOT ({final}) AND rh < 0.05,
+                   NOT ({final}) AND rh < 0.05, {"false" if vendor == "postgresql" else "0"},
                    created_at, created_at
                 FROM bench_case ORDER BY i""",
         )
