@@ -249,3 +249,42 @@ def test_a_words_search_that_reads_too_long_is_cut_off_with_a_message(staff: Sta
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "0", "the timeout does not outlive the search"
+
+
+def test_the_api_list_takes_the_same_search_filters_and_sorts(staff: Staff) -> None:
+    minor = dispatched(staff, "minor", contact_phone="13812345678")
+    moderate = dispatched(staff, "moderate", contact_phone="13900000000")
+    operator = _client(staff.operator)
+    found = operator.get("/api/cases", {"tier": "moderate"}).json()
+    assert [c["tracking_code"] for c in found["items"]] == [moderate.tracking_code]
+    found = operator.get("/api/cases", {"phone": "5678"}).json()
+    assert [c["tracking_code"] for c in found["items"]] == [minor.tracking_code]
+    assert ContactReveal.objects.filter(user=staff.operator).count() == 1
+    by_category = operator.get("/api/cases", {"sort": "category"}).json()["items"]
+    assert [c["tracking_code"] for c in by_category] == [
+        minor.tracking_code,
+        moderate.tracking_code,
+    ]
+    bad = operator.get("/api/cases", {"since": "yesterday"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "since"
+    refused = _client(staff.community_handler).get("/api/cases", {"phone": "5678"})
+    assert refused.status_code == 403 and "无权" in refused.json()["detail"]
+
+
+def test_a_filtered_sorted_page_costs_the_same_whatever_its_length(staff: Staff) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client(staff.operator)
+    params = {"queue": "all", "tier": "minor", "sort": "category", "phone": "5678"}
+
+    def cost() -> int:
+        client.get("/cases/", params)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/cases/", params).status_code == 200
+        return len(queries)
+
+    dispatched(staff, "minor", contact_phone="13812345678")
+    few = cost()
+    for _i in range(6):
+        dispatched(staff, "minor", contact_phone="13812345678")
+    assert cost() == few, "a query per row"

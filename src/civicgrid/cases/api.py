@@ -14,7 +14,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 
-from civicgrid.cases import actions, followup
+from civicgrid.cases import actions, followup, search
 from civicgrid.cases.models import Case, Category, Photo, WhistleTask, mask_phone
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import FOLLOW_UP, allowed_actions, may_know_resident
@@ -59,8 +59,7 @@ class CaseRow(Schema):
 
 class CaseList(Schema):
     counts: dict[str, int | None] = Field(
-        description="each open queue's size, up to 1,000 (1,000 means at least that); "
-        "none for all"
+        description="each open queue's size, up to 1,000 (1,000 means at least that); none for all"
     )
     queue: str
     items: list[CaseRow]
@@ -321,23 +320,59 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
     )
 
 
+class CaseFilters(Schema):
+    """The console's search and filters (``cases.search``): each narrows the queue."""
+
+    code: str | None = Field(None, description="a tracking code, exactly")
+    words: str | None = Field(None, description="words in the title or description")
+    phone: str | None = Field(
+        None,
+        description="the resident's phone's last 4 digits: for operators, dispatchers and "
+        "leaders only (403 otherwise); each case found is logged as a reveal",
+    )
+    unit: str | None = Field(None, description="a unit's code: its cases and its subtree's")
+    category: str | None = Field(None, description="a category's code, with its subcategories")
+    tier: str | None = Field(None, description="micro, minor, moderate or major")
+    channel: str | None = Field(None, description="web, hotline, patrol, api or open311")
+    since: str | None = Field(None, description="submitted on or after this day (2026-03-01)")
+    until: str | None = Field(None, description="submitted on or before this day")
+    overdue: str | None = Field(None, description="1: only cases past their deadline")
+    sort: str | None = Field(
+        None, description="created, oldest, deadline, category or unit (default: the queue's)"
+    )
+
+
 @router.get("", response=answers(CaseList), summary="A work queue, with the counts of every queue")
 def list_cases(
     request: HttpRequest,
+    filters: Query[CaseFilters],
     queue: QueueName = "all",
     limit: PageSize = 50,
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> CaseList:
-    """Paged by key, newest first (the due queues: most urgent first): follow ``next`` and
-    ``previous``; there is no page number."""
-    page = keyset(
-        in_queue(request.user, queue).select_related("owner_unit", "category", "grid"),
-        queues()[queue].order,
-        before=before,
-        after=after,
-        size=limit,
-    )
+    """Paged by key, newest first (the due queues: most urgent first; or the ``sort``
+    asked for): follow ``next`` and ``previous``; there is no page number. Searched and
+    filtered as the console's list is; a filter that means nothing is a 400."""
+    chosen = search.read(filters.model_dump(exclude_none=True), request.user)
+    sort = search.sort_of(chosen, queues()[queue].order)
+    with search.time_limited(chosen):
+        page = keyset(
+            search.narrowed(in_queue(request.user, queue), chosen, request.user).select_related(
+                "owner_unit", "category", "grid"
+            ),
+            sort.order,
+            before=before,
+            after=after,
+            size=limit,
+            nullable=sort.nullable,
+        )
+    if chosen.phone and page.items:
+        actions.log_contact_reveals(
+            page.items,
+            actor=request.user,
+            reason=_("Searched by the phone's last digits %(digits)s") % {"digits": chosen.phone},
+        )
     return CaseList(
         counts=queue_counts(request.user),
         queue=queue,
