@@ -52,6 +52,8 @@ def check(page: Any, path: str, live_server: Any, problems: list[str]) -> None:
     if path:
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None
+        expect_missing = path.startswith("/r/done/NOSUCHCODE")
+        assert response.status == (404 if expect_missing else 200), (path, response.status)
     page.wait_for_load_state("load")
     problems.extend(grave_violations(page))
 
@@ -170,7 +172,7 @@ def test_staff_pages_have_no_grave_axe_violation(page, live_server, monkeypatch)
             "/triage/models/",
             f"/triage/models/{version.pk}/",
             "/evaluation/",
-            "/evaluation/cases/?indicator=response",
+            "/evaluation/cases/?figure=response",
             "/evaluation/appeals/",
             "/followup/",
             "/units/",

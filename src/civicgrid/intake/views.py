@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civicgrid import inputs
 from civicgrid.cases import actions
@@ -153,6 +153,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     return redirect("resident:done", code=case.tracking_code)
 
 
+@require_GET
 def where(request: HttpRequest) -> HttpResponse:
     """``GET /r/where/?lon=&lat=``: the place a point lies in, in words. JSON for the
     map's script (``Accept: application/json``), else a page, with a link that puts the
@@ -178,6 +179,7 @@ TEXT_SIZE_COOKIE = "civicgrid_text"
 TEXT_SIZES = ("large", "normal")
 
 
+@require_GET
 def text_size(request: HttpRequest) -> HttpResponse:
     """大字版: the resident pages' large type on or off, remembered for a year in a cookie
     (read by ``intake/base.html``); back to the page it was asked from."""
