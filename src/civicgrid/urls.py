@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from civicgrid.api import api
 from civicgrid.intake import urls as intake_urls
@@ -16,6 +18,8 @@ urlpatterns = [
     path("evaluation/", include("civicgrid.evaluation.urls")),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
+    # Pages link the icon; this answers browsers (and the admin) that ask for it anyway.
+    path("favicon.ico", RedirectView.as_view(url=static("civicgrid/img/favicon.svg"))),
 ]
 
 # Under /api/ and /open311/ Django's own answers (no such URL, an unreadable request)

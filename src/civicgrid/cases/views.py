@@ -26,6 +26,7 @@ from civicgrid import inputs
 from civicgrid.cases import actions, followup
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
+from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import (
     OPEN_TASK_STATES,
     Case,
@@ -229,9 +230,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
     }
     context.update(appeal_panel(case, request.user))
     if "triage" in allowed:
-        context["categories"] = Category.objects.filter(
-            active=True, parent__isnull=False
-        ).select_related("parent")
+        context["category_groups"] = choice_groups()
     if "follow_up" in allowed:
         context["stars"] = followup.STARS
     if "whistle" in allowed:
