@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -227,6 +228,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "map_data": {"grid": boundary, "point": [case.lon, case.lat] if case.lon else None},
         "urgencies": Urgency.choices,
         "tiers": Tier.choices,
+        "tile_url": settings.MAP_TILE_URL,
     }
     context.update(appeal_panel(case, request.user))
     if "triage" in allowed:

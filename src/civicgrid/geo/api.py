@@ -10,6 +10,7 @@ from civicgrid import inputs
 from civicgrid.errors import answers
 from civicgrid.geo.locator import locate
 from civicgrid.geo.models import Boundary
+from civicgrid.geo.outlines import outlines
 from civicgrid.org.api import visible_unit
 from civicgrid.org.models import UnitKind
 
@@ -59,6 +60,29 @@ def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
         for grid_code, name, community, area, geometry in rows
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+@router.get(
+    "/units/{code}/outlines",
+    summary="The communities and grids under a unit, with label points, as GeoJSON",
+    response=answers(dict[str, Any]),
+)
+def unit_outlines(request: HttpRequest, code: str) -> dict[str, Any]:
+    """Communities (villages, parks) and grids under the unit, communities first; each
+    feature's ``properties.label`` is a point inside it where a map writes its name."""
+    return outlines(visible_unit(request, code))
+
+
+@router.get(
+    "/outlines",
+    auth=None,
+    summary="The district's communities and grids, with label points, as GeoJSON",
+    response=answers(dict[str, Any], public=True),
+)
+def public_outlines(request: HttpRequest) -> dict[str, Any]:
+    """What the resident site's map draws so a resident sees where they tap: the names
+    and outlines of every active community and grid (no one's data)."""
+    return outlines()
 
 
 @router.get("/locate", response=answers(LocationOut), summary="Which grid a point lies in")

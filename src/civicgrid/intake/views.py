@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -93,6 +94,7 @@ def _form_context(request: HttpRequest, values: dict[str, Any]) -> dict[str, Any
         "category_groups": choice_groups(),
         "places": places.order_by("community__parent__code", "name"),
         "outline": _outline(),
+        "tile_url": settings.MAP_TILE_URL,
         "values": values,
     }
 
