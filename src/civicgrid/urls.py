@@ -1,10 +1,16 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
 
 from civicgrid.api import api
 from civicgrid.intake import urls as intake_urls
+
+# The admin speaks of the platform, not of Django.
+admin.site.site_header = _("civicgrid administration")
+admin.site.site_title = _("civicgrid administration")
+admin.site.index_title = _("Data administration")
 
 urlpatterns = [
     path("api/", api.urls),  # first: the most called, matched after the fewest patterns

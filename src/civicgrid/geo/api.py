@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -37,7 +38,7 @@ class LocationOut(Schema):
 
 @router.get(
     "/units/{code}/grids",
-    summary="The grids under a unit, as a GeoJSON FeatureCollection",
+    summary=gettext_lazy("The grids under a unit, as a GeoJSON FeatureCollection"),
     response=answers(dict[str, Any]),
 )
 def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.get(
     "/units/{code}/outlines",
-    summary="The communities and grids under a unit, with label points, as GeoJSON",
+    summary=gettext_lazy("The communities and grids under a unit, with label points, as GeoJSON"),
     response=answers(dict[str, Any]),
 )
 def unit_outlines(request: HttpRequest, code: str) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def unit_outlines(request: HttpRequest, code: str) -> dict[str, Any]:
 @router.get(
     "/outlines",
     auth=None,
-    summary="The district's communities and grids, with label points, as GeoJSON",
+    summary=gettext_lazy("The district's communities and grids, with label points, as GeoJSON"),
     response=answers(dict[str, Any], public=True),
 )
 def public_outlines(request: HttpRequest) -> dict[str, Any]:
@@ -85,7 +86,9 @@ def public_outlines(request: HttpRequest) -> dict[str, Any]:
     return outlines()
 
 
-@router.get("/locate", response=answers(LocationOut), summary="Which grid a point lies in")
+@router.get(
+    "/locate", response=answers(LocationOut), summary=gettext_lazy("Which grid a point lies in")
+)
 def locate_point(request: HttpRequest, point: Query[PointIn]) -> LocationOut:
     lon, lat = inputs.coordinate(point.lon, point.lat)  # type: ignore[misc]
     where = locate(lon, lat)

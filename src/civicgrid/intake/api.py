@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router
 from ninja.errors import ValidationError
 from ninja.responses import Status
@@ -54,7 +55,7 @@ IDEMPOTENCY_KEY = {
     "",
     auth=None,
     response=answers({201: RequestOut, 200: RequestOut}, public=True),
-    summary="Submit a request (受理)",
+    summary=gettext_lazy("Submit a request (受理)"),
     openapi_extra={"parameters": [IDEMPOTENCY_KEY]},
 )
 def submit_request(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 
 from civicgrid.cases.models import Case
@@ -40,7 +41,7 @@ class NotificationOut(Schema):
 @router.get(
     "/{code}/notifications",
     response=answers(list[NotificationOut]),
-    summary="The notifications a case gave (the outbox)",
+    summary=gettext_lazy("The notifications a case gave (the outbox)"),
 )
 def case_notifications(request: HttpRequest, code: str) -> list[NotificationOut]:
     """Newest first, up to 500: each message to the resident or to staff, with its
