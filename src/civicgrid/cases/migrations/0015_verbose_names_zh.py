@@ -6,76 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0014_case_excluded_by_appeal'),
+        ("cases", "0014_case_excluded_by_appeal"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='acknowledged_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='acknowledged at'),
+            model_name="case",
+            name="acknowledged_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="acknowledged at"),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='closed at'),
+            model_name="case",
+            name="closed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='cases.case', verbose_name='merged into'),
+            model_name="case",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="duplicates",
+                to="cases.case",
+                verbose_name="merged into",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='resolved_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='resolved at'),
+            model_name="case",
+            name="resolved_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+            model_name="case",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='version',
-            field=models.PositiveIntegerField(default=0, verbose_name='version'),
+            model_name="case",
+            name="version",
+            field=models.PositiveIntegerField(default=0, verbose_name="version"),
         ),
         migrations.AlterField(
-            model_name='contactreveal',
-            name='at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='time'),
+            model_name="contactreveal",
+            name="at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="time"),
         ),
         migrations.AlterField(
-            model_name='contactreveal',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reveals', to='cases.residentcontact', verbose_name='resident contact'),
+            model_name="contactreveal",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reveals",
+                to="cases.residentcontact",
+                verbose_name="resident contact",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactreveal',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="contactreveal",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
         migrations.AlterField(
-            model_name='whistletask',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='cases.case', verbose_name='case'),
+            model_name="whistletask",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tasks",
+                to="cases.case",
+                verbose_name="case",
+            ),
         ),
         migrations.AlterField(
-            model_name='whistletask',
-            name='checked_in_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='checked in at'),
+            model_name="whistletask",
+            name="checked_in_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="checked in at"),
         ),
         migrations.AlterField(
-            model_name='whistletask',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            model_name="whistletask",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='whistletask',
-            name='done_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='done at'),
+            model_name="whistletask",
+            name="done_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="done at"),
         ),
     ]

@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geo', '0001_initial'),
+        ("geo", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='boundary',
-            name='max_lat',
-            field=models.FloatField(verbose_name='northmost latitude'),
+            model_name="boundary",
+            name="max_lat",
+            field=models.FloatField(verbose_name="northmost latitude"),
         ),
         migrations.AlterField(
-            model_name='boundary',
-            name='max_lon',
-            field=models.FloatField(verbose_name='eastmost longitude'),
+            model_name="boundary",
+            name="max_lon",
+            field=models.FloatField(verbose_name="eastmost longitude"),
         ),
         migrations.AlterField(
-            model_name='boundary',
-            name='min_lat',
-            field=models.FloatField(verbose_name='southmost latitude'),
+            model_name="boundary",
+            name="min_lat",
+            field=models.FloatField(verbose_name="southmost latitude"),
         ),
         migrations.AlterField(
-            model_name='boundary',
-            name='min_lon',
-            field=models.FloatField(verbose_name='westmost longitude'),
+            model_name="boundary",
+            name="min_lon",
+            field=models.FloatField(verbose_name="westmost longitude"),
         ),
         migrations.AlterField(
-            model_name='boundary',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+            model_name="boundary",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
     ]

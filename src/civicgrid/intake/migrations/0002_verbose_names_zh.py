@@ -5,31 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0015_verbose_names_zh'),
-        ('intake', '0001_initial'),
+        ("cases", "0015_verbose_names_zh"),
+        ("intake", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='idempotencykey',
-            name='case',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case', verbose_name='case'),
+            model_name="idempotencykey",
+            name="case",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="cases.case",
+                verbose_name="case",
+            ),
         ),
         migrations.AlterField(
-            model_name='idempotencykey',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at'),
+            model_name="idempotencykey",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at"),
         ),
         migrations.AlterField(
-            model_name='idempotencykey',
-            name='fingerprint',
-            field=models.CharField(help_text='Hash of the request body.', max_length=64, verbose_name='fingerprint'),
+            model_name="idempotencykey",
+            name="fingerprint",
+            field=models.CharField(
+                help_text="Hash of the request body.", max_length=64, verbose_name="fingerprint"
+            ),
         ),
         migrations.AlterField(
-            model_name='idempotencykey',
-            name='key',
-            field=models.CharField(max_length=200, unique=True, verbose_name='idempotency key'),
+            model_name="idempotencykey",
+            name="key",
+            field=models.CharField(max_length=200, unique=True, verbose_name="idempotency key"),
         ),
     ]

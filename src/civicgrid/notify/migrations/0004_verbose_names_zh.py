@@ -4,40 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notify', '0003_follow_up_messages'),
+        ("notify", "0003_follow_up_messages"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='recipient_key',
-            field=models.CharField(editable=False, max_length=40, verbose_name='recipient key'),
+            model_name="notification",
+            name="recipient_key",
+            field=models.CharField(editable=False, max_length=40, verbose_name="recipient key"),
         ),
         migrations.AlterField(
-            model_name='watermark',
-            name='event_id',
-            field=models.BigIntegerField(default=0, verbose_name='last event read'),
+            model_name="watermark",
+            name="event_id",
+            field=models.BigIntegerField(default=0, verbose_name="last event read"),
         ),
         migrations.AlterField(
-            model_name='watermark',
-            name='pending_event_id',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='first unsettled event'),
+            model_name="watermark",
+            name="pending_event_id",
+            field=models.BigIntegerField(
+                blank=True, null=True, verbose_name="first unsettled event"
+            ),
         ),
         migrations.AlterField(
-            model_name='watermark',
-            name='pending_since',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='waiting since'),
+            model_name="watermark",
+            name="pending_since",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="waiting since"),
         ),
         migrations.AlterField(
-            model_name='watermark',
-            name='pending_writers',
-            field=models.JSONField(blank=True, default=list, verbose_name='pending writers'),
+            model_name="watermark",
+            name="pending_writers",
+            field=models.JSONField(blank=True, default=list, verbose_name="pending writers"),
         ),
         migrations.AlterField(
-            model_name='watermark',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+            model_name="watermark",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
     ]

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('open311', '0001_initial'),
+        ("open311", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='open311request',
-            name='token',
-            field=models.CharField(default=civicgrid.open311.models.new_token, editable=False, max_length=32, unique=True, verbose_name='token'),
+            model_name="open311request",
+            name="token",
+            field=models.CharField(
+                default=civicgrid.open311.models.new_token,
+                editable=False,
+                max_length=32,
+                unique=True,
+                verbose_name="token",
+            ),
         ),
     ]
