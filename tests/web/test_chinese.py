@@ -66,8 +66,10 @@ def test_the_api_document_is_in_chinese_outside_evaluation(db) -> None:  # type:
         if path.startswith("/api/evaluation"):
             continue
         for method, operation in operations.items():
-            if not HAS_CJK.search(operation.get("summary", "")):
-                english.append(f"{method.upper()} {path}: {operation.get('summary')}")
+            for key in ("summary", "description"):
+                text = operation.get(key, "")
+                if (key == "summary" or text) and not HAS_CJK.search(text):
+                    english.append(f"{method.upper()} {path} {key}: {text}")
     assert not english, english
     # And in English for a reader who asks for it.
     english_document = client.get("/api/openapi.json", HTTP_ACCEPT_LANGUAGE="en").json()

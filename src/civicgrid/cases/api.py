@@ -325,6 +325,10 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
     "",
     response=answers(CaseList),
     summary=gettext_lazy("A work queue, with the counts of every queue"),
+    description=gettext_lazy(
+        "Paged by key, newest first (the due queues: most urgent first): follow ``next`` "
+        "and ``previous``; there is no page number."
+    ),
 )
 def list_cases(
     request: HttpRequest,
@@ -333,8 +337,6 @@ def list_cases(
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> CaseList:
-    """Paged by key, newest first (the due queues: most urgent first): follow ``next`` and
-    ``previous``; there is no page number."""
     page = keyset(
         in_queue(request.user, queue).select_related("owner_unit", "category", "grid"),
         queues()[queue].order,
@@ -364,10 +366,12 @@ def get_case(request: HttpRequest, code: str) -> CaseDetail:
     "/{code}/contact",
     response=answers(ContactOut),
     summary=gettext_lazy("Reveal the resident's number"),
+    description=gettext_lazy(
+        "Only operators, dispatchers and leaders over the case; every reveal is logged "
+        "with its reason."
+    ),
 )
 def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOut:
-    """Only operators, dispatchers and leaders over the case; every reveal is logged
-    with its reason."""
     contact = actions.reveal_contact(_case(request, code), actor=request.user, reason=body.reason)
     return ContactOut(name=contact.name, phone=contact.phone, masked=False)
 
@@ -491,13 +495,15 @@ def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
     "/{code}/photos",
     response=answers(PhotosOut),
     summary=gettext_lazy("Add photos (for handle / resolve)"),
+    description=gettext_lazy(
+        "JPEG, PNG or WebP, up to 3, checked by content, stored without EXIF. Name them "
+        "in ``attachments`` of the handle or resolve that follows. Only those who may "
+        "handle or resolve the case now may add photos."
+    ),
 )
 def add_photos(
     request: HttpRequest, code: str, photos: list[UploadedFile] = PHOTO_FILES
 ) -> PhotosOut:
-    """JPEG, PNG or WebP, up to 3, checked by content, stored without EXIF. Name them in
-    ``attachments`` of the handle or resolve that follows. Only those who may handle or
-    resolve the case now may add photos."""
     checked = check_photos(photos, [p.name or "" for p in photos])
     names = actions.add_photos(_case(request, code), actor=request.user, photos=checked)
     return PhotosOut(photos=names)
@@ -533,14 +539,16 @@ def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
     "/{code}/follow-up",
     response=answers(CaseDetail),
     summary=gettext_lazy("回访 Record a follow-up call and its outcome"),
+    description=gettext_lazy(
+        "One call to the resident. Reached, with ``rating`` and ``solved``: their word is "
+        "recorded (a ``rate`` event) and the case closed or reopened by the district's "
+        "follow-up policy. Not reached: counted; the last call the policy allows (3 by "
+        "default) closes the case as unreachable (a ``close`` event, ``unreachable``: "
+        "true). Otherwise the case stays in follow-up (a ``follow_up`` event). Every "
+        "call's event carries ``attempt`` and ``reached`` in its data."
+    ),
 )
 def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
-    """One call to the resident. Reached, with ``rating`` and ``solved``: their word is
-    recorded (a ``rate`` event) and the case closed or reopened by the district's
-    follow-up policy. Not reached: counted; the last call the policy allows (3 by
-    default) closes the case as unreachable (a ``close`` event, ``unreachable``: true).
-    Otherwise the case stays in follow-up (a ``follow_up`` event). Every call's event
-    carries ``attempt`` and ``reached`` in its data."""
     case = actions.follow_up_case(
         _case(request, code),
         actor=request.user,
@@ -558,10 +566,12 @@ def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
     "/{code}/rate",
     response=answers(CaseDetail),
     summary=gettext_lazy("评价 Record the resident's rating"),
+    description=gettext_lazy(
+        "Closed, or reopened by the district's follow-up policy (not solved, or at most "
+        "its stars), as a rating taken on a follow-up call."
+    ),
 )
 def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
-    """Closed, or reopened by the district's follow-up policy (not solved, or at most
-    its stars), as a rating taken on a follow-up call."""
     case = actions.rate_case(
         _case(request, code),
         actor=request.user,
@@ -672,10 +682,12 @@ def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
     "/{code}/withdraw",
     response=answers(CaseDetail),
     summary=gettext_lazy("撤下公开 Withdraw from public view (Open311), with the reason"),
+    description=gettext_lazy(
+        "Dispatchers and leaders over the case; the case is handled as before, but no "
+        "public surface shows it until it is published again. Recorded as an event."
+    ),
 )
 def withdraw(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
-    """Dispatchers and leaders over the case; the case is handled as before, but no
-    public surface shows it until it is published again. Recorded as an event."""
     case = actions.withdraw_from_public(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
     )
@@ -814,6 +826,11 @@ class FollowUpList(Schema):
     "",
     response=answers(FollowUpList),
     summary=gettext_lazy("回访 The follow-up queue, with each case's call script"),
+    description=gettext_lazy(
+        "The cases in follow-up you see as your work, oldest follow-up deadline first, "
+        "paged by key (``next``/``previous``). For operators and dispatchers. Record a "
+        "call with ``POST /api/cases/{code}/follow-up``."
+    ),
 )
 def follow_up_queue(
     request: HttpRequest,
@@ -821,9 +838,6 @@ def follow_up_queue(
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> FollowUpList:
-    """The cases in follow-up you see as your work, oldest follow-up deadline first, paged
-    by key (``next``/``previous``). For operators and dispatchers. Record a call with
-    ``POST /api/cases/{code}/follow-up``."""
     if not scope_of(request.user).has_role(*FOLLOW_UP):
         raise Forbidden(_("The follow-up queue is for operators and dispatchers."))
     page = followup.page(request.user, before=before, after=after, size=limit)

@@ -67,10 +67,12 @@ def unit_grids(request: HttpRequest, code: str) -> dict[str, Any]:
     "/units/{code}/outlines",
     summary=gettext_lazy("The communities and grids under a unit, with label points, as GeoJSON"),
     response=answers(dict[str, Any]),
+    description=gettext_lazy(
+        "Communities (villages, parks) and grids under the unit, communities first; each "
+        "feature's ``properties.label`` is a point inside it where a map writes its name."
+    ),
 )
 def unit_outlines(request: HttpRequest, code: str) -> dict[str, Any]:
-    """Communities (villages, parks) and grids under the unit, communities first; each
-    feature's ``properties.label`` is a point inside it where a map writes its name."""
     return outlines(visible_unit(request, code))
 
 
@@ -79,10 +81,12 @@ def unit_outlines(request: HttpRequest, code: str) -> dict[str, Any]:
     auth=None,
     summary=gettext_lazy("The district's communities and grids, with label points, as GeoJSON"),
     response=answers(dict[str, Any], public=True),
+    description=gettext_lazy(
+        "What the resident site's map draws so a resident sees where they tap: the names "
+        "and outlines of every active community and grid (no one's data)."
+    ),
 )
 def public_outlines(request: HttpRequest) -> dict[str, Any]:
-    """What the resident site's map draws so a resident sees where they tap: the names
-    and outlines of every active community and grid (no one's data)."""
     return outlines()
 
 

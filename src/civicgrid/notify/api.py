@@ -42,11 +42,13 @@ class NotificationOut(Schema):
     "/{code}/notifications",
     response=answers(list[NotificationOut]),
     summary=gettext_lazy("The notifications a case gave (the outbox)"),
+    description=gettext_lazy(
+        "Newest first, up to 500: each message to the resident or to staff, with its "
+        "channel, state and attempts. 404 for a case you may not see (as for the case "
+        "itself); 401 without a login."
+    ),
 )
 def case_notifications(request: HttpRequest, code: str) -> list[NotificationOut]:
-    """Newest first, up to 500: each message to the resident or to staff, with its
-    channel, state and attempts. 404 for a case you may not see (as for the case
-    itself); 401 without a login."""
     case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
     if case is None:
         raise NotFound(_("No case %(code)s that you may see.") % {"code": code})

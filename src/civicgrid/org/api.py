@@ -71,9 +71,11 @@ def me(request: HttpRequest) -> MeOut:
     "/units",
     response=answers(list[UnitOut]),
     summary=gettext_lazy("The units under a parent I may see"),
+    description=gettext_lazy(
+        "Children of ``parent``; without it, the top units of the user's scope."
+    ),
 )
 def units(request: HttpRequest, parent: str | None = None) -> list[UnitOut]:
-    """Children of ``parent``; without it, the top units of the user's scope."""
     if parent:
         qs = Unit.objects.filter(parent=visible_unit(request, parent))
     else:
