@@ -388,9 +388,10 @@ class Case(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED
     )
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("version"), default=0)
     merged_into = models.ForeignKey(
         "self",
+        verbose_name=_("merged into"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -404,9 +405,9 @@ class Case(models.Model):
     # by), derived by ``rules`` with every change of state: the queues' "overdue" and
     # "due soon" read one indexed column.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reply = models.TextField(_("reply to the resident"), blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     solved = models.BooleanField(_("solved, says the resident"), null=True, blank=True)
@@ -448,7 +449,7 @@ class Case(models.Model):
         _("left out of the figures by an upheld appeal"), default=False, editable=False
     )
     created_at = models.DateTimeField(_("submitted at"))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -664,10 +665,17 @@ def mask_phone(phone: str) -> str:
 
 
 class ContactReveal(models.Model):
-    contact = models.ForeignKey(ResidentContact, on_delete=models.CASCADE, related_name="reveals")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    contact = models.ForeignKey(
+        ResidentContact,
+        verbose_name=_("resident contact"),
+        on_delete=models.CASCADE,
+        related_name="reveals",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
+    )
     reason = models.CharField(_("reason"), max_length=200)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("contact reveal")
@@ -781,7 +789,9 @@ class WhistleTaskQuerySet(models.QuerySet["WhistleTask"]):
 class WhistleTask(models.Model):
     """吹哨报到: a department's part in a case, with its own check-in deadline."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="tasks"
+    )
     department = models.ForeignKey(
         Unit, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
     )
@@ -790,10 +800,10 @@ class WhistleTask(models.Model):
         _("state"), max_length=12, choices=TaskState.choices, default=TaskState.NOTIFIED
     )
     check_in_due = models.DateTimeField(_("check in by"))
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = WhistleTaskQuerySet.as_manager()
 

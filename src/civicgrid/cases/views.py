@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -27,6 +28,7 @@ from civicgrid import inputs
 from civicgrid.cases import actions, export, followup, search
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
+from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import (
     OPEN_TASK_STATES,
     Case,
@@ -305,12 +307,11 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "map_data": {"grid": boundary, "point": [case.lon, case.lat] if case.lon else None},
         "urgencies": Urgency.choices,
         "tiers": Tier.choices,
+        "tile_url": settings.MAP_TILE_URL,
     }
     context.update(appeal_panel(case, request.user))
     if "triage" in allowed:
-        context["categories"] = Category.objects.filter(
-            active=True, parent__isnull=False
-        ).select_related("parent")
+        context["category_groups"] = choice_groups()
     if "follow_up" in allowed:
         context["stars"] = followup.STARS
     if "whistle" in allowed:

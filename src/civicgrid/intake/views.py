@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civicgrid import inputs
 from civicgrid.cases import actions
+from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State, Urgency
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.locator import locate
@@ -105,12 +107,12 @@ def _picked(values: dict[str, Any]) -> str:
 
 
 def _form_context(request: HttpRequest, values: dict[str, Any]) -> dict[str, Any]:
-    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
     places = Place.objects.filter(active=True).select_related("community__parent")
     return {
-        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "category_groups": choice_groups(),
         "places": places.order_by("community__parent__code", "name"),
         "outline": _outline(),
+        "tile_url": settings.MAP_TILE_URL,
         "values": values,
         "picked": _picked(values),
     }
@@ -395,10 +397,9 @@ def _intake_request(post: dict[str, str]) -> IntakeRequest:
 
 
 def _context(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
     return {
         "values": values,
-        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "category_groups": choice_groups(),
         "places": Place.objects.filter(active=True).order_by("name"),
         "urgencies": Urgency.choices,
         **extra,

@@ -11,6 +11,8 @@
   const picked = document.getElementById("picked"), place = document.getElementById("place");
   const centre = document.getElementById("choose-centre");
   const map = L.map(el, { attributionControl: false });
+  // The district's tiles if it has a server; its communities and grids, named, always.
+  if (window.CivicgridMaps) { CivicgridMaps.base(map, el); CivicgridMaps.outlines(map, el); }
   const streets = L.geoJSON(outline, { style: { color: "#8c1c13", weight: 1, fillOpacity: 0.05 } }).addTo(map);
   if (streets.getLayers().length) map.fitBounds(streets.getBounds()); else map.setView([30.08, 120.05], 11);
   let pin = null, asked = 0;
