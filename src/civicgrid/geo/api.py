@@ -145,13 +145,15 @@ class WhereOut(Schema):
     "/where",
     auth=None,
     response=answers(WhereOut, public=True),
-    summary="A point in words, as the resident site names it (public)",
+    summary=gettext_lazy("A point in words, as the resident site names it (public)"),
+    description=gettext_lazy(
+        "The street, community and nearest gazetteer place of a point, as the resident site "
+        "shows the place a resident chose (``/r/where/``): public, like the outlines the "
+        "resident's map draws; outside the district's grids ``located`` is false and "
+        "``name`` says why."
+    ),
 )
 def where_point(request: HttpRequest, point: Query[PointIn]) -> WhereOut:
-    """The street, community and nearest gazetteer place of a point, as the resident
-    site shows the place a resident chose (``/r/where/``): public, like the outlines
-    the resident's map draws; outside the district's grids ``located`` is false and
-    ``name`` says why."""
     from civicgrid.intake.where import describe_point
 
     lon, lat = inputs.coordinate(point.lon, point.lat)  # type: ignore[misc]
