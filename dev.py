@@ -165,6 +165,7 @@ def messages(_args: list[str]) -> int:
             "-l",
             "zh_Hans",
             "--no-obsolete",
+            "--no-fuzzy-matching",
             "--settings=civicgrid.settings",
             f"--pythonpath={package.parent}",
         ],
