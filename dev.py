@@ -165,7 +165,6 @@ def messages(_args: list[str]) -> int:
             "-l",
             "zh_Hans",
             "--no-obsolete",
-            "--no-fuzzy-matching",
             "--settings=civicgrid.settings",
             f"--pythonpath={package.parent}",
         ],
@@ -176,6 +175,10 @@ def messages(_args: list[str]) -> int:
     compile_script = (
         "import polib, sys\n"
         "po = polib.pofile(sys.argv[1])\n"
+        "for e in po.fuzzy_entries():  # msgmerge's guesses: left empty, to be translated\n"
+        "    e.msgstr, e.previous_msgid = '', None\n"
+        "    e.flags.remove('fuzzy')\n"
+        "po.save()\n"
         "todo = [e.msgid for e in po if not e.translated() and not e.obsolete]\n"
         "po.save_as_mofile(sys.argv[1][:-3] + '.mo')\n"
         "print('untranslated:', todo) if todo else None\n"

@@ -177,3 +177,26 @@ def test_the_command(world: World, tmp_path) -> None:  # type: ignore[no-untyped
     assert load_workbook(target).sheetnames[0] == "街道乡镇"
     with pytest.raises(CommandError, match="半角数字"):
         call_command("rankings", "show", "２０２５-０３")
+
+
+def test_the_policy_in_the_admin_is_checked_and_logged(world: World) -> None:
+    admin = client_for(world.boss)
+    form = {
+        "weight_response": 30,
+        "weight_solved": 40,
+        "weight_satisfaction": 40,
+        "min_volume": 10,
+        "red_size": 3,
+        "black_size": 3,
+        "improved_size": 3,
+    }
+    refused = admin.post("/admin/evaluation/rankingpolicy/add/", form)
+    assert (
+        refused.status_code == 200
+        and "三项权重之和须为 100（现为 110）。" in refused.content.decode()
+    )
+    assert not RankingPolicy.objects.exists()
+    done = admin.post("/admin/evaluation/rankingpolicy/add/", {**form, "weight_response": 20})
+    assert done.status_code == 302
+    assert RankingPolicy.objects.get().weight_response == 20
+    assert RankingEvent.objects.get().actor == world.boss

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from civicgrid.demo.history import generate_history
+from civicgrid.demo.rankings import publish_past_months
 
 HISTORY_TASK_PATH = "civicgrid.demo.tasks.generate_history_task"
 
@@ -17,8 +18,11 @@ def generate_history_task(count: int, seed: int = 1) -> dict[str, int]:
     # Behind a running server: let its requests write between the history's cases.
     summary = generate_history(count, seed=seed, pause_every=25)
     trained = train_demo_classifier()
+    ranked = publish_past_months(seed)
     return {
         "cases": summary.cases,
+        "published": len(ranked.published),
+        "appeals": ranked.appeals,
         "refused": summary.refused,
         "classifier": trained,
         **summary.states,

@@ -562,7 +562,8 @@ class RankingRowOut(Schema):
     cases: int = Field(description="cases that count (the volume)")
     excluded: dict[str, int] = Field(description="cases left out, by reason")
     figures: dict[str, RankedFigureOut] = Field(
-        description="every indicator's numerator and denominator (the inputs)"
+        description="every indicator's numerator and denominator (the inputs); for the "
+        "mean hours, working seconds summed over cases"
     )
     score: float | None = Field(description="composite score out of 100; null: none")
     rank: int | None = Field(description="null: listed apart")

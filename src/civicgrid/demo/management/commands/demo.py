@@ -61,6 +61,14 @@ class Command(BaseCommand):
 
             version = train_demo_classifier()
             self.stdout.write(f"classifier: v{version} (active)" if version else "no classifier")
+            from civicgrid.demo.rankings import publish_past_months
+
+            ranked = publish_past_months(options["seed"])
+            self.stdout.write(
+                f"rankings: {len(ranked.published)} months published "
+                f"({ranked.appeals} appeals, {ranked.upheld} upheld; "
+                f"corrected: {', '.join(ranked.corrected) or 'none'})"
+            )
         if options["history_in_background"]:
             from civicgrid.demo.tasks import generate_history_task
 
