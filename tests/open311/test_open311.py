@@ -542,7 +542,9 @@ def test_updates_tell_public_progress_only(o311: Open311) -> None:
     case = actions.dispatch_case(case, actor=o311.dispatcher, note="内部：先派社区看看")
     case = actions.acknowledge_case(case, actor=o311.handler, note="内部：物业不配合")
     case = actions.resolve_case(
-        case, actor=o311.handler, reply="已协调供水公司恢复供水，感谢反映。"
+        case,
+        actor=o311.handler,
+        reply="已联系供水公司，当天下午更换了楼前破裂的水管，现已恢复供水。",
     )
     other = submit(o311.tree, o311.categories["minor"])
     actions.reject_case(other, actor=o311.dispatcher, reason="内部：恶意重复")
@@ -553,7 +555,7 @@ def test_updates_tell_public_progress_only(o311: Open311) -> None:
     assert_public(response.content)
     mine = [u for u in updates if u["service_request_id"] == case.tracking_code]
     assert [u["description"] for u in mine] == [
-        "已协调供水公司恢复供水，感谢反映。",
+        "已联系供水公司，当天下午更换了楼前破裂的水管，现已恢复供水。",
         "社区1 has taken it up.",
         "Assigned to 社区1.",
         "Received.",
@@ -578,7 +580,8 @@ def test_updates_tell_public_progress_only(o311: Open311) -> None:
 
     entry = get(f"requests/{case.tracking_code}.json").json()[0]
     assert (
-        entry["status"] == "open" and entry["status_notes"] == "已协调供水公司恢复供水，感谢反映。"
+        entry["status"] == "open"
+        and entry["status_notes"] == "已联系供水公司，当天下午更换了楼前破裂的水管，现已恢复供水。"
     )
     assert entry["agency_responsible"] == "社区1" and entry["expected_datetime"]
 
@@ -685,3 +688,17 @@ def test_the_admin_shows_keys_and_issues_new_ones(o311: Open311) -> None:
     assert client.get("/admin/open311/open311request/").status_code == 200
     page = client.get(f"/admin/open311/open311request/{record.pk}/change/")
     assert page.status_code == 200 and EMAIL in page.content.decode()
+
+
+def test_a_reply_flagged_as_saying_too_little_is_not_published_word_for_word(
+    o311: Open311,
+) -> None:
+    """As on the tracking page: a reply the check flagged (too short, stock phrases) is
+    told in a neutral sentence, never quoted."""
+    case = actions.dispatch_case(created(o311), actor=o311.dispatcher)
+    case = actions.acknowledge_case(case, actor=o311.handler)
+    case = actions.resolve_case(case, actor=o311.handler, reply="已修复。")
+    [entry] = get(f"requests/{case.tracking_code}.json").json()
+    assert entry["status_notes"] == "Reported done; the reply is being checked."
+    updates = get("servicerequestupdates.json").json()
+    assert "已修复" not in str(updates)

@@ -52,7 +52,7 @@ from civicgrid.intake import ratelimit
 from civicgrid.intake.actions import IntakeRequest, normalise_phone, receive
 from civicgrid.open311.formats import MAX_SPAN, MIME_TYPES, parse_w3c, w3c
 from civicgrid.open311.models import ApiClient, Open311Request
-from civicgrid.privacy.publish import public_case, public_text
+from civicgrid.privacy.publish import public_case, public_text, reply_needs_a_look
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this implementation was written: the changeset until the categories change.
@@ -482,6 +482,9 @@ def public_note(event: CaseEvent) -> str:
             return _("Assigned to %(unit)s.") % {"unit": unit}
         case "acknowledge":
             return _("%(unit)s has taken it up.") % {"unit": unit}
+        case "resolve" | "fix_on_the_spot" if reply_needs_a_look(event.data.get("reply_check", {})):
+            # a reply flagged as saying too little is not published word for word
+            return _("Reported done; the reply is being checked.")
         case "resolve" | "fix_on_the_spot":  # the reply to the resident, made public
             return public_text(event.note or event.case.reply, event.case)
         # (the district's follow-up policy decides whether a rating reopens a case)
