@@ -11,9 +11,10 @@ Two scratch databases (``<name>_big`` and ``<name>_small``; on SQLite two files 
 that many cases). Then, for each role (district and street dispatcher, community
 handler, grid worker, department handler, leader), in-process through Django's test
 client: every queue tab's first page and a deep page, a case page, ``/triage/``,
-``/triage/hot/``, ``/tasks/``, ``GET /api/cases`` with and without filters, and the
-public Open311 reads. Each page is timed ``--repeat`` times (p50, p95) and its queries
-counted.
+``/triage/hot/``, ``/tasks/``, the queue sorted, filtered and searched (by code, words
+and, for the roles that may, the phone's last digits), ``GET /api/cases`` with and
+without filters, and the public Open311 reads. Each page is timed ``--repeat`` times
+(p50, p95) and its queries counted.
 
 Targets (issue #14, PostgreSQL): every page's p50 at N at most 2 × its p50 at 20,000,
 every p95 at N ≤ 300 ms, and query counts that do not grow with N. On SQLite (give
@@ -44,6 +45,7 @@ ROLES = {
     "leader": "leader",
 }
 TRIAGE_ROLES = {"district_dispatcher", "street_dispatcher", "leader"}
+CONTACT_ROLES = {"district_dispatcher", "street_dispatcher", "leader"}  # may search by phone
 DEEP_DAYS = 900  # a deep page: the queue as it stood this many days ago
 
 
@@ -235,6 +237,17 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
             time_page(client, f"{username} /triage/hot/", "/triage/hot/")
         if username == "dept_handler":
             time_page(client, f"{username} /tasks/", "/tasks/")
+        # The queue's sorts, filters and searches (cases/search.py), on "all".
+        lists = ["sort=category", "sort=unit", "sort=deadline", "tier=minor", "overdue=1"]
+        lists.append("channel=hotline&sort=oldest")
+        if case is not None:
+            lists.append(f"code={case.tracking_code}")
+            lists.append(f"words={quote(case.title[:2])}")
+            if username in CONTACT_ROLES:
+                lists.append(f"phone={case.contact.phone[-4:]}")
+        for extra in lists:
+            key = extra.split("=")[0] if extra.startswith(("code", "words", "phone")) else extra
+            time_page(client, f"{username} /cases/?queue=all&{key}", f"/cases/?queue=all&{extra}")
         time_page(client, f"{username} GET /api/cases", "/api/cases")
         time_page(client, f"{username} GET /api/cases?queue=handling", "/api/cases?queue=handling")
         time_page(

@@ -169,7 +169,7 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
                    tier, lon, lat, address, grid_id, owner_unit_id, dispatcher_unit_id, state,
                    version, acknowledge_due, resolve_due, follow_up_due, due_at, acknowledged_at,
                    resolved_at, closed_at, reply, rating, solved, returns, reopens, escalations,
-                   reminders, supervised, created_at, updated_at)
+                   reminders, supervised, excluded_by_appeal, created_at, updated_at)
                 SELECT tracking_code,
                    (CASE WHEN rh < 0.4 THEN 'hotline' WHEN rh < 0.8 THEN 'web'
                          WHEN rh < 0.9 THEN 'patrol' ELSE 'api' END),
@@ -187,19 +187,21 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
                      WHEN 'handling' THEN resolve_due WHEN 'follow_up' THEN follow_up_due END,
                    NULL, NULL, CASE WHEN {final} THEN resolve_due ELSE NULL END,
                    '', CASE WHEN state = 'closed' THEN 4 ELSE NULL END, NULL, 0, 0, 0, 0,
-                   NOT ({final}) AND rh < 0.05,
+                   NOT ({final}) AND rh < 0.05, {"false" if vendor == "postgresql" else "0"},
                    created_at, created_at
                 FROM bench_case ORDER BY i""",
         )
         run(
             "contacts",
             """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
-               SELECT id, '', '13800000000', false FROM cases_case
+               SELECT id, '', '138' || lpad((id % 100000000)::text, 8, '0'), false
+               FROM cases_case
                WHERE tracking_code LIKE 'B%' AND NOT EXISTS (
                  SELECT 1 FROM cases_residentcontact x WHERE x.case_id = cases_case.id)"""
             if vendor == "postgresql"
             else """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
-               SELECT id, '', '13800000000', 0 FROM cases_case WHERE tracking_code LIKE 'B%'
+               SELECT id, '', printf('138%08d', id % 100000000), 0
+               FROM cases_case WHERE tracking_code LIKE 'B%'
                AND id NOT IN (SELECT case_id FROM cases_residentcontact)""",
         )
         # one event per step of the case's path

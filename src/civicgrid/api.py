@@ -7,13 +7,16 @@ whoever gives it: a refusal, the validator, Ninja itself, or the door
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import django_auth
 
 from civicgrid import inputs
@@ -21,10 +24,30 @@ from civicgrid.errors import BUSY, Refusal, error_body
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
-    title="civicgrid API",
+
+class CivicgridAPI(NinjaAPI):
+    """The OpenAPI document in the reader's language: the title, the description and the
+    operations' summaries are ``gettext_lazy`` strings, made text here for the language
+    of the request that asks for the document (zh-Hans by default)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for key in ("title", "description"):
+            schema["info"][key] = str(schema["info"][key])
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for key in ("summary", "description"):
+                    if isinstance(operation.get(key), Promise):
+                        operation[key] = str(operation[key])
+        return schema
+
+
+api = CivicgridAPI(
+    title=_("civicgrid API"),  # type: ignore[arg-type]
     version="1",
-    description=str(_("Grid-based community governance and citizen requests.")),
+    description=_("Grid-based community governance and citizen requests."),  # type: ignore[arg-type]
     auth=django_auth,
     urls_namespace="api",
 )

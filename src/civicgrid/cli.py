@@ -4,6 +4,7 @@ civicgrid serve [--host 127.0.0.1] [--port 8000]   migrate, then serve (waitress
 civicgrid demo [--seed N] [--scale F]              generate the demo district
 civicgrid import-grids FILE.geojson                grids from GeoJSON, all or nothing
 civicgrid indicators-doc docs/indicators.md        the indicators' definitions into the doc
+civicgrid rankings show|publish|correct|export MONTH …  the monthly rankings (月度榜单)
 civicgrid notify [--send-now] [--retry-failed]     the outbox's round now; its counts
 civicgrid notify-receiver --secret S [--port 8025] a webhook receiver to try a gateway setup
 civicgrid migrate | createsuperuser | shell | …     any Django management command

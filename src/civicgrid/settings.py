@@ -101,10 +101,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves Swagger UI from its own static files, not a CDN
-    "axes",
+    "civicgrid.web.thirdparty.AxesConfig",  # axes, named in Chinese
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "civicgrid.web.thirdparty.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "civicgrid.org",
     "civicgrid.geo",
     "civicgrid.web",

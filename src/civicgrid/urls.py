@@ -1,8 +1,16 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic.base import RedirectView
 
 from civicgrid.api import api
 from civicgrid.intake import urls as intake_urls
+
+# The admin speaks of the platform, not of Django.
+admin.site.site_header = _("civicgrid administration")
+admin.site.site_title = _("civicgrid administration")
+admin.site.index_title = _("Data administration")
 
 urlpatterns = [
     path("api/", api.urls),  # first: the most called, matched after the fewest patterns
@@ -16,6 +24,8 @@ urlpatterns = [
     path("evaluation/", include("civicgrid.evaluation.urls")),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
+    # Pages link the icon; this answers browsers (and the admin) that ask for it anyway.
+    path("favicon.ico", RedirectView.as_view(url=static("civicgrid/img/favicon.svg"))),
 ]
 
 # Under /api/ and /open311/ Django's own answers (no such URL, an unreadable request)

@@ -35,7 +35,11 @@ def test_a_resident_asks_follows_and_rates_on_a_phone(browser, live_server) -> N
     page.goto(f"{live_server.url}/r/")
     page.wait_for_selector("#pick-map[data-ready='1']")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
-    page.locator("#pick-map").tap()  # the middle of the district: street 2, community 3
+    # Just right of the middle of the district (on the border of communities 2 and 3):
+    # street 2, community 3.
+    box = page.locator("#pick-map").bounding_box()
+    assert box is not None
+    page.locator("#pick-map").tap(position={"x": box["width"] / 2 + 20, "y": box["height"] / 2})
     page.wait_for_selector("#pick-map[data-picked='1']")
     page.fill("textarea[name=text]", "小区北门的下水道堵了，污水漫到人行道上。")
     page.set_input_files(

@@ -281,7 +281,8 @@ def test_the_hot_issue_board_maps_clusters_and_escalates_one(
     log_in(page, live_server, dispatcher.username)
     page.wait_for_url(f"{live_server.url}/")
     page.click("nav.mainnav >> text=热点问题")
-    page.wait_for_selector("#hot-map[data-loaded='2'][data-grids='16']")
+    page.wait_for_selector("#hot-map[data-loaded='2'][data-grids='16'][data-outlines='4']")
+    assert "社区1" in page.locator("#hot-map .outline-label-community").all_inner_texts()
     cards = page.locator("#hot-list > li")
     assert cards.count() == 2
     heats = [float(h) for h in cards.evaluate_all("els => els.map(e => e.dataset.heat)")]

@@ -87,3 +87,17 @@ def test_a_department_sees_only_its_own_tasks(staff: Staff) -> None:
     refused = _client(other).post(f"/tasks/{task.pk}/check_in/", {"note": ""})
     assert refused.status_code == 404
     assert WhistleTask.objects.get(pk=task.pk).state == TaskState.NOTIFIED
+
+
+def test_finished_tasks_show_when_they_were_done(staff: Staff) -> None:
+    case = actions.whistle_case(
+        dispatched(staff, "moderate"), actor=staff.street_dispatcher, lead=staff.tree.department
+    )
+    task = actions.check_in_task(case.tasks.get(), actor=staff.department_handler)
+    task = actions.start_task(task, actor=staff.department_handler)
+    task = actions.finish_task(task, actor=staff.department_handler, note="已整改")
+    client = _client(staff.department_handler)
+    finished = client.get("/tasks/?tab=finished").content.decode()
+    done_at = timezone.localtime(task.done_at).strftime("%Y-%m-%d %H:%M")
+    assert "完成时间" in finished and f'class="date done-at">{done_at}<' in finished
+    assert "done-at" not in client.get("/tasks/").content.decode()

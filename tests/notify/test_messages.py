@@ -41,7 +41,7 @@ def test_the_resident_hears_each_step_of_the_loop(staff: Staff) -> None:
     case = _dispatched(staff)
     case = actions.acknowledge_case(case, actor=staff.community_handler)
     case = actions.handle_case(case, actor=staff.community_handler, note="已联系物业")
-    case = actions.resolve_case(case, actor=staff.community_handler, reply="纸箱已清理，楼道畅通。")
+    case = actions.resolve_case(case, actor=staff.community_handler, reply=FULL_REPLY)
     case = actions.verify_case(case, actor=staff.grid_worker, passed=True)
     case = actions.follow_up_case(case, actor=staff.operator, reached=True)
     case = actions.rate_case(case, actor=None, rating=5, solved=True)
@@ -62,13 +62,29 @@ def test_the_resident_hears_each_step_of_the_loop(staff: Staff) -> None:
     (dispatched,) = sent_to(case, Template.DISPATCHED)
     assert dispatched.body == f"您的诉求（编号 {code}）已派至社区1办理。"
     (resolved,) = sent_to(case, Template.RESOLVED)
-    assert resolved.body == f"您的诉求（编号 {code}）已办结。答复：纸箱已清理，楼道畅通。"
+    assert resolved.body == f"您的诉求（编号 {code}）已办结。答复：{FULL_REPLY}"
     (rate,) = sent_to(case, Template.PLEASE_RATE)
     assert rate.link == link and link in rate.body and "评价" in rate.body
     # The log adapter (the default) carries each, waiting to be sent.
     assert set(Notification.objects.values_list("channel", "state")) == {
         (Channel.LOG, Delivery.PENDING)
     }
+
+
+FULL_REPLY = "物业已于今天上午把楼道里的纸箱全部清走，消防通道恢复畅通，请您监督。"
+
+
+def test_a_reply_that_says_too_little_is_not_sent_word_for_word(staff: Staff) -> None:
+    case = _dispatched(staff)
+    case = actions.acknowledge_case(case, actor=staff.community_handler)
+    case = actions.resolve_case(case, actor=staff.community_handler, reply="已处理。")
+    derive_all()
+    (resolved,) = sent_to(case, Template.RESOLVED)
+    assert "已处理" not in resolved.body
+    assert (
+        resolved.body
+        == f"您的诉求（编号 {case.tracking_code}）已报办结，答复正在核实，核实后可在查询页面查看。"
+    )
 
 
 def test_a_failed_verification_asks_for_no_rating(staff: Staff) -> None:

@@ -184,6 +184,17 @@ def reveal_contact(case: Case, *, actor: User, reason: str) -> ResidentContact:
     return contact
 
 
+def log_contact_reveals(cases: Iterable[Case], *, actor: User, reason: str) -> int:
+    """Log that ``actor`` saw the residents of ``cases`` through a list (found by their
+    phone's last digits, or exported with whole numbers): one ``ContactReveal`` per
+    contact, as ``reveal_contact`` writes one, with ``reason``. The caller has kept the
+    list to those ``permissions.known_residents`` allows. How many were logged."""
+    contacts = ResidentContact.objects.filter(case__in=[c.pk for c in cases]).exclude(phone="")
+    rows = [ContactReveal(contact=c, user=actor, reason=reason[:200]) for c in contacts]
+    ContactReveal.objects.bulk_create(rows)
+    return len(rows)
+
+
 # --- intake --------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from civicgrid.cases.models import (
     DeadlinePolicy,
     FollowUpPolicy,
     TierRule,
+    VerificationPolicy,
     WhistleTask,
 )
 
@@ -68,6 +69,20 @@ class FollowUpPolicyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and not FollowUpPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(VerificationPolicy)
+class VerificationPolicyAdmin(admin.ModelAdmin):
+    """Who verifies fixes, by tier: added once (until then every fix goes to the
+    dispatchers above), changed in place, never deleted (as the follow-up policy)."""
+
+    list_display = ["__str__", "community_verifies_micro", "community_verifies_minor", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not VerificationPolicy.objects.exists()
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

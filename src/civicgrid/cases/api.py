@@ -12,9 +12,10 @@ from typing import Literal
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 
-from civicgrid.cases import actions, followup
+from civicgrid.cases import actions, followup, search
 from civicgrid.cases.models import Case, Category, Photo, WhistleTask, mask_phone
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import FOLLOW_UP, allowed_actions, may_know_resident
@@ -59,8 +60,7 @@ class CaseRow(Schema):
 
 class CaseList(Schema):
     counts: dict[str, int | None] = Field(
-        description="each open queue's size, up to 1,000 (1,000 means at least that); "
-        "none for all"
+        description="each open queue's size, up to 1,000 (1,000 means at least that); none for all"
     )
     queue: str
     items: list[CaseRow]
@@ -321,23 +321,65 @@ def _detail(case: Case, user) -> CaseDetail:  # type: ignore[no-untyped-def]
     )
 
 
-@router.get("", response=answers(CaseList), summary="A work queue, with the counts of every queue")
+class CaseFilters(Schema):
+    """The console's search and filters (``cases.search``): each narrows the queue."""
+
+    code: str | None = Field(None, description="a tracking code, exactly")
+    words: str | None = Field(None, description="words in the title or description")
+    phone: str | None = Field(
+        None,
+        description="the resident's phone's last 4 digits: for operators, dispatchers and "
+        "leaders only (403 otherwise); each case found is logged as a reveal",
+    )
+    unit: str | None = Field(None, description="a unit's code: its cases and its subtree's")
+    category: str | None = Field(None, description="a category's code, with its subcategories")
+    tier: str | None = Field(None, description="micro, minor, moderate or major")
+    channel: str | None = Field(None, description="web, hotline, patrol, api or open311")
+    since: str | None = Field(None, description="submitted on or after this day (2026-03-01)")
+    until: str | None = Field(None, description="submitted on or before this day")
+    overdue: str | None = Field(None, description="1: only cases past their deadline")
+    sort: str | None = Field(
+        None, description="created, oldest, deadline, category or unit (default: the queue's)"
+    )
+
+
+@router.get(
+    "",
+    response=answers(CaseList),
+    summary=gettext_lazy("A work queue, with the counts of every queue"),
+    description=gettext_lazy(
+        "Paged by key, newest first (the due queues: most urgent first; or the ``sort`` asked "
+        "for): follow ``next`` and ``previous``; there is no page number. Searched and filtered "
+        "as the console's list is; a filter that means nothing is a 400."
+    ),
+)
 def list_cases(
     request: HttpRequest,
+    filters: Query[CaseFilters],
     queue: QueueName = "all",
     limit: PageSize = 50,
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> CaseList:
-    """Paged by key, newest first (the due queues: most urgent first): follow ``next`` and
-    ``previous``; there is no page number."""
-    page = keyset(
-        in_queue(request.user, queue).select_related("owner_unit", "category", "grid"),
-        queues()[queue].order,
-        before=before,
-        after=after,
-        size=limit,
-    )
+    chosen = search.read(filters.model_dump(exclude_none=True), request.user)
+    sort = search.sort_of(chosen, queues()[queue].order)
+    with search.time_limited(chosen):
+        page = keyset(
+            search.narrowed(in_queue(request.user, queue), chosen, request.user).select_related(
+                "owner_unit", "category", "grid"
+            ),
+            sort.order,
+            before=before,
+            after=after,
+            size=limit,
+            nullable=sort.nullable,
+        )
+    if chosen.phone and page.items:
+        actions.log_contact_reveals(
+            page.items,
+            actor=request.user,
+            reason=_("Searched by the phone's last digits %(digits)s") % {"digits": chosen.phone},
+        )
     return CaseList(
         counts=queue_counts(request.user),
         queue=queue,
@@ -347,7 +389,11 @@ def list_cases(
     )
 
 
-@router.get("/{code}", response=answers(CaseDetail), summary="A case with its timeline and tasks")
+@router.get(
+    "/{code}",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("A case with its timeline and tasks"),
+)
 def get_case(request: HttpRequest, code: str) -> CaseDetail:
     return _detail(_case(request, code), request.user)
 
@@ -355,11 +401,13 @@ def get_case(request: HttpRequest, code: str) -> CaseDetail:
 @router.post(
     "/{code}/contact",
     response=answers(ContactOut),
-    summary="Reveal the resident's number",
+    summary=gettext_lazy("Reveal the resident's number"),
+    description=gettext_lazy(
+        "Only operators, dispatchers and leaders over the case; every reveal is logged "
+        "with its reason."
+    ),
 )
 def reveal_contact(request: HttpRequest, code: str, body: RevealIn) -> ContactOut:
-    """Only operators, dispatchers and leaders over the case; every reveal is logged
-    with its reason."""
     contact = actions.reveal_contact(_case(request, code), actor=request.user, reason=body.reason)
     return ContactOut(name=contact.name, phone=contact.phone, masked=False)
 
@@ -396,7 +444,7 @@ def _department(code: str) -> Unit:
     return unit
 
 
-@router.post("/{code}/triage", response=answers(CaseDetail), summary="分类 Triage")
+@router.post("/{code}/triage", response=answers(CaseDetail), summary=gettext_lazy("分类 Triage"))
 def triage(request: HttpRequest, code: str, body: TriageIn) -> CaseDetail:
     case = actions.triage_case(
         _case(request, code),
@@ -410,7 +458,9 @@ def triage(request: HttpRequest, code: str, body: TriageIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/dispatch", response=answers(CaseDetail), summary="派单 Dispatch")
+@router.post(
+    "/{code}/dispatch", response=answers(CaseDetail), summary=gettext_lazy("派单 Dispatch")
+)
 def dispatch(request: HttpRequest, code: str, body: DispatchIn) -> CaseDetail:
     unit = _visible_unit(request, body.unit) if body.unit else None
     case = actions.dispatch_case(
@@ -423,7 +473,9 @@ def dispatch(request: HttpRequest, code: str, body: DispatchIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/acknowledge", response=answers(CaseDetail), summary="签收 Acknowledge")
+@router.post(
+    "/{code}/acknowledge", response=answers(CaseDetail), summary=gettext_lazy("签收 Acknowledge")
+)
 def acknowledge(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.acknowledge_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -431,7 +483,11 @@ def acknowledge(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/return", response=answers(CaseDetail), summary="退单 Return, with the reason")
+@router.post(
+    "/{code}/return",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("退单 Return, with the reason"),
+)
 def return_(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.return_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -440,7 +496,9 @@ def return_(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
 
 
 @router.post(
-    "/{code}/handle", response=answers(CaseDetail), summary="处置 Record a step of the work"
+    "/{code}/handle",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("处置 Record a step of the work"),
 )
 def handle(request: HttpRequest, code: str, body: HandleIn) -> CaseDetail:
     case = actions.handle_case(
@@ -454,7 +512,9 @@ def handle(request: HttpRequest, code: str, body: HandleIn) -> CaseDetail:
 
 
 @router.post(
-    "/{code}/resolve", response=answers(CaseDetail), summary="办结 Resolve, with the reply"
+    "/{code}/resolve",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("办结 Resolve, with the reply"),
 )
 def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
     case = actions.resolve_case(
@@ -470,20 +530,24 @@ def resolve(request: HttpRequest, code: str, body: ResolveIn) -> CaseDetail:
 @router.post(
     "/{code}/photos",
     response=answers(PhotosOut),
-    summary="Add photos (for handle / resolve)",
+    summary=gettext_lazy("Add photos (for handle / resolve)"),
+    description=gettext_lazy(
+        "JPEG, PNG or WebP, up to 3, checked by content, stored without EXIF. Name them "
+        "in ``attachments`` of the handle or resolve that follows. Only those who may "
+        "handle or resolve the case now may add photos."
+    ),
 )
 def add_photos(
     request: HttpRequest, code: str, photos: list[UploadedFile] = PHOTO_FILES
 ) -> PhotosOut:
-    """JPEG, PNG or WebP, up to 3, checked by content, stored without EXIF. Name them in
-    ``attachments`` of the handle or resolve that follows. Only those who may handle or
-    resolve the case now may add photos."""
     checked = check_photos(photos, [p.name or "" for p in photos])
     names = actions.add_photos(_case(request, code), actor=request.user, photos=checked)
     return PhotosOut(photos=names)
 
 
-@router.get("/{code}/photos/{path:name}", summary="A photo of a case", response=answers(None))
+@router.get(
+    "/{code}/photos/{path:name}", summary=gettext_lazy("A photo of a case"), response=answers(None)
+)
 def get_photo(request: HttpRequest, code: str, name: str) -> HttpResponse:
     case = _case(request, code)
     if not Photo.objects.filter(case=case, name=name).exists():
@@ -491,7 +555,11 @@ def get_photo(request: HttpRequest, code: str, name: str) -> HttpResponse:
     return FileResponse(open_photo(name))
 
 
-@router.post("/{code}/verify", response=answers(CaseDetail), summary="核查 Verify (pass or reopen)")
+@router.post(
+    "/{code}/verify",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("核查 Verify (pass or reopen)"),
+)
 def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
     case = actions.verify_case(
         _case(request, code),
@@ -506,15 +574,17 @@ def verify(request: HttpRequest, code: str, body: VerifyIn) -> CaseDetail:
 @router.post(
     "/{code}/follow-up",
     response=answers(CaseDetail),
-    summary="回访 Record a follow-up call and its outcome",
+    summary=gettext_lazy("回访 Record a follow-up call and its outcome"),
+    description=gettext_lazy(
+        "One call to the resident. Reached, with ``rating`` and ``solved``: their word is "
+        "recorded (a ``rate`` event) and the case closed or reopened by the district's "
+        "follow-up policy. Not reached: counted; the last call the policy allows (3 by "
+        "default) closes the case as unreachable (a ``close`` event, ``unreachable``: "
+        "true). Otherwise the case stays in follow-up (a ``follow_up`` event). Every "
+        "call's event carries ``attempt`` and ``reached`` in its data."
+    ),
 )
 def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
-    """One call to the resident. Reached, with ``rating`` and ``solved``: their word is
-    recorded (a ``rate`` event) and the case closed or reopened by the district's
-    follow-up policy. Not reached: counted; the last call the policy allows (3 by
-    default) closes the case as unreachable (a ``close`` event, ``unreachable``: true).
-    Otherwise the case stays in follow-up (a ``follow_up`` event). Every call's event
-    carries ``attempt`` and ``reached`` in its data."""
     case = actions.follow_up_case(
         _case(request, code),
         actor=request.user,
@@ -531,11 +601,13 @@ def follow_up(request: HttpRequest, code: str, body: FollowUpIn) -> CaseDetail:
 @router.post(
     "/{code}/rate",
     response=answers(CaseDetail),
-    summary="评价 Record the resident's rating",
+    summary=gettext_lazy("评价 Record the resident's rating"),
+    description=gettext_lazy(
+        "Closed, or reopened by the district's follow-up policy (not solved, or at most "
+        "its stars), as a rating taken on a follow-up call."
+    ),
 )
 def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
-    """Closed, or reopened by the district's follow-up policy (not solved, or at most
-    its stars), as a rating taken on a follow-up call."""
     case = actions.rate_case(
         _case(request, code),
         actor=request.user,
@@ -547,7 +619,11 @@ def rate(request: HttpRequest, code: str, body: RateIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/close", response=answers(CaseDetail), summary="结案 Close without a rating")
+@router.post(
+    "/{code}/close",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("结案 Close without a rating"),
+)
 def close(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.close_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -555,7 +631,7 @@ def close(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/reopen", response=answers(CaseDetail), summary="返工 Reopen")
+@router.post("/{code}/reopen", response=answers(CaseDetail), summary=gettext_lazy("返工 Reopen"))
 def reopen(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.reopen_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -563,7 +639,9 @@ def reopen(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/escalate", response=answers(CaseDetail), summary="提级 Escalate one tier")
+@router.post(
+    "/{code}/escalate", response=answers(CaseDetail), summary=gettext_lazy("提级 Escalate one tier")
+)
 def escalate(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.escalate_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -571,7 +649,9 @@ def escalate(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/supervise", response=answers(CaseDetail), summary="督办 Supervise")
+@router.post(
+    "/{code}/supervise", response=answers(CaseDetail), summary=gettext_lazy("督办 Supervise")
+)
 def supervise(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.supervise_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -579,7 +659,7 @@ def supervise(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/remind", response=answers(CaseDetail), summary="催办 Remind")
+@router.post("/{code}/remind", response=answers(CaseDetail), summary=gettext_lazy("催办 Remind"))
 def remind(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.remind_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -587,7 +667,11 @@ def remind(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/merge", response=answers(CaseDetail), summary="合并 Merge into another case")
+@router.post(
+    "/{code}/merge",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("合并 Merge into another case"),
+)
 def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
     case = actions.merge_case(
         _case(request, code),
@@ -599,7 +683,11 @@ def merge(request: HttpRequest, code: str, body: MergeIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/reject", response=answers(CaseDetail), summary="不予受理 Reject as invalid")
+@router.post(
+    "/{code}/reject",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("不予受理 Reject as invalid"),
+)
 def reject(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     case = actions.reject_case(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
@@ -607,7 +695,11 @@ def reject(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
     return _done(request, case)
 
 
-@router.post("/{code}/whistle", response=answers(CaseDetail), summary="吹哨 Call in departments")
+@router.post(
+    "/{code}/whistle",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("吹哨 Call in departments"),
+)
 def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
     lead = _department(body.lead)
     assisting = [_department(c) for c in body.assisting]
@@ -625,18 +717,24 @@ def whistle(request: HttpRequest, code: str, body: WhistleIn) -> CaseDetail:
 @router.post(
     "/{code}/withdraw",
     response=answers(CaseDetail),
-    summary="撤下公开 Withdraw from public view (Open311), with the reason",
+    summary=gettext_lazy("撤下公开 Withdraw from public view (Open311), with the reason"),
+    description=gettext_lazy(
+        "Dispatchers and leaders over the case; the case is handled as before, but no "
+        "public surface shows it until it is published again. Recorded as an event."
+    ),
 )
 def withdraw(request: HttpRequest, code: str, body: ReasonIn) -> CaseDetail:
-    """Dispatchers and leaders over the case; the case is handled as before, but no
-    public surface shows it until it is published again. Recorded as an event."""
     case = actions.withdraw_from_public(
         _case(request, code), actor=request.user, reason=body.reason, expected_version=body.version
     )
     return _done(request, case)
 
 
-@router.post("/{code}/republish", response=answers(CaseDetail), summary="恢复公开 Publish again")
+@router.post(
+    "/{code}/republish",
+    response=answers(CaseDetail),
+    summary=gettext_lazy("恢复公开 Publish again"),
+)
 def republish(request: HttpRequest, code: str, body: NoteIn) -> CaseDetail:
     case = actions.republish_case(
         _case(request, code), actor=request.user, note=body.note, expected_version=body.version
@@ -669,7 +767,9 @@ def _own_task(request: HttpRequest, task_id: int) -> WhistleTask:
     return task
 
 
-@tasks_router.get("", response=answers(list[TaskOut]), summary="My department's whistle tasks")
+@tasks_router.get(
+    "", response=answers(list[TaskOut]), summary=gettext_lazy("My department's whistle tasks")
+)
 def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut]:
     tasks = _tasks(request).order_by("check_in_due")
     if filters.state:
@@ -677,19 +777,25 @@ def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut
     return [_task(t) for t in tasks[:500]]
 
 
-@tasks_router.post("/{task_id}/check-in", response=answers(TaskOut), summary="报到 Check in")
+@tasks_router.post(
+    "/{task_id}/check-in", response=answers(TaskOut), summary=gettext_lazy("报到 Check in")
+)
 def check_in(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.check_in_task(_own_task(request, task_id), actor=request.user, note=body.note)
     return _task(task)
 
 
-@tasks_router.post("/{task_id}/start", response=answers(TaskOut), summary="Start working")
+@tasks_router.post(
+    "/{task_id}/start", response=answers(TaskOut), summary=gettext_lazy("Start working")
+)
 def start(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.start_task(_own_task(request, task_id), actor=request.user, note=body.note)
     return _task(task)
 
 
-@tasks_router.post("/{task_id}/done", response=answers(TaskOut), summary="Our part is done")
+@tasks_router.post(
+    "/{task_id}/done", response=answers(TaskOut), summary=gettext_lazy("Our part is done")
+)
 def done(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.finish_task(_own_task(request, task_id), actor=request.user, note=body.note)
     return _task(task)
@@ -698,7 +804,7 @@ def done(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
 @tasks_router.post(
     "/{task_id}/return",
     response=answers(TaskOut),
-    summary="Return the task, with reason",
+    summary=gettext_lazy("Return the task, with reason"),
 )
 def return_task(request: HttpRequest, task_id: Id, body: TaskNoteIn) -> TaskOut:
     task = actions.return_task(_own_task(request, task_id), actor=request.user, reason=body.note)
@@ -755,7 +861,12 @@ class FollowUpList(Schema):
 @followup_router.get(
     "",
     response=answers(FollowUpList),
-    summary="回访 The follow-up queue, with each case's call script",
+    summary=gettext_lazy("回访 The follow-up queue, with each case's call script"),
+    description=gettext_lazy(
+        "The cases in follow-up you see as your work, oldest follow-up deadline first, "
+        "paged by key (``next``/``previous``). For operators and dispatchers. Record a "
+        "call with ``POST /api/cases/{code}/follow-up``."
+    ),
 )
 def follow_up_queue(
     request: HttpRequest,
@@ -763,9 +874,6 @@ def follow_up_queue(
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> FollowUpList:
-    """The cases in follow-up you see as your work, oldest follow-up deadline first, paged
-    by key (``next``/``previous``). For operators and dispatchers. Record a call with
-    ``POST /api/cases/{code}/follow-up``."""
     if not scope_of(request.user).has_role(*FOLLOW_UP):
         raise Forbidden(_("The follow-up queue is for operators and dispatchers."))
     page = followup.page(request.user, before=before, after=after, size=limit)

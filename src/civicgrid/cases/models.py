@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.org.models import Level, Unit, UnitKind
@@ -387,9 +388,10 @@ class Case(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED
     )
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("version"), default=0)
     merged_into = models.ForeignKey(
         "self",
+        verbose_name=_("merged into"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -403,9 +405,9 @@ class Case(models.Model):
     # by), derived by ``rules`` with every change of state: the queues' "overdue" and
     # "due soon" read one indexed column.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reply = models.TextField(_("reply to the resident"), blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     solved = models.BooleanField(_("solved, says the resident"), null=True, blank=True)
@@ -447,7 +449,7 @@ class Case(models.Model):
         _("left out of the figures by an upheld appeal"), default=False, editable=False
     )
     created_at = models.DateTimeField(_("submitted at"))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -512,6 +514,12 @@ class Case(models.Model):
             models.Index(
                 fields=["merged_into"], condition=Q(merged_into__isnull=False), name="merged_cases"
             ),
+            # The queues' columns sorted by category and by unit, paged by key (the
+            # category's empty rows, untriaged cases, last).
+            models.Index(
+                fields=["category", "id"], include=["owner_unit", "grid"], name="cases_by_category"
+            ),
+            models.Index(fields=["owner_unit", "id"], name="cases_by_unit"),
         ]
         constraints = [
             # A constraint rather than unique=True: no second, LIKE-only index.
@@ -578,6 +586,54 @@ class FollowUpPolicy(models.Model):
         return cls.objects.filter(pk=1).first() or cls()
 
 
+class VerificationPolicy(models.Model):
+    """核查 by tier: who, besides the dispatchers and leaders over a case (and another
+    grid worker of its grid), may verify a fix, one row for the district (none: the
+    defaults, as before the policy: nobody else). Read by ``permissions`` for the verify
+    transition and the console's button alike."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    community_verifies_micro = models.BooleanField(
+        _("a community verifies its grid workers' micro matters"),
+        default=False,
+        help_text=_(
+            "The staff of the community above a grid (handlers, dispatchers, leaders) may "
+            "verify the fixes of the grid's micro matters, instead of sending them up to "
+            "the district's dispatcher."
+        ),
+    )
+    community_verifies_minor = models.BooleanField(
+        _("a community verifies its own minor matters"),
+        default=False,
+        help_text=_(
+            "The staff of a community may verify the fixes of the minor matters it owns "
+            "(never a fix they made themselves)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("verification policy")
+        verbose_name_plural = _("verification policy")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="one_verification_policy")]
+
+    def __str__(self) -> str:
+        return str(_("verification policy"))
+
+    @classmethod
+    def current(cls) -> VerificationPolicy:
+        """The district's policy: its row, or the defaults when it has none (not saved)."""
+        return cls.objects.filter(pk=1).first() or cls()
+
+    def community_tiers(self) -> frozenset[str]:
+        """The tiers whose fixes the community verifies."""
+        tiers = {
+            Tier.MICRO: self.community_verifies_micro,
+            Tier.MINOR: self.community_verifies_minor,
+        }
+        return frozenset(str(tier) for tier, on in tiers.items() if on)
+
+
 class ResidentContact(models.Model):
     """Who asked, kept apart from the case: only roles that need it see it unmasked,
     and every reveal is logged (``ContactReveal``)."""
@@ -585,6 +641,15 @@ class ResidentContact(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="contact")
     name = models.CharField(_("name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # The number's last four digits, kept by the database: the queues' search "by the
+    # phone's last digits" is an equality on an index (a suffix match reads every row).
+    phone_tail = models.GeneratedField(
+        expression=Right("phone", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+        verbose_name=_("phone's last digits"),
+    )
     hide_identity = models.BooleanField(_("keep my identity from the handlers"), default=False)
 
     class Meta:
@@ -600,10 +665,17 @@ def mask_phone(phone: str) -> str:
 
 
 class ContactReveal(models.Model):
-    contact = models.ForeignKey(ResidentContact, on_delete=models.CASCADE, related_name="reveals")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    contact = models.ForeignKey(
+        ResidentContact,
+        verbose_name=_("resident contact"),
+        on_delete=models.CASCADE,
+        related_name="reveals",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
+    )
     reason = models.CharField(_("reason"), max_length=200)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("contact reveal")
@@ -717,7 +789,9 @@ class WhistleTaskQuerySet(models.QuerySet["WhistleTask"]):
 class WhistleTask(models.Model):
     """吹哨报到: a department's part in a case, with its own check-in deadline."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="tasks"
+    )
     department = models.ForeignKey(
         Unit, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
     )
@@ -726,10 +800,10 @@ class WhistleTask(models.Model):
         _("state"), max_length=12, choices=TaskState.choices, default=TaskState.NOTIFIED
     )
     check_in_due = models.DateTimeField(_("check in by"))
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = WhistleTaskQuerySet.as_manager()
 

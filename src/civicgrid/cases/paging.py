@@ -2,9 +2,11 @@
 that an index serves, never "skip the first N" (OFFSET sorts and throws away N rows:
 at a million cases a deep page took seconds).
 
-An order is two fields, a timestamp and the id that breaks its ties, e.g.
-``("-created_at", "-id")``. A cursor is the last row's key, ``"<iso time>~<id>"``
-(the id may be left out: "as the list stood at that time").
+An order is two fields, a timestamp (or a whole number: a category's or a unit's id)
+and the id that breaks its ties, e.g. ``("-created_at", "-id")``. A cursor is the last
+row's key, ``"<iso time>~<id>"`` (the id may be left out: "as the list stood at that
+time"), ``"<number>~<id>"``, or ``"~<id>"`` for a row whose first field is empty: a
+nullable first field (a deadline, a category) is paged with its empty rows last.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import DateTimeField, F, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,17 +33,28 @@ class Page(Generic[M]):
     previous: str | None  # the cursor of the page before it (newer), if any
 
 
-def parse_cursor(text: str, field: str = "before") -> tuple[datetime, int | None]:
+Key = datetime | int | None
+
+
+def parse_cursor(
+    text: str, field: str = "before", *, numeric: bool = False, nullable: bool = False
+) -> tuple[Key, int | None]:
     """A cursor from a URL (the parameter ``field``); a person who edited it hears what is
-    wrong (400): a time in the years ``inputs.moment`` takes, an id ``inputs.whole_number``
-    takes."""
+    wrong (400): a time in the years ``inputs.moment`` takes (a whole number for a
+    ``numeric`` order; nothing, with an id, for the empty rows of a ``nullable`` one), an
+    id ``inputs.whole_number`` takes."""
     at_text, _sep, pk_text = text.partition("~")
+    at: Key
     try:
         at_text = at_text.strip()
+        pk = inputs.whole_number(pk_text, field, 1, inputs.ID_MAX) if pk_text else None
+        if not at_text and nullable and pk is not None:
+            return None, pk
+        if numeric:
+            return inputs.whole_number(at_text, field, 0, inputs.ID_MAX), pk
         if "T" in at_text:  # a "+" of the time zone read from an unquoted URL as a space
             at_text = at_text.replace(" ", "+")
         at = inputs.moment(datetime.fromisoformat(at_text), field)
-        pk = inputs.whole_number(pk_text, field, 1, inputs.ID_MAX) if pk_text else None
     except (ValueError, Invalid):
         raise Invalid(
             _("This page marker is not valid; start from the first page."),
@@ -53,18 +66,43 @@ def parse_cursor(text: str, field: str = "before") -> tuple[datetime, int | None
     return at, pk
 
 
-def _beyond(order: Order, cursor: tuple[datetime, int | None], *, forward: bool) -> Q:
+def _beyond(
+    order: Order, cursor: tuple[Key, int | None], *, forward: bool, nullable: bool = False
+) -> Q:
     """The rows past ``cursor`` in ``order`` (``forward``) or before it: as a range on the
-    first field (which the index serves) and the tie broken by the second."""
+    first field (which the index serves) and the tie broken by the second. A
+    ``nullable`` first field's empty rows come last, in the order of the second."""
     (first, second), (at, pk) = ((name.lstrip("-") for name in order), cursor)
     descending = order[0].startswith("-")
     later = descending != forward  # the rows we want have a greater first field
     strict, loose = ("gt", "gte") if later else ("lt", "lte")
+    if nullable and at is None:
+        empty_after = Q(**{f"{first}__isnull": True, f"{second}__{strict}": pk})
+        return empty_after if forward else Q(**{f"{first}__isnull": False}) | empty_after
     if pk is None:
         return Q(**{f"{first}__{strict}": at})
-    return Q(**{f"{first}__{loose}": at}) & (
+    found = Q(**{f"{first}__{loose}": at}) & (
         Q(**{f"{first}__{strict}": at}) | Q(**{f"{second}__{strict}": pk})
     )
+    if nullable and forward:
+        found |= Q(**{f"{first}__isnull": True})
+    return found
+
+
+def _ordering(order: Order, *, nullable: bool) -> list[Any]:
+    """``order`` for ``order_by``: a ``nullable`` first field with its empty rows last."""
+    if not nullable:
+        return list(order)
+    name = order[0].lstrip("-")
+    first = (
+        F(name).desc(nulls_last=True) if order[0].startswith("-") else F(name).asc(nulls_last=True)
+    )
+    return [first, order[1]]
+
+
+def _reversed(order: Order) -> Order:
+    first, second = (name[1:] if name.startswith("-") else f"-{name}" for name in order)
+    return first, second
 
 
 def keyset(
@@ -74,24 +112,34 @@ def keyset(
     before: str | None = None,
     after: str | None = None,
     size: int = 30,
+    nullable: bool = False,
 ) -> Page[M]:
     """One page of ``rows`` in ``order``: the first, the one past ``before`` (the next
-    page's cursor), or the one before ``after`` (the previous page's).
+    page's cursor), or the one before ``after`` (the previous page's). ``nullable``: the
+    order's first field may be empty; those rows come last.
 
     Keys first, rows second: the page's ids are found in the order's index without
     the joins ``rows`` may carry (a join planned before the sort would join every
     candidate row), then those rows are read by id."""
     first, second = (name.lstrip("-") for name in order)
+    numeric = not isinstance(rows.model._meta.get_field(first), DateTimeField)
     backwards = bool(after)
     if after:
-        reverse = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
-        mark = parse_cursor(after, "after")
-        query = rows.filter(_beyond(order, mark, forward=False)).order_by(*reverse)
+        reverse = _reversed(order)
+        mark = parse_cursor(after, "after", numeric=numeric, nullable=nullable)
+        query = rows.filter(_beyond(order, mark, forward=False, nullable=nullable))
+        if nullable:  # (the empty rows, last going forward, come first going back)
+            name = reverse[0].lstrip("-")
+            direction = F(name).desc if reverse[0].startswith("-") else F(name).asc
+            query = query.order_by(direction(nulls_first=True), reverse[1])
+        else:
+            query = query.order_by(*reverse)
     elif before:
-        mark = parse_cursor(before, "before")
-        query = rows.filter(_beyond(order, mark, forward=True)).order_by(*order)
+        mark = parse_cursor(before, "before", numeric=numeric, nullable=nullable)
+        query = rows.filter(_beyond(order, mark, forward=True, nullable=nullable))
+        query = query.order_by(*_ordering(order, nullable=nullable))
     else:
-        query = rows.order_by(*order)
+        query = rows.order_by(*_ordering(order, nullable=nullable))
     keys = list(query.values_list("pk", first, second)[: size + 1])
     more = len(keys) > size
     keys = keys[:size]
@@ -101,7 +149,9 @@ def keyset(
     items = [found[pk] for pk, _first, _second in keys if pk in found]
 
     def cursor(key: tuple[Any, Any, Any]) -> str:
-        return f"{key[1].isoformat()}~{key[2]}"
+        value = key[1]
+        shown = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else value
+        return f"{shown}~{key[2]}"
 
     if backwards:
         return Page(

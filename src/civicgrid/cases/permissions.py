@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from civicgrid.cases.lookups import ids_q
 from civicgrid.cases.models import OPEN_STATES, Action, Case, State
 from civicgrid.errors import Conflict, Forbidden, Invalid, Refusal
 from civicgrid.org.models import Level, Role, Unit, User
@@ -123,6 +127,8 @@ class Rule:
     units: Units = _owner  # the units whose people may act (through their roles)
     system: bool = False  # actor None (the resident or the sweeper) may do it
     when: Condition | None = None  # beyond the state: what else must hold
+    # Who else has the right, by the district's policy (``VerificationPolicy``).
+    also: Callable[[Case, User], bool] | None = None
 
 
 S = State
@@ -181,6 +187,7 @@ RULES: dict[str, Rule] = {
         pgettext_lazy("a case cannot be …", "verified"),
         gettext_lazy("Only the grid worker or a dispatcher over this case may verify it."),
         units=_owner_or_grid,
+        also=lambda case, actor: _community_verifies(case, actor),
     ),
     Action.FOLLOW_UP: Rule(
         frozenset({S.FOLLOW_UP}),
@@ -283,6 +290,33 @@ def has_right(actor: User | Scope | None, roles: tuple[str, ...], units: list[Un
     )
 
 
+# A community's staff who may verify, where the district's policy lets the community.
+COMMUNITY_VERIFYING = (Role.HANDLER, Role.DISPATCHER, Role.LEADER)
+
+
+def _community_verifies(case: Case, actor: User) -> bool:
+    """The district lets a community verify fixes of the case's tier
+    (``VerificationPolicy``), and ``actor`` is staff of the community: above the grid
+    that owns a micro matter, or owning a minor matter itself."""
+    from civicgrid.cases.models import Tier, VerificationPolicy
+
+    if case.tier not in (Tier.MICRO, Tier.MINOR):
+        return False
+    owner = case.owner_unit
+    community = owner.parent if owner.level == Level.GRID else owner
+    if community is None or community.level != Level.COMMUNITY:
+        return False
+    if case.tier not in VerificationPolicy.current().community_tiers():
+        return False
+    return has_right(actor, COMMUNITY_VERIFYING, [community])
+
+
+def _rule_allows(rule: Rule, case: Case, actor: User) -> bool:
+    return has_right(actor, rule.roles, rule.units(case)) or (
+        rule.also is not None and rule.also(case, actor)
+    )
+
+
 def _resolver_of(case: Case) -> int | None:
     """The id of the user who resolved ``case`` last (办结 or an on-the-spot fix)."""
     return (
@@ -308,9 +342,7 @@ def may(case: Case, action: str, actor: User | None) -> bool:
     rule = RULES[action]
     if actor is None:
         return rule.system
-    return has_right(actor, rule.roles, rule.units(case)) and not _checks_own_fix(
-        case, action, actor
-    )
+    return _rule_allows(rule, case, actor) and not _checks_own_fix(case, action, actor)
 
 
 def check_right(case: Case, action: str, actor: User | None) -> None:
@@ -320,7 +352,7 @@ def check_right(case: Case, action: str, actor: User | None) -> None:
         if not rule.system:
             raise Forbidden(str(rule.refusal))
         return
-    if not has_right(actor, rule.roles, rule.units(case)):
+    if not _rule_allows(rule, case, actor):
         raise Forbidden(str(rule.refusal))
     if _checks_own_fix(case, action, actor):
         raise Forbidden(_("You resolved this case yourself: someone else must verify the fix."))
@@ -371,3 +403,23 @@ def may_know_resident(case: Case, actor: User | None) -> bool:
     """The resident's name even when they asked to keep it from the handlers, and their
     whole phone number (each reveal logged)."""
     return has_right(actor, CONTACT_ROLES, [case.owner_unit, case.dispatcher_unit])
+
+
+def known_residents(actor: User | Scope | None) -> Q | None:
+    """The cases whose resident ``actor`` may know, as a filter: ``may_know_resident``
+    for a list (a contact role over the case's owner or the unit that dispatched it).
+    ``Q()`` for the whole tree; None when the actor holds no such role anywhere."""
+    if actor is None:
+        return None
+    scope = scope_of(actor)
+    if scope.everything:
+        return Q()
+    paths = [path for path, role in scope.grants if role in CONTACT_ROLES]
+    if not paths:
+        return None
+    units = list(
+        Unit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths))).values_list(
+            "pk", flat=True
+        )
+    )
+    return ids_q(units, "owner_unit_id") | ids_q(units, "dispatcher_unit_id")

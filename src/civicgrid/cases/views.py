@@ -10,34 +10,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from civicgrid import inputs
-from civicgrid.cases import actions, followup
+from civicgrid.cases import actions, export, followup, search
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
+from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import (
     OPEN_TASK_STATES,
     Case,
     Category,
+    Channel,
     Photo,
     State,
     Tier,
     Urgency,
     WhistleTask,
 )
-from civicgrid.cases.paging import keyset
-from civicgrid.cases.permissions import allowed_actions
+from civicgrid.cases.paging import Page, keyset
+from civicgrid.cases.permissions import allowed_actions, known_residents, may_know_resident
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation.views import appeal_panel
@@ -61,8 +65,9 @@ def _visible_case(request: HttpRequest, code: str) -> Case:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """A work queue, a page at a time by key (newer/older, never "page N"), with the
-    open queues' counts."""
+    """A work queue, searched, filtered and sorted (``cases.search``), a page at a time
+    by key (newer/older, never "page N"), with the open queues' counts. A filter that
+    means nothing is shown on the page with its status (400, 403), the list empty."""
     counts = work_queues.queue_counts(request.user)
     defined = work_queues.queues()
     name = request.GET.get("queue") or next(
@@ -70,16 +75,92 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     if name not in defined:
         name = "all"
-    page = keyset(
-        work_queues.in_queue(request.user, name).select_related("owner_unit", "category"),
-        defined[name].order,
-        before=request.GET.get("before"),
-        after=request.GET.get("after"),
-        size=30,
+    context: dict[str, Any] = {
+        "tabs": [(q, queue.label, counts[q]) for q, queue in defined.items()],
+        "current": name,
+        "cap": work_queues.COUNT_CAP,
+        "export_limit": export.ROW_LIMIT,
+        **_filter_choices(request),
+    }
+    status = 200
+    try:
+        filters = search.read(request.GET, request.user)
+        sort = search.sort_of(filters, defined[name].order)
+        with search.time_limited(filters):
+            page = keyset(
+                search.narrowed(
+                    work_queues.in_queue(request.user, name), filters, request.user
+                ).select_related("owner_unit", "category"),
+                sort.order,
+                before=request.GET.get("before"),
+                after=request.GET.get("after"),
+                size=30,
+                nullable=sort.nullable,
+            )
+        if filters.phone and page.items:
+            actions.log_contact_reveals(
+                page.items,
+                actor=request.user,
+                reason=_("Searched by the phone's last digits %(digits)s")
+                % {"digits": filters.phone},
+            )
+    except Refusal as refusal:
+        given = {k: request.GET[k] for k in search.FIELDS if request.GET.get(k)}
+        filters = search.Filters(given=given)
+        page, status = Page([], next=None, previous=None), refusal.status
+        context["error"] = refusal.message
+        sort = search.sort_of(search.Filters(), defined[name].order)
+    params = {"queue": name, **filters.given}
+    context.update(
+        page=page,
+        filters=filters,
+        sort=sort,
+        query=urlencode(params),
+        unsorted=urlencode({k: v for k, v in params.items() if k != "sort"}),
+        export_query=urlencode(params),
     )
-    tabs = [(q, queue.label, counts[q]) for q, queue in defined.items()]
-    context = {"tabs": tabs, "current": name, "page": page, "cap": work_queues.COUNT_CAP}
-    return render(request, "cases/queue.html", context)
+    return render(request, "cases/queue.html", context, status=status)
+
+
+def _filter_choices(request: HttpRequest) -> dict[str, Any]:
+    """The filter form's choices: the units the viewer may see (grids are within their
+    community), the categories, tiers and channels, and the sorts."""
+    return {
+        "units": Unit.objects.visible_to(request.user)
+        .exclude(kind=UnitKind.GRID)
+        .filter(active=True)
+        .only("code", "name", "path"),
+        "filter_categories": Category.objects.filter(active=True).select_related("parent"),
+        "tiers": Tier.choices,
+        "channels": Channel.choices,
+        "sorts": search.SORTS,
+        "may_search_phones": known_residents(request.user) is not None,
+    }
+
+
+@login_required
+def export_queue(request: HttpRequest) -> HttpResponse:
+    """The queue as the page shows it (queue, search, filters, order) as an Excel file,
+    up to ``export.ROW_LIMIT`` cases; a refusal (a bad filter, too many cases) as the
+    refusal page, with its status."""
+    defined = work_queues.queues()
+    name = request.GET.get("queue") or "all"
+    if name not in defined:
+        name = "all"
+    filters = search.read(request.GET, request.user)
+    sort = search.sort_of(filters, defined[name].order)
+    with search.time_limited(filters):
+        cases = export.rows_for(
+            search.narrowed(work_queues.in_queue(request.user, name), filters, request.user),
+            sort,
+        )
+    response = HttpResponse(
+        export.workbook(cases, request.user),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, export.filename())
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # Form fields each transition needs, read from the POST.
@@ -226,12 +307,11 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "map_data": {"grid": boundary, "point": [case.lon, case.lat] if case.lon else None},
         "urgencies": Urgency.choices,
         "tiers": Tier.choices,
+        "tile_url": settings.MAP_TILE_URL,
     }
     context.update(appeal_panel(case, request.user))
     if "triage" in allowed:
-        context["categories"] = Category.objects.filter(
-            active=True, parent__isnull=False
-        ).select_related("parent")
+        context["category_groups"] = choice_groups()
     if "follow_up" in allowed:
         context["stars"] = followup.STARS
     if "whistle" in allowed:
@@ -239,6 +319,27 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
             kind=UnitKind.DEPARTMENT, active=True
         ).order_by("code")
     return render(request, "cases/case.html", context)
+
+
+@login_required
+def case_sheet(request: HttpRequest, code: str) -> HttpResponse:
+    """工单: the case on one A4 sheet for sign-off on paper: its facts, its history, the
+    departments' tasks and the signature lines. The resident's number is masked unless
+    the viewer may know the resident; then it is printed whole and the reveal logged."""
+    case = _visible_case(request, code)
+    contact = contact_view(case, request.user)
+    resident = getattr(case, "contact", None)
+    if resident is not None and resident.phone and may_know_resident(case, request.user):
+        actions.log_contact_reveals([case], actor=request.user, reason=_("Printed the case sheet"))
+        contact = contact.model_copy(update={"phone": resident.phone, "masked": False})
+    context = {
+        "case": case,
+        "contact": contact,
+        "events": case.events.select_related("actor", "from_unit", "to_unit"),
+        "tasks": case.tasks.select_related("department"),
+        "printed_at": timezone.now(),
+    }
+    return render(request, "cases/sheet.html", context)
 
 
 @login_required

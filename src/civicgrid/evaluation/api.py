@@ -6,10 +6,10 @@ scope is a 404, a role without figures a 403."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
@@ -21,12 +21,14 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
 from civicgrid.errors import NotFound, answers
 from civicgrid.evaluation import actions as appeal_actions
-from civicgrid.evaluation import appeal_list
+from civicgrid.evaluation import appeal_list, export, publishing
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation import permissions as appeal_permissions
-from civicgrid.evaluation.models import Appeal
-from civicgrid.evaluation.selection import Selection, selection_for
-from civicgrid.inputs import Id
+from civicgrid.evaluation import rankings as rk
+from civicgrid.evaluation.models import Appeal, RankingSnapshot
+from civicgrid.evaluation.ranking_view import RankingView, ranking_for
+from civicgrid.evaluation.selection import Period, Selection, check_role, selection_for
+from civicgrid.inputs import Id, WholeNumber
 from civicgrid.org.models import User
 
 router = Router(tags=["evaluation"])
@@ -35,6 +37,7 @@ Dimension = Literal["unit", "category", "channel", "month"]
 Level = Literal["street", "community", "grid", "department"]
 FigureKey = Literal[ind.FIGURES]  # type: ignore[valid-type]
 Part = Literal["numerator", "denominator"]
+RevisionNumber = WholeNumber(1, 32767)
 NEWEST_FIRST = ("-created_at", "-id")
 
 
@@ -532,3 +535,284 @@ def reject_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> Appea
 def withdraw_appeal(request: HttpRequest, pk: Id) -> AppealOut:
     appeal = appeal_actions.withdraw_appeal(_appeal(request, pk), actor=request.user)
     return _appeal_out(_appeal(request, appeal.pk), request.user, events=True)
+
+
+# --- monthly rankings (月度榜单) -------------------------------------------------------------
+
+ListKey = Literal["streets", "communities", "departments"]
+MONTH_PARAMETER = Query(..., description="the month, 2025-03 (ASCII digits)")
+LIST_PARAMETER = Query(None, description="one list only; default: all three")
+REVISION_PARAMETER = Query(None, description="a published revision; default: the latest")
+LIVE_PARAMETER = Query(
+    False, description="computed now even when the month is published (never frozen)"
+)
+
+
+class RankedFigureOut(Schema):
+    numerator: int
+    denominator: int
+    value: float | None = Field(description="the rate (0–1); null without a denominator")
+
+
+class RankingRowOut(Schema):
+    unit: str = Field(description="the unit's code")
+    name: str
+    kind: str
+    group: str | None = Field(description="communities: the street they are ranked within")
+    cases: int = Field(description="cases that count (the volume)")
+    excluded: dict[str, int] = Field(description="cases left out, by reason")
+    figures: dict[str, RankedFigureOut] = Field(
+        description="every indicator's numerator and denominator (the inputs)"
+    )
+    score: float | None = Field(description="composite score out of 100; null: none")
+    rank: int | None = Field(description="null: listed apart")
+    apart: bool = Field(description="listed apart (单列): too few cases or no rate")
+    apart_reason: Literal["volume", "no_rate"] | None
+    previous_score: float | None = Field(description="the month before's score")
+    change: float | None
+    red: bool = Field(description="on the red list (红榜)")
+    black: bool = Field(description="on the black list (黑榜)")
+    improved: bool = Field(description="among the most improved (进步最快)")
+
+
+class RankingPolicyOut(Schema):
+    weight_response: int
+    weight_solved: int
+    weight_satisfaction: int
+    min_volume: int = Field(description="fewer counted cases: listed apart")
+    red_size: int
+    black_size: int
+    improved_size: int
+
+
+Weight = WholeNumber(0, 100)
+ListSize = WholeNumber(0, 20)
+Volume = WholeNumber(0, 100000)
+
+
+class RankingPolicyIn(Schema):
+    """The settings to change; those left out stay as they are."""
+
+    weight_response: Weight | None = None  # type: ignore[valid-type]
+    weight_solved: Weight | None = None  # type: ignore[valid-type]
+    weight_satisfaction: Weight | None = None  # type: ignore[valid-type]
+    min_volume: Volume | None = None  # type: ignore[valid-type]
+    red_size: ListSize | None = None  # type: ignore[valid-type]
+    black_size: ListSize | None = None  # type: ignore[valid-type]
+    improved_size: ListSize | None = None  # type: ignore[valid-type]
+
+
+class RevisionOut(Schema):
+    revision: int
+    published_at: datetime
+    published_by: str
+    reason: str
+    early: bool = Field(description="published before the appeals closed")
+
+
+class RankingOut(Schema):
+    month: str
+    status: Literal["published", "live"]
+    revision: int | None = Field(description="the revision shown; null: live")
+    computed_at: datetime = Field(description="deadlines are judged as of this moment")
+    policy: RankingPolicyOut = Field(description="the policy these lists were computed under")
+    score_rule: str
+    list_rule: str
+    lists: dict[str, list[RankingRowOut]]
+    revisions: list[RevisionOut] = Field(description="every published revision, first first")
+    hidden: int = Field(description="live rows left out: units outside my scope")
+
+
+class PublishIn(Schema):
+    early: bool = Field(False, description="publish before the month's appeals close")
+
+
+class CorrectIn(Schema):
+    reason: str = Field(..., description="why the month is published again")
+
+
+class VerificationOut(Schema):
+    month: str
+    revision: int
+    same: bool = Field(description="recomputed from the cases, every row is as published")
+    differences: list[str] = Field(description="'list unit: fields' that differ")
+
+
+def _policy_out(terms: rk.Terms) -> RankingPolicyOut:
+    return RankingPolicyOut(
+        weight_response=terms.weights["response"],
+        weight_solved=terms.weights["solved"],
+        weight_satisfaction=terms.weights["satisfaction"],
+        min_volume=terms.min_volume,
+        red_size=terms.red_size,
+        black_size=terms.black_size,
+        improved_size=terms.improved_size,
+    )
+
+
+def _ranking_row(row: dict[str, Any]) -> RankingRowOut:
+    figures = {}
+    for key, (numerator, denominator) in row["figures"].items():
+        value = row["rates"].get(key) if key in row["rates"] else None
+        if value is None and denominator and ind.KINDS.get(key) == ind.RATE:
+            value = numerator / denominator
+        figures[key] = RankedFigureOut(numerator=numerator, denominator=denominator, value=value)
+    return RankingRowOut(
+        **{k: row[k] for k in RankingRowOut.model_fields if k != "figures"}, figures=figures
+    )
+
+
+def _revision_out(snapshot: RankingSnapshot) -> RevisionOut:
+    return RevisionOut(
+        revision=snapshot.revision,
+        published_at=snapshot.published_at,
+        published_by=str(snapshot.published_by),
+        reason=snapshot.reason,
+        early=snapshot.early,
+    )
+
+
+def _ranking_out(view: RankingView, only: str | None = None) -> RankingOut:
+    return RankingOut(
+        month=view.month.key,
+        status=view.status,
+        revision=view.snapshot.revision if view.snapshot else None,
+        computed_at=view.computed_at,
+        policy=_policy_out(view.terms),
+        score_rule=str(rk.SCORE_RULE),
+        list_rule=str(rk.LIST_RULE),
+        lists={
+            name: [_ranking_row(r) for r in rows]
+            for name, rows in view.lists.items()
+            if only in (None, name)
+        },
+        revisions=[_revision_out(s) for s in view.revisions],
+        hidden=view.hidden,
+    )
+
+
+@router.get(
+    "/rankings",
+    response=answers(RankingOut),
+    url_name="evaluation_rankings",
+    summary="月度榜单 A month's rankings: published, or computed now",
+)
+def rankings_of_month(
+    request: HttpRequest,
+    month: str = MONTH_PARAMETER,
+    list: ListKey | None = LIST_PARAMETER,
+    revision: RevisionNumber | None = REVISION_PARAMETER,
+    live: bool = LIVE_PARAMETER,
+) -> RankingOut:
+    """The month's published revision (the latest by default), or, when it is not
+    published or ``live`` is set, its rankings computed now. Every row carries its
+    numerators and denominators, score, rank, whether it is listed apart, and its place
+    on the red, black and most-improved lists. A live computation shows only the units
+    in my scope; a published month is public."""
+    period = rk.parse_month(month)
+    return _ranking_out(ranking_for(request.user, period, revision=revision, live=live), list)
+
+
+@router.get(
+    "/rankings/policy",
+    response=answers(RankingPolicyOut),
+    summary="The district's ranking policy: weights, minimum volume, list sizes",
+)
+def ranking_policy(request: HttpRequest) -> RankingPolicyOut:
+    check_role(request.user)
+    return _policy_out(rk.Terms.current())
+
+
+@router.put(
+    "/rankings/policy",
+    response=answers(RankingPolicyOut),
+    summary="Change the ranking policy (district leaders and administrators)",
+)
+def change_ranking_policy(request: HttpRequest, body: RankingPolicyIn) -> RankingPolicyOut:
+    """The fields given change; the three weights must add up to 100. Logged; months
+    already published keep the policy they were computed under."""
+    values = body.model_dump(exclude_none=True)
+    publishing.change_policy(request.user, **values)
+    return _policy_out(rk.Terms.current())
+
+
+@router.post(
+    "/rankings/{month}/publish",
+    response=answers(RankingOut, status=201),
+    summary="发布 Publish a month: freeze its rankings (district leaders and administrators)",
+)
+def publish_rankings(request: HttpRequest, month: str, body: PublishIn) -> Status[RankingOut]:
+    """Refused for the current or a future month, with appeals on its cases still
+    undecided, before its appeals close (unless ``early``), or when already published
+    (publish a correction)."""
+    period = rk.parse_month(month)
+    snapshot = publishing.publish_month(request.user, period, early=body.early)
+    view = ranking_for(request.user, period, revision=snapshot.revision)
+    return Status(201, _ranking_out(view))
+
+
+@router.post(
+    "/rankings/{month}/correct",
+    response=answers(RankingOut, status=201),
+    summary="更正 Publish a month again, recomputed, as a new revision with its reason",
+)
+def correct_rankings(request: HttpRequest, month: str, body: CorrectIn) -> Status[RankingOut]:
+    period = rk.parse_month(month)
+    snapshot = publishing.correct_month(request.user, period, body.reason)
+    view = ranking_for(request.user, period, revision=snapshot.revision)
+    return Status(201, _ranking_out(view))
+
+
+@router.get(
+    "/rankings/{month}/verify",
+    response=answers(VerificationOut),
+    summary="Recompute a published month from its cases and compare",
+)
+def verify_rankings(
+    request: HttpRequest, month: str, revision: RevisionNumber | None = REVISION_PARAMETER
+) -> VerificationOut:
+    """At the moment and under the policy it was computed with: ``same`` when every row
+    is as published; otherwise which fields of which rows moved (a late rating, an
+    appeal upheld after publishing)."""
+    period = rk.parse_month(month)
+    check_role(request.user)
+    _published_or_404(period, revision)
+    found = publishing.verify(period.key, revision)
+    return VerificationOut(
+        month=found.month, revision=found.revision, same=found.same, differences=found.differences
+    )
+
+
+def _published_or_404(period: Period, revision: int | None) -> RankingSnapshot:
+    snapshot = publishing.published(period.key, revision)
+    if snapshot is None:
+        raise NotFound(
+            _("%(month)s has not been published; there is nothing to correct.")
+            % {"month": period.key}
+            if revision is None
+            else _("%(month)s has no published revision %(n)s.")
+            % {"month": period.key, "n": revision}
+        )
+    return snapshot
+
+
+@router.get(
+    "/rankings/{month}/export.xlsx",
+    response=answers(None),
+    url_name="evaluation_rankings_export",
+    openapi_extra={
+        "responses": {"200": {"description": "the workbook", "content": {export.XLSX: {}}}}
+    },
+    summary="A published month as an Excel workbook (one sheet per list)",
+)
+def export_rankings(
+    request: HttpRequest, month: str, revision: RevisionNumber | None = REVISION_PARAMETER
+) -> HttpResponse:
+    """Streets and towns, communities, departments, the units listed apart, and the
+    rules; Chinese headers. Only a published month (404 otherwise)."""
+    period = rk.parse_month(month)
+    check_role(request.user)
+    snapshot = _published_or_404(period, revision)
+    response = HttpResponse(export.workbook(snapshot), content_type=export.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(snapshot)}"'
+    return response

@@ -12,4 +12,8 @@ urlpatterns = [
     path("appeals/", views.appeals_page, name="appeals"),
     path("appeals/<int:pk>/<str:action>/", views.appeal_act, name="appeal_act"),
     path("cases/<str:code>/appeal/", views.appeal_case, name="appeal_case"),
+    path("rankings/", views.rankings_page, name="rankings"),
+    path("rankings/publish/", views.rankings_publish, name="rankings_publish"),
+    path("rankings/correct/", views.rankings_correct, name="rankings_correct"),
+    path("rankings/<str:month>/export.xlsx", views.rankings_export, name="rankings_export"),
 ]

@@ -28,13 +28,17 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation import actions as appeal_actions
-from civicgrid.evaluation import appeal_list, cockpit_api
+from civicgrid.evaluation import appeal_list, cockpit_api, export, publishing
 from civicgrid.evaluation import cockpit as cp
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation import permissions as appeal_permissions
+from civicgrid.evaluation import rankings as rk
 from civicgrid.evaluation.models import Appeal, AppealAction, AppealState, Ground
-from civicgrid.evaluation.selection import Selection, recent_months, selection_for
+from civicgrid.evaluation.ranking_view import RankingView, ranking_for
+from civicgrid.evaluation.selection import Period, Selection, recent_months, selection_for
+from civicgrid.inputs import whole_number
 from civicgrid.org.models import STREET_KINDS, Unit, UnitKind, User
+from civicgrid.org.scoping import scope_of
 from civicgrid.web import access
 
 NEWEST_FIRST = ("-created_at", "-id")
@@ -405,6 +409,160 @@ def appeal_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
     return redirect("evaluation:appeals")
+
+
+# --- monthly rankings (月度榜单) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedLine:
+    """A row of a ranking as shown: the stored row, its three rates' cells (numerator,
+    denominator, value) and, for units the viewer sees, links to their cases."""
+
+    row: dict[str, Any]
+    rates: list[tuple[str, int, int, str, str | None, str | None]]
+    apart_reason: str
+
+
+def _ranked_line(view: RankingView, row: dict[str, Any], selection: Selection | None) -> RankedLine:
+    rates = []
+    for key in rk.SCORED:
+        numerator, denominator = row["figures"][key]
+        value = row["rates"][key]
+        shown = "—" if value is None else f"{value * 100:.1f}%"
+        links: tuple[str | None, str | None] = (None, None)
+        if selection is not None and row["unit"] in view.visible:
+            unit = _unit_row(row)
+            narrowed = selection.narrowed(unit=unit, own=False)
+            links = (drill_url(narrowed, key, "numerator"), drill_url(narrowed, key, "denominator"))
+        rates.append((key, numerator, denominator, shown, *links))
+    return RankedLine(row, rates, rk.describe_apart(row, view.terms) if row["apart"] else "")
+
+
+def _unit_row(row: dict[str, Any]) -> Unit:
+    """A unit for a drill-down link, from the row (no query per row)."""
+    return Unit(code=row["unit"], name=row["name"], kind=row["kind"], path="")
+
+
+def _groups(view: RankingView, name: str, selection: Selection | None) -> list[dict[str, Any]]:
+    """A list's rows by group (communities: by street; the others: one group), each with
+    its ranked lines, its lines listed apart, and its red, black and improved units."""
+    rows = view.lists.get(name, [])
+    names = {r["unit"]: r["name"] for r in view.lists.get(rk.STREETS, [])}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["group"] or "", []).append(row)
+    found = []
+    for group, members in groups.items():
+        found.append(
+            {
+                "key": group,
+                "label": names.get(group, group),
+                "ranked": [_ranked_line(view, r, selection) for r in members if not r["apart"]],
+                "apart": [_ranked_line(view, r, selection) for r in members if r["apart"]],
+                "red": rk.red_list(members),
+                "black": rk.black_list(members),
+                "improved": rk.most_improved(members),
+            }
+        )
+    return found
+
+
+def _month_or_default(request: HttpRequest) -> Period:
+    """The month asked for (strictly ``YYYY-MM``), or the month before this one."""
+    given = request.GET.get("month")
+    if given is None or given == "":
+        return rk.previous_month(Period.current_month())
+    return rk.parse_month(given)
+
+
+def _revision(request: HttpRequest) -> int | None:
+    given = request.GET.get("revision") or None
+    return None if given is None else whole_number(given, "revision", 1, 32767)
+
+
+@access.roles_required(access.EVALUATION)
+def rankings_page(request: HttpRequest) -> HttpResponse:
+    """A month's three lists (published, a revision of it, or live), with their inputs,
+    the red, black and most-improved lists, the revisions, and for district leaders and
+    administrators the publish and correct forms."""
+    month = _month_or_default(request)
+    view = ranking_for(
+        request.user, month, revision=_revision(request), live=request.GET.get("live") == "1"
+    )
+    selection = None
+    if not view.published:
+        selection = Selection(scope=scope_of(request.user), period=month)
+    may = publishing.may_publish(request.user)
+    verification = None
+    if view.published and request.GET.get("verify") == "1" and view.snapshot is not None:
+        verification = publishing.verify(month.key, view.snapshot.revision)
+    months = [p.key for p in recent_months(13)]
+    for key in publishing.published_months():
+        if key not in months:
+            months.append(key)
+    return render(
+        request,
+        "evaluation/rankings.html",
+        {
+            "view": view,
+            "month": month.key,
+            "months": sorted(months, reverse=True),
+            "published_months": set(publishing.published_months()),
+            "lists": [
+                (name, rk.LIST_LABELS[name], _groups(view, name, selection)) for name in rk.LISTS
+            ],
+            "score_rule": rk.SCORE_RULE,
+            "list_rule": rk.LIST_RULE,
+            "may_publish": may,
+            "appeals_close": publishing.last_day_to_appeal(month.bounds()[0]),
+            "undecided": publishing.undecided_appeals(month) if may else 0,
+            "verification": verification,
+            "events": publishing.events(month.key),
+        },
+    )
+
+
+def _back_to(month: str) -> HttpResponse:
+    return redirect(f"{reverse('evaluation:rankings')}?{urlencode({'month': month})}")
+
+
+@access.roles_required(access.EVALUATION)
+@require_POST
+def rankings_publish(request: HttpRequest) -> HttpResponse:
+    month = rk.parse_month(request.POST.get("month", ""))
+    try:
+        publishing.publish_month(request.user, month, early=request.POST.get("early") == "1")
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("%(month)s published.") % {"month": month.key})
+    return _back_to(month.key)
+
+
+@access.roles_required(access.EVALUATION)
+@require_POST
+def rankings_correct(request: HttpRequest) -> HttpResponse:
+    month = rk.parse_month(request.POST.get("month", ""))
+    try:
+        publishing.correct_month(request.user, month, request.POST.get("reason", ""))
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("%(month)s corrected.") % {"month": month.key})
+    return _back_to(month.key)
+
+
+@access.roles_required(access.EVALUATION)
+def rankings_export(request: HttpRequest, month: str) -> HttpResponse:
+    """A published month (a revision of it) as an Excel workbook."""
+    period = rk.parse_month(month)
+    view = ranking_for(request.user, period, revision=_revision(request))
+    if view.snapshot is None:
+        raise Http404(_("%(month)s has not been published.") % {"month": period.key})
+    response = HttpResponse(export.workbook(view.snapshot), content_type=export.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(view.snapshot)}"'
+    return response
 
 
 # --- the cockpit (领导驾驶舱) ------------------------------------------------------------------

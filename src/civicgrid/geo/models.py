@@ -21,12 +21,12 @@ class Boundary(models.Model):
         related_name="boundary",
     )
     geometry = models.JSONField(_("geometry (GeoJSON, WGS-84)"))
-    min_lon = models.FloatField()
-    min_lat = models.FloatField()
-    max_lon = models.FloatField()
-    max_lat = models.FloatField()
+    min_lon = models.FloatField(_("westmost longitude"))
+    min_lat = models.FloatField(_("southmost latitude"))
+    max_lon = models.FloatField(_("eastmost longitude"))
+    max_lat = models.FloatField(_("northmost latitude"))
     area_m2 = models.FloatField(_("area (m²)"))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("boundary")

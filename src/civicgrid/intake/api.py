@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router
 from ninja.errors import ValidationError
 from ninja.responses import Status
@@ -54,13 +55,15 @@ IDEMPOTENCY_KEY = {
     "",
     auth=None,
     response=answers({201: RequestOut, 200: RequestOut}, public=True),
-    summary="Submit a request (受理)",
+    summary=gettext_lazy("Submit a request (受理)"),
     openapi_extra={"parameters": [IDEMPOTENCY_KEY]},
+    description=gettext_lazy(
+        "A resident's request from an app or another system. The same ``Idempotency-Key`` "
+        "twice returns the same case (200), never a second one; with a different body it "
+        "is refused (409). Refusals (400) say what to fix and create nothing."
+    ),
 )
 def submit_request(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:
-    """A resident's request from an app or another system. The same ``Idempotency-Key``
-    twice returns the same case (200), never a second one; with a different body it is
-    refused (409). Refusals (400) say what to fix and create nothing."""
     idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
     if idempotency_key is None:
         missing = {"type": "missing", "loc": ("header", "Idempotency-Key"), "msg": "Field required"}

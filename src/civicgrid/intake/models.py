@@ -15,10 +15,14 @@ class IdempotencyKey(models.Model):
     the case it made, never a second one (the unique index settles a race: see
     ``service.receive_once``)."""
 
-    key = models.CharField(max_length=200, unique=True)
-    fingerprint = models.CharField(max_length=64, help_text=_("Hash of the request body."))
-    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    fingerprint = models.CharField(
+        _("fingerprint"), max_length=64, help_text=_("Hash of the request body.")
+    )
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("idempotency key")

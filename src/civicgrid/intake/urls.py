@@ -12,6 +12,8 @@ resident = (
         path("track/", views.track, name="track"),
         path("track/<str:code>/", views.case_page, name="case"),
         path("track/<str:code>/rate/", views.rate, name="rate"),
+        path("where/", views.where, name="where"),
+        path("text-size/", views.text_size, name="text_size"),
     ],
     "resident",
 )

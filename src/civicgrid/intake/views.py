@@ -15,15 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civicgrid import inputs
 from civicgrid.cases import actions
+from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import Case, CaseEvent, Category, Channel, State, Urgency
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.geo.locator import locate
@@ -37,8 +41,9 @@ from civicgrid.intake.actions import (
     report_on_patrol,
 )
 from civicgrid.intake.models import Place
+from civicgrid.intake.where import describe_place, describe_point
 from civicgrid.org.models import UnitKind
-from civicgrid.privacy.publish import public_text
+from civicgrid.privacy.publish import public_text, reply_needs_a_look
 from civicgrid.triage.duplicates import likely_duplicates
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
@@ -86,21 +91,39 @@ def _outline() -> dict[str, Any]:
     return cached
 
 
+def _picked(values: dict[str, Any]) -> str:
+    """The place or point the form holds, in words (never raw coordinates); "" when none
+    or when what it holds is not valid (the refusal says why)."""
+    try:
+        place = _place(values)
+        if place is not None:
+            return describe_place(place)
+        lon, lat = _point(values)
+    except Invalid:
+        return ""
+    if lon is None or lat is None:
+        return ""
+    return describe_point(lon, lat).name
+
+
 def _form_context(request: HttpRequest, values: dict[str, Any]) -> dict[str, Any]:
-    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
     places = Place.objects.filter(active=True).select_related("community__parent")
     return {
-        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "category_groups": choice_groups(),
         "places": places.order_by("community__parent__code", "name"),
         "outline": _outline(),
+        "tile_url": settings.MAP_TILE_URL,
         "values": values,
+        "picked": _picked(values),
     }
 
 
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "intake/submit.html", _form_context(request, {}))
+        # A point chosen on /r/where/ (without JavaScript) comes back in the address.
+        start = {k: request.GET[k] for k in ("lon", "lat", "place") if request.GET.get(k)}
+        return render(request, "intake/submit.html", _form_context(request, start))
     values = request.POST.dict()
     try:
         ratelimit.check_ip(request)
@@ -130,6 +153,50 @@ def submit(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/submit.html", context, status=refusal.status)
     _remember(request, case.tracking_code)
     return redirect("resident:done", code=case.tracking_code)
+
+
+@require_GET
+def where(request: HttpRequest) -> HttpResponse:
+    """``GET /r/where/?lon=&lat=``: the place a point lies in, in words. JSON for the
+    map's script (``Accept: application/json``), else a page, with a link that puts the
+    point into the form: the map's answer without JavaScript."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        point = inputs.coordinate(request.GET.get("lon"), request.GET.get("lat"))
+        if point is None:
+            raise Invalid(_("Give a point: lon and lat."), field="lon", kind="missing")
+    except Invalid as refusal:
+        if wants_json:
+            return JsonResponse({"located": False, "name": refusal.message}, status=400)
+        context = {"error": refusal.message}
+        return render(request, "intake/where.html", context, status=refusal.status)
+    found = describe_point(*point)
+    if wants_json:
+        return JsonResponse({"located": found.located, "name": found.name})
+    context = {"found": found, "lon": point[0], "lat": point[1]}
+    return render(request, "intake/where.html", context)
+
+
+TEXT_SIZE_COOKIE = "civicgrid_text"
+TEXT_SIZES = ("large", "normal")
+
+
+@require_GET
+def text_size(request: HttpRequest) -> HttpResponse:
+    """大字版: the resident pages' large type on or off, remembered for a year in a cookie
+    (read by ``intake/base.html``); back to the page it was asked from."""
+    size = request.GET.get("size", "")
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}) or not back.startswith(
+        "/r/"
+    ):
+        back = "/r/"
+    response = redirect(back)
+    if size in TEXT_SIZES:
+        response.set_cookie(
+            TEXT_SIZE_COOKIE, size, max_age=365 * 24 * 3600, path="/r/", samesite="Lax"
+        )
+    return response
 
 
 def _stars(request: HttpRequest) -> int:
@@ -212,13 +279,26 @@ PUBLIC_STEPS = {
 def public_timeline(case: Case) -> list[dict[str, Any]]:
     """The steps a resident may see: when, what, which unit; the reply and a rejection's
     reason (with personal data masked: whoever holds the code and four digits reads
-    them), never staff notes or names."""
-    events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).select_related("to_unit")
+    them), never staff notes or names. A reply the check flagged as saying too little
+    (``reply_needs_a_look``) is withheld, with a neutral line, until a verifier passed it."""
+    events = CaseEvent.objects.filter(
+        case=case, action__in=[*PUBLIC_STEPS, "verify"]
+    ).select_related("to_unit")
     steps = []
-    for e in events.order_by("seq"):
+    listed = list(events.order_by("seq"))
+    for i, e in enumerate(listed):
+        if e.action not in PUBLIC_STEPS:
+            continue
         text = ""
+        withheld = False
         if e.action == "resolve":
             text = case.reply
+            if reply_needs_a_look(e.data.get("reply_check", {})):
+                withheld = not any(
+                    later.action == "verify" and later.data.get("passed")
+                    for later in listed[i + 1 :]
+                )
+                text = "" if withheld else text
         elif e.action in ("reject", "rate"):
             text = e.note
         step = PUBLIC_STEPS[e.action]
@@ -234,10 +314,29 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
                 "step": step,
                 "unit": e.to_unit.name if e.to_unit and e.action != "submit" else "",
                 "text": public_text(text, case),
+                "withheld": withheld,
                 "photos": e.action == "resolve" and bool(e.attachments),
             }
         )
     return steps
+
+
+#: The states whose case still runs against its resolve deadline, as a resident sees it.
+AWAITING_RESULT = (State.DISPATCHED, State.RETURNED, State.HANDLING)
+
+
+def expected(case: Case) -> dict[str, Any] | None:
+    """When the resident may expect the result: the case's resolve deadline as a local
+    date (and whether it has passed); for a case not yet sent to a unit, that it will be
+    set then; nothing once it is resolved or ended."""
+    if case.state == State.SUBMITTED:
+        return {"pending": True}
+    if case.state not in AWAITING_RESULT or case.resolve_due is None:
+        return None
+    return {
+        "date": timezone.localtime(case.resolve_due).date(),
+        "overdue": case.resolve_due < timezone.now(),
+    }
 
 
 def case_page(request: HttpRequest, code: str) -> HttpResponse:
@@ -246,6 +345,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "case": case,
         "title": public_text(case.title, case),
         "steps": public_timeline(case),
+        "expected": expected(case),
         "can_rate": case.state == State.FOLLOW_UP,
     }
     return render(request, "intake/case.html", context)
@@ -297,10 +397,9 @@ def _intake_request(post: dict[str, str]) -> IntakeRequest:
 
 
 def _context(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    leaves = Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
     return {
         "values": values,
-        "categories": [c for c in leaves if c.parent and c.parent.parent_id is None],
+        "category_groups": choice_groups(),
         "places": Place.objects.filter(active=True).order_by("name"),
         "urgencies": Urgency.choices,
         **extra,

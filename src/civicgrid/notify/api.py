@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 
 from civicgrid.cases.models import Case
@@ -40,12 +41,14 @@ class NotificationOut(Schema):
 @router.get(
     "/{code}/notifications",
     response=answers(list[NotificationOut]),
-    summary="The notifications a case gave (the outbox)",
+    summary=gettext_lazy("The notifications a case gave (the outbox)"),
+    description=gettext_lazy(
+        "Newest first, up to 500: each message to the resident or to staff, with its "
+        "channel, state and attempts. 404 for a case you may not see (as for the case "
+        "itself); 401 without a login."
+    ),
 )
 def case_notifications(request: HttpRequest, code: str) -> list[NotificationOut]:
-    """Newest first, up to 500: each message to the resident or to staff, with its
-    channel, state and attempts. 404 for a case you may not see (as for the case
-    itself); 401 without a login."""
     case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
     if case is None:
         raise NotFound(_("No case %(code)s that you may see.") % {"code": code})

@@ -92,7 +92,7 @@ class Notification(models.Model):
     recipient_kind = models.CharField(_("recipient"), max_length=10, choices=RecipientKind.choices)
     # "resident" or "user:<id>": one key per person, for the unique constraint (a NULL
     # user would not count as equal to another NULL).
-    recipient_key = models.CharField(max_length=40, editable=False)
+    recipient_key = models.CharField(_("recipient key"), max_length=40, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff member"),
@@ -176,11 +176,11 @@ class Watermark(models.Model):
     other transactions were writing events) becomes safe once every one of
     ``pending_writers`` has ended (see ``horizon``)."""
 
-    event_id = models.BigIntegerField(default=0)
-    pending_event_id = models.BigIntegerField(null=True, blank=True)
-    pending_writers = models.JSONField(default=list, blank=True)
-    pending_since = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    event_id = models.BigIntegerField(_("last event read"), default=0)
+    pending_event_id = models.BigIntegerField(_("first unsettled event"), null=True, blank=True)
+    pending_writers = models.JSONField(_("pending writers"), default=list, blank=True)
+    pending_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("notification watermark")

@@ -53,7 +53,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.models import Action, Case, CaseEvent, State
 from civicgrid.cases.permissions import DISPATCH, FOLLOW_UP, HANDLING, TASK_ROLES
 from civicgrid.notify.models import Channel, RecipientKind, Template
-from civicgrid.privacy.publish import public_text
+from civicgrid.privacy.publish import public_text, reply_needs_a_look
 
 # Texts travel by SMS: quoted free text is cut to these lengths.
 TITLE_CHARS = 40
@@ -169,11 +169,19 @@ def _to_resident(event: CaseEvent, case: Case, staff: Staff) -> list[Message]:
         }
         return [Message(Template.DISPATCHED, RESIDENT, _("Your request is being handled"), body)]
     if event.action in (Action.RESOLVE, Action.FIX_ON_THE_SPOT):
-        reply = _cut(public_text(event.note, case), REPLY_CHARS)
-        body = _("Your request %(code)s has been resolved. Reply: %(reply)s") % {
-            "code": code,
-            "reply": reply,
-        }
+        if reply_needs_a_look(event.data.get("reply_check", {})):
+            # Not word for word before a verifier has looked at it (as the tracking
+            # page): the message asking for a rating follows the verification.
+            body = _(
+                "Your request %(code)s has been reported done; the reply is being checked "
+                "and will be on your tracking page once it is."
+            ) % {"code": code}
+        else:
+            reply = _cut(public_text(event.note, case), REPLY_CHARS)
+            body = _("Your request %(code)s has been resolved. Reply: %(reply)s") % {
+                "code": code,
+                "reply": reply,
+            }
         return [Message(Template.RESOLVED, RESIDENT, _("Your request has been resolved"), body)]
     if event.action == Action.VERIFY and event.to_state == State.FOLLOW_UP:
         link = tracking_link(case)

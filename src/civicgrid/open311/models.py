@@ -71,7 +71,9 @@ class Open311Request(models.Model):
     client = models.ForeignKey(
         ApiClient, verbose_name=_("client"), on_delete=models.PROTECT, related_name="requests"
     )
-    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    token = models.CharField(
+        _("token"), max_length=32, unique=True, default=new_token, editable=False
+    )
     service_notice = models.TextField(_("service notice"), blank=True)
     media_url = models.URLField(_("media URL"), max_length=500, blank=True)
     attributes = models.JSONField(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema
 
 from civicgrid.errors import NotFound, answers
@@ -54,7 +55,7 @@ def visible_unit(request: HttpRequest, code: str) -> Unit:
     return unit
 
 
-@router.get("/me", response=answers(MeOut), summary="Who I am, my roles and my units")
+@router.get("/me", response=answers(MeOut), summary=gettext_lazy("Who I am, my roles and my units"))
 def me(request: HttpRequest) -> MeOut:
     scope = scope_of(request.user)
     tops = _with_children(Unit.objects.tops_for(scope))
@@ -66,9 +67,15 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.get("/units", response=answers(list[UnitOut]), summary="The units under a parent I may see")
+@router.get(
+    "/units",
+    response=answers(list[UnitOut]),
+    summary=gettext_lazy("The units under a parent I may see"),
+    description=gettext_lazy(
+        "Children of ``parent``; without it, the top units of the user's scope."
+    ),
+)
 def units(request: HttpRequest, parent: str | None = None) -> list[UnitOut]:
-    """Children of ``parent``; without it, the top units of the user's scope."""
     if parent:
         qs = Unit.objects.filter(parent=visible_unit(request, parent))
     else:
@@ -76,7 +83,7 @@ def units(request: HttpRequest, parent: str | None = None) -> list[UnitOut]:
     return [_out(u, u.n_children) for u in _with_children(qs).order_by("kind", "code")]
 
 
-@router.get("/units/{code}", response=answers(UnitOut), summary="One unit")
+@router.get("/units/{code}", response=answers(UnitOut), summary=gettext_lazy("One unit"))
 def unit(request: HttpRequest, code: str) -> UnitOut:
     u = visible_unit(request, code)
     return _out(u, u.children.count())

@@ -109,8 +109,8 @@ class Unit(models.Model):
     )
     path = models.CharField(_("path"), max_length=400, db_index=True, editable=False)
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = UnitQuerySet.as_manager()
 
@@ -146,7 +146,7 @@ class User(AbstractUser):
     # Changed by "log out everywhere" (org.actions.end_all_sessions): it is part of the
     # hash every session of this person carries, so all of them stop at once, whatever
     # the session store. Empty until first used: older sessions stay valid.
-    session_token = models.CharField(max_length=64, blank=True, editable=False)
+    session_token = models.CharField(_("session token"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -201,7 +201,7 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("membership")

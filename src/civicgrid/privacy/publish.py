@@ -18,6 +18,7 @@ Which cases are published at all (triaged, not withdrawn) is a queryset,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
@@ -36,6 +37,17 @@ def resident_names(case: Case) -> tuple[str, ...]:
     """The names known to be personal on this case: its resident's."""
     contact = _contact(case)
     return (contact.name,) if contact is not None and contact.name else ()
+
+
+#: Reply checks' flags (``triage.replies.Flag``) of a reply that says too little to be
+#: shown to the resident word for word before a verifier has looked at it.
+SAYS_TOO_LITTLE = frozenset({"empty", "too_short", "boilerplate"})
+
+
+def reply_needs_a_look(reply_check: dict[str, Any]) -> bool:
+    """Did the reply check (a resolve event's ``reply_check``) flag the reply as empty,
+    too short or stock phrases?"""
+    return bool(SAYS_TOO_LITTLE & set(reply_check.get("flags", ())))
 
 
 def public_text(text: str, case: Case) -> str:

@@ -17,14 +17,18 @@ class ModelVersion(models.Model):
 
     created_at = models.DateTimeField(_("trained at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("trained by"),
     )
     source = models.CharField(_("trained on"), max_length=200)
     examples = models.PositiveIntegerField(_("examples"))
     seconds = models.FloatField(_("training seconds"))
     evaluation = models.JSONField(_("held-out evaluation"))
     labels = models.JSONField(_("categories"))
-    data = models.BinaryField()
+    data = models.BinaryField(_("model data"))
     active = models.BooleanField(_("active"), default=False)
 
     class Meta:
@@ -49,16 +53,33 @@ class Suggestion(models.Model):
     """The machine's reading of a new case: category with confidence, emergency words,
     likely duplicates. Staff accept it or choose otherwise (a ``Correction``)."""
 
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="suggestion")
+    case = models.OneToOneField(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="suggestion"
+    )
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("category"),
     )
     confidence = models.FloatField(_("confidence"), default=0.0)
-    ranked = models.JSONField(default=list, help_text=_("[[category code, probability], …]"))
-    model = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
+    ranked = models.JSONField(
+        _("ranked categories"), default=list, help_text=_("[[category code, probability], …]")
+    )
+    model = models.ForeignKey(
+        ModelVersion,
+        verbose_name=_("model version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
     emergency = models.BooleanField(_("emergency words"), default=False)
-    duplicates = models.JSONField(default=list, help_text=_("[[tracking code, similarity], …]"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    duplicates = models.JSONField(
+        _("likely duplicates"), default=list, help_text=_("[[tracking code, similarity], …]")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("suggestion")
@@ -71,13 +92,27 @@ class Suggestion(models.Model):
 class Correction(models.Model):
     """A person chose another category than the machine's: kept as training data."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    suggested = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="+"
     )
-    chosen = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    at = models.DateTimeField(auto_now_add=True)
+    suggested = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("suggested category"),
+    )
+    chosen = models.ForeignKey(
+        Category, verbose_name=_("chosen category"), on_delete=models.CASCADE, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        null=True,
+        on_delete=models.SET_NULL,
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("correction")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid import inputs
 from civicgrid.cases import actions
+from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import Case, Category, State, Urgency
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions
@@ -36,26 +37,6 @@ PAGE_SIZE = 30
 MISTAKES_SHOWN = 10
 
 
-def _leaf_groups() -> list[tuple[str, list[Category]]]:
-    """The categories a case can be triaged into, grouped under their parents' path.
-
-    Leaves, at whatever depth (a district's tree may have two levels or three): the
-    classifier suggests leaves, so the choice must hold the suggestion, or accepting
-    it would silently pick another category."""
-    every = {c.pk: c for c in Category.objects.filter(active=True).order_by("code")}
-    parents = {c.parent_id for c in every.values()}
-    groups: dict[str, list[Category]] = {}
-    for category in every.values():
-        if category.pk in parents or category.parent_id is None:
-            continue
-        path, node = [], every.get(category.parent_id)
-        while node is not None:
-            path.append(node.name)
-            node = every.get(node.parent_id) if node.parent_id else None
-        groups.setdefault(" / ".join(reversed(path)), []).append(category)
-    return list(groups.items())
-
-
 @roles_required(access.TRIAGE)
 def queue(request: HttpRequest) -> HttpResponse:
     """Cases waiting for triage, newest first a page at a time; on each page emergencies
@@ -74,7 +55,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         size=PAGE_SIZE,
     )
     cases = page.items
-    groups = _leaf_groups()
+    groups = choice_groups()
     names = {c.code: c.name for _label, leaves in groups for c in leaves}
     for case in cases:
         # Operators may merge but not triage, leaders neither: show only what works.

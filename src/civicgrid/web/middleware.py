@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 OPEN311_PREFIX = "/open311/"
+RESIDENT_PREFIX = "/r/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # A JSON body can carry a NUL or a lone surrogate as an escape ("\u0000", "\ud800"), as
 # a surrogate's own UTF-8 bytes (0xED 0xA0-0xBF …: json.loads reads them), or in a body
@@ -125,7 +126,21 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path_info.startswith((API_PREFIX, OPEN311_PREFIX)):
         message = _("No such resource: %(path)s") % {"path": request.path[:200]}
         return answer(request, NotFound(message, kind="not_found"))
+    if request.path_info.startswith(RESIDENT_PREFIX):
+        return resident_not_found(request, exception)
     return defaults.page_not_found(request, exception)
+
+
+def resident_not_found(request: HttpRequest, exception: Exception | None) -> HttpResponse:
+    """Not found on the resident site (a done page opened in another browser, an old
+    link): a resident's page, in their words, pointing to /r/track/ (with the tracking
+    code filled in when the address carries one), not the staff console's 404."""
+    said = exception.args[0] if exception is not None and exception.args else ""
+    # Django's own "no URL matched" is a dict for its debug page: not for a resident.
+    message = said if isinstance(said, str) else ""
+    match = re.match(r"^/r/(?:done|track)/([A-Za-z0-9]{4,40})/", request.path_info)
+    context = {"message": message, "code": match.group(1).upper() if match else ""}
+    return render(request, "intake/404.html", context, status=404)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -162,6 +177,8 @@ def refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     """A refusal as a page: 404 and 403 as Django's own (our templates), the others with
     their message and status."""
     if refusal.status == 404:
+        if request.path_info.startswith(RESIDENT_PREFIX):
+            return resident_not_found(request, Http404(refusal.message))
         return defaults.page_not_found(request, Http404(refusal.message))
     if refusal.status == 403:
         return defaults.permission_denied(request, PermissionDenied(refusal.message))

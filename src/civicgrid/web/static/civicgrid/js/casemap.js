@@ -5,6 +5,8 @@
   const data = JSON.parse(document.getElementById("case-map-data").textContent);
   if (!el || !window.L) return;
   const map = L.map(el, { attributionControl: false });
+  // The district's tiles if it has a server; the communities and grids around, named.
+  if (window.CivicgridMaps) { CivicgridMaps.base(map, el); CivicgridMaps.outlines(map, el); }
   const layers = [];
   if (data.grid) layers.push(L.geoJSON(data.grid, { style: { color: "#8c1c13", weight: 2, fillOpacity: 0.1 } }));
   if (data.point) layers.push(L.circleMarker([data.point[1], data.point[0]], { radius: 7, color: "#c0392b", fillOpacity: 0.9 }));

@@ -30,6 +30,8 @@
         },
       }).addTo(map);
       map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+      // The communities' outlines and names over the coloured grids.
+      if (window.CivicgridMaps) CivicgridMaps.outlines(map, el);
       el.dataset.loaded = String(n);
       status.textContent = el.dataset.countText.replace("{n}", n);
     })

@@ -54,6 +54,8 @@
       if (clusters) frame.extend(clusters.getBounds());
       map.fitBounds(frame, { padding: [16, 16] });
       el.dataset.grids = String(data.features.length);
+      // The communities' names over the grids, so a cluster reads as somewhere.
+      if (window.CivicgridMaps) CivicgridMaps.outlines(map, el);
     })
     .catch(function () { el.dataset.grids = "error"; });
 })();
