@@ -294,6 +294,16 @@ def test_a_drill_refuses_what_it_cannot_read(world: World) -> None:
         cp.behind(scope, {"figure": "open", "grid": world.tree.grids[8].code}, unit=street)
     with pytest.raises(NotFound):  # no board yet
         cp.behind(scope, {"figure": "hot", "hot": "0"}, unit=street)
+    for month in ("99999-01", "2025-3-1", "", "二〇二五-03"):
+        with pytest.raises(Invalid):
+            cp.behind(scope, {"figure": "closed", "month": month}, unit=street)
+    for n in ("٣", "1" * 5000, "-1"):
+        with pytest.raises(Invalid):
+            cp.behind(scope, {"figure": "hot", "hot": n}, unit=street)
+    with pytest.raises(NotFound):
+        cp.behind(scope, {"figure": "open", "category": "x" * 300}, unit=street)
+    with pytest.raises(NotFound):
+        cp.behind(scope, {"figure": "tasks_open", "department": "D01"}, unit=street)
 
 
 # --- pages and API ------------------------------------------------------------------------------

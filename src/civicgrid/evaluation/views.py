@@ -588,6 +588,12 @@ def _cockpit_context(request: HttpRequest) -> dict[str, Any]:
         "page_url": reverse("evaluation:cockpit") + (f"?{query}" if query else ""),
         "tile_url": settings.MAP_TILE_URL,
         "refresh_s": COCKPIT_REFRESH_S,
+        "figure_definitions": [
+            (key, cp.FIGURE_LABELS[key], cp.FIGURE_DESCRIPTIONS[key]) for key in cp.FIGURES
+        ],
+        "definitions": [i for i in ind.indicators() if i.key in cp.RATES],
+        "exclusions": ind.exclusions(),
+        "attribution": ind.UNITS_DESCRIPTION,
     }
 
 
