@@ -3,6 +3,7 @@ field's name, the API document's summaries, full-width punctuation in Chinese te
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -109,3 +110,19 @@ def test_the_favicon_is_ours_and_linked(db) -> None:  # type: ignore[no-untyped-
         assert 'rel="icon"' in Client().get(url).content.decode()
     response = Client().get("/favicon.ico")
     assert response.status_code in (301, 302) and response["Location"].endswith("favicon.svg")
+
+
+def test_the_api_document_names_no_key_twice(db) -> None:  # type: ignore[no-untyped-def]
+    """Swagger UI reads the document as YAML and stops at a key given twice (an
+    ``openapi_extra`` answer under "200" beside Ninja's 200): the docs page stays blank."""
+    client = Client()
+    client.force_login(UserFactory())
+    twice: list[str] = []
+
+    def unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [key for key, _ in pairs]
+        twice.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(pairs)
+
+    json.loads(client.get("/api/openapi.json").content, object_pairs_hook=unique)
+    assert not twice, twice

@@ -802,7 +802,7 @@ def _published_or_404(period: Period, revision: int | None) -> RankingSnapshot:
     response=answers(None),
     url_name="evaluation_rankings_export",
     openapi_extra={
-        "responses": {"200": {"description": "the workbook", "content": {export.XLSX: {}}}}
+        "responses": {200: {"description": "the workbook", "content": {export.XLSX: {}}}}
     },
     summary="A published month as an Excel workbook (one sheet per list)",
 )
