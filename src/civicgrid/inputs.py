@@ -105,6 +105,27 @@ def whole_number(value: Any, field: str, lo: int, hi: int) -> int:
     return value
 
 
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+MONTH_YEARS = (2000, 2099)
+
+
+def month(value: Any, field: str) -> tuple[int, int]:
+    """A calendar month written ``YYYY-MM`` in ASCII digits (``2025-03``), years
+    2000–2099: its year and month. Full-width or other Unicode digits ("２０２５-０３"),
+    which ``int`` would read, are refused like any other text."""
+    found = MONTH.fullmatch(value) if isinstance(value, str) else None
+    if found is not None:
+        year, number = int(found[1]), int(found[2])
+        if MONTH_YEARS[0] <= year <= MONTH_YEARS[1] and 1 <= number <= 12:
+            return year, number
+    raise Invalid(
+        _("%(field)s must be a month written as 2025-03 (ASCII digits), in 2000–2099.")
+        % {"field": field},
+        field=field,
+        kind="month",
+    )
+
+
 def finite(value: Any) -> float | None:
     """``value`` as a finite float, or None when it is not one (text in ASCII only)."""
     if isinstance(value, str):

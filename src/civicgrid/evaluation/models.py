@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -212,3 +213,144 @@ class AppealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appeal_id}#{self.seq} {self.action}"
+
+
+# --- monthly rankings (月度榜单) ------------------------------------------------------------
+
+WEIGHT_HELP = _("Points of the composite score (0–100); the three weights add up to 100.")
+
+
+class RankingPolicy(models.Model):
+    """The district's rules for the monthly rankings, one row (none: the defaults below).
+    Changed only through ``evaluation.publishing.change_policy`` (the API, the admin),
+    which logs every change as a ``RankingEvent``; a published month keeps the policy it
+    was computed with in its snapshot."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    weight_response = models.PositiveSmallIntegerField(
+        _("weight of the response rate"),
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text=WEIGHT_HELP,
+    )
+    weight_solved = models.PositiveSmallIntegerField(
+        _("weight of the solved rate"),
+        default=40,
+        validators=[MaxValueValidator(100)],
+        help_text=WEIGHT_HELP,
+    )
+    weight_satisfaction = models.PositiveSmallIntegerField(
+        _("weight of the satisfaction rate"),
+        default=40,
+        validators=[MaxValueValidator(100)],
+        help_text=WEIGHT_HELP,
+    )
+    min_volume = models.PositiveIntegerField(
+        _("minimum volume"),
+        default=10,
+        validators=[MaxValueValidator(100000)],
+        help_text=_("A unit with fewer cases that count in the month is listed apart, unranked."),
+    )
+    red_size = models.PositiveSmallIntegerField(
+        _("red list size"),
+        default=3,
+        validators=[MaxValueValidator(20)],
+        help_text=_("How many units at the top of each list are on the red list (红榜)."),
+    )
+    black_size = models.PositiveSmallIntegerField(
+        _("black list size"),
+        default=3,
+        validators=[MaxValueValidator(20)],
+        help_text=_("How many units at the bottom of each list are on the black list (黑榜)."),
+    )
+    improved_size = models.PositiveSmallIntegerField(
+        _("most improved size"),
+        default=3,
+        validators=[MaxValueValidator(20)],
+        help_text=_("How many units with the largest rise in score since the month before."),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ranking policy")
+        verbose_name_plural = _("ranking policy")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="one_ranking_policy"),
+            models.CheckConstraint(
+                condition=Q(weight_response__lte=100, weight_solved__lte=100)
+                & Q(weight_satisfaction__lte=100),
+                name="ranking_weights_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("ranking policy"))
+
+    @classmethod
+    def current(cls) -> RankingPolicy:
+        """The district's policy: its row, or the defaults when it has none (not saved)."""
+        return cls.objects.filter(pk=1).first() or cls()
+
+
+class RankingSnapshot(models.Model):
+    """A published month (发布): every row of every list, with its figures and their
+    inputs, and the policy used, frozen. Never changed: a correction is a new revision
+    with its reason (``publishing.correct_month``); earlier revisions stay readable."""
+
+    month = models.CharField(_("month"), max_length=7)  # "2025-03"
+    revision = models.PositiveSmallIntegerField(_("revision"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    early = models.BooleanField(_("published before the appeals closed"), default=False)
+    # The moment the figures were computed at: whether a deadline had passed.
+    computed_at = models.DateTimeField(_("computed at"))
+    policy = models.JSONField(_("policy used"))
+    lists = models.JSONField(_("lists"))
+
+    class Meta:
+        verbose_name = _("published ranking")
+        verbose_name_plural = _("published rankings")
+        ordering = ["-month", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "revision"], name="one_ranking_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} r{self.revision}"
+
+
+class RankingAction(models.TextChoices):
+    PUBLISH = "publish", _("Publish")
+    CORRECT = "correct", _("Correct")
+    POLICY = "policy", _("Change the policy")
+
+
+class RankingEvent(models.Model):
+    """One change to the rankings: a month published or corrected, the policy changed.
+    Append-only, written by ``evaluation.publishing`` with the change itself."""
+
+    action = models.CharField(_("action"), max_length=12, choices=RankingAction.choices)
+    month = models.CharField(_("month"), max_length=7, blank=True)
+    revision = models.PositiveSmallIntegerField(_("revision"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    at = models.DateTimeField(_("time"))
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("ranking event")
+        verbose_name_plural = _("ranking events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["month", "at"], name="ranking_events_of_month")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.month} r{self.revision}"
