@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from civicgrid.api import api
+from civicgrid.evaluation import views as evaluation_views
 from civicgrid.intake import urls as intake_urls
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("notify/", include("civicgrid.notify.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("evaluation/", include("civicgrid.evaluation.urls")),
+    path("public/", evaluation_views.public_page, name="public"),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -27,13 +27,14 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation import actions as appeal_actions
-from civicgrid.evaluation import appeal_list
+from civicgrid.evaluation import appeal_list, public, topics
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation import permissions as appeal_permissions
 from civicgrid.evaluation.models import Appeal, AppealAction, AppealState, Ground
 from civicgrid.evaluation.selection import Selection, recent_months, selection_for
 from civicgrid.org.models import Unit, User
 from civicgrid.web import access
+from civicgrid.web.middleware import refused
 
 NEWEST_FIRST = ("-created_at", "-id")
 DIMENSION_LABELS: dict[str, Promise] = {
@@ -401,3 +402,54 @@ def appeal_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
     return redirect("evaluation:appeals")
+
+
+# --- what the district publishes ------------------------------------------------------
+
+
+def _month_asked(request: HttpRequest) -> str | None:
+    """The ``month`` asked for (refused with 400 when not ``2025-03``), else the latest
+    published month."""
+    return public.chosen_month(request.GET.get("month") or None)
+
+
+def public_page(request: HttpRequest) -> HttpResponse:
+    """公开 (no login): a published month's figures by street and department, its
+    rankings, the category mix and a few resolved cases told without anyone's data."""
+    try:
+        month = _month_asked(request)
+    except Refusal as refusal:
+        return refused(request, refusal)
+    report = public.month_report(month) if month else None
+    context = {
+        "month": month,
+        "months": public.months(),
+        "report": report,
+        "stories": public.stories(month) if report else [],
+    }
+    return render(
+        request, "evaluation/public.html", context, status=200 if report or not month else 404
+    )
+
+
+@access.roles_required(access.BULLETIN)
+def bulletin_page(request: HttpRequest) -> HttpResponse:
+    """月度通报: the printable A4 bulletin of a published month: its figures and lists,
+    its top categories and the key problem of the month (每月一题) with its cases'
+    progress."""
+    try:
+        month = _month_asked(request)
+    except Refusal as refusal:
+        return refused(request, refusal)
+    report = public.month_report(month) if month else None
+    topic = topics.topic_of(month) if month else None
+    context = {
+        "month": month,
+        "months": public.months(),
+        "report": report,
+        "topic": topic,
+        "topic_progress": topics.progress(topic) if topic else None,
+    }
+    return render(
+        request, "evaluation/bulletin.html", context, status=200 if report or not month else 404
+    )

@@ -28,6 +28,8 @@ OUTBOX = (Role.ADMIN, Role.DISPATCHER)
 # which the API checks too).
 EVALUATION = (Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.ADMIN)
 ADMINISTRATION = (Role.ADMIN,)
+# The monthly bulletin (月度通报): the published month for leaders and command centres.
+BULLETIN = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
 
 View = Callable[..., HttpResponse]
 
