@@ -197,3 +197,38 @@ def test_the_bulletin_is_for_leaders_and_command_centres(world: World) -> None:
     dispatcher.force_login(make_member(world.tree.district, Role.DISPATCHER, username="diao"))
     assert dispatcher.get("/evaluation/bulletin/").status_code == 200
     assert dispatcher.get("/evaluation/bulletin/?month=x").status_code == 400
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+def test_the_api_publishes_the_month_to_anyone_and_the_topic_to_the_district(
+    world: World,
+) -> None:
+    told = published_march(world)
+    anyone = Client()
+    month = anyone.get("/api/evaluation/public/2025-03")
+    assert month.status_code == 200, month.content
+    body = month.json()
+    assert body["revision"] == 1 and {r["name"] for r in body["streets"]}
+    assert body["stories"] and all(RESIDENT not in s["asked"] for s in body["stories"])
+    assert PHONE not in month.content.decode() and ID_NUMBER not in month.content.decode()
+    assert anyone.get("/api/evaluation/public/2025-02").status_code == 404
+    assert anyone.get("/api/evaluation/public/March").status_code == 400
+    form = {"month": "2025-03", **cluster_of(told), "reason": "集中"}
+    street = Client()
+    street.force_login(world.street_leader)
+    refused = street.post("/api/evaluation/topics", form, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "只有区级的调度员、领导或管理员可以选定每月一题。"
+    assert not MonthlyTopic.objects.exists()
+    leader = Client()
+    leader.force_login(world.leader)
+    made = leader.post("/api/evaluation/topics", form, content_type="application/json")
+    assert made.status_code == 201, made.content
+    assert (made.json()["cases"], made.json()["by_state"]) == (3, {"closed": 3})
+    assert leader.get("/api/evaluation/topics/2025-03").json()["title"] == "北门路灯不亮"
+    handler = Client()
+    handler.force_login(world.community_handler)
+    assert handler.get("/api/evaluation/topics/2025-03").status_code == 403
+    assert leader.get("/api/evaluation/topics/2025-02").status_code == 404
