@@ -194,6 +194,7 @@ def start(args: list[str]) -> int:
     )
     processes: list[subprocess.Popen[bytes]] = []
     interrupted = False
+    code = 0
     try:
         # Background workers beside the web server: one for the deadline sweeps (and
         # first the history), one for new cases' machine readings, so these never wait.
@@ -203,7 +204,7 @@ def start(args: list[str]) -> int:
         server = subprocess.Popen([civicgrid, "serve", "--no-migrate", *address], cwd=ROOT)
         processes.insert(0, server)
         code = server.wait()
-        say(f"the server stopped (exit {code})")
+        say(f"the server stopped (exit {code}): stopping the workers")
     except KeyboardInterrupt:
         interrupted = True
         say("stopping the server and the workers")
@@ -211,7 +212,7 @@ def start(args: list[str]) -> int:
         say("stopping the server and the workers")
     finally:
         stop_all(processes, interrupted=interrupted)
-    return 0
+    return code
 
 
 # --- test ------------------------------------------------------------------------
