@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 """The two commands of the README, needing only Python 3.11 on a fresh clone.
 
-    python3 dev.py start   install into .venv, build the demo district, serve http://127.0.0.1:8000
-                           (with a background worker for the deadline sweeps)
-    python3 dev.py test    install into .venv, run every test on SQLite, then on PostgreSQL
+    python3 dev.py start [--host H] [--port N]
+                           install into .venv, build the demo district, serve it at
+                           http://127.0.0.1:8000 (with two background workers: deadline
+                           sweeps and the demo's history, and new cases' machine readings);
+                           one Ctrl-C stops all three
+    python3 dev.py test [PYTEST ARGS]
+                           install into .venv, run every test on SQLite, then on PostgreSQL
+
+``start`` also takes ``--history N`` (cases in the demo's year, default 20000) and
+``--scale F`` (0 < F <= 1, the demo district's size). pip's output goes to
+``.venv/pip.log`` and is shown only when an installation fails.
 
 ``test`` runs PostgreSQL when a server answers at CIVICGRID_TEST_POSTGRES_URL
 (default postgres://postgres@127.0.0.1:5432/civicgrid) and says so when it does
@@ -19,12 +27,15 @@ translations.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -39,6 +50,35 @@ def say(text: str) -> None:
     print(f"[civicgrid] {text}", flush=True)
 
 
+PIP_LOG = VENV / "pip.log"
+# After Ctrl-C, how long the server and the workers have to stop before they are killed.
+STOP_GRACE_S = 5.0
+
+
+def _pip(args: list[str]) -> None:
+    """Run pip (or venv) with its output in .venv/pip.log; show its end only on failure."""
+    VENV.mkdir(exist_ok=True)
+    with PIP_LOG.open("a", encoding="utf-8") as log:
+        log.write(f"\n$ {' '.join(args)}\n")
+        log.flush()
+        done = subprocess.run(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        lines = PIP_LOG.read_text(encoding="utf-8", errors="replace").splitlines()
+        shown = [line for line in lines if "is ignored: it is neither" not in line][-40:]
+        print("\n".join(shown), file=sys.stderr)
+        sys.exit(f"[civicgrid] installation failed (exit {done.returncode}); full log: {PIP_LOG}")
+
+
+def _stamp_digest(extras: str) -> str:
+    target = f".[{extras}]" if extras else "."
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + target.encode()).hexdigest()
+
+
+def _installed(extras: str) -> bool:
+    stamp = VENV / f".installed-{extras or 'base'}"
+    return stamp.exists() and stamp.read_text() == _stamp_digest(extras)
+
+
 def ensure_venv(extras: str = "") -> None:
     """Create .venv and install the project, again only when pyproject.toml changed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on any python3
@@ -46,42 +86,133 @@ def ensure_venv(extras: str = "") -> None:
     if not PY.exists():
         say("creating the virtual environment in .venv")
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    target = f".[{extras}]" if extras else "."
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + target.encode()).hexdigest()
-    stamp = VENV / f".installed-{extras or 'base'}"
-    if stamp.exists() and stamp.read_text() == digest:
+    # The test extras hold everything the base install does.
+    if _installed(extras) or (not extras and _installed("test")):
         return
-    say(f"installing civicgrid{f' [{extras}]' if extras else ''} into .venv (once)")
-    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-e", target], check=True, cwd=ROOT)
-    stamp.write_text(digest)
+    target = f".[{extras}]" if extras else "."
+    say(f"installing civicgrid{f' [{extras}]' if extras else ''} into .venv (once; log: {PIP_LOG})")
+    _pip([str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target])
+    (VENV / f".installed-{extras or 'base'}").write_text(_stamp_digest(extras))
 
 
 def run_civicgrid(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([str(BIN / "civicgrid"), *args], check=True, cwd=ROOT, env=env)
 
 
-def start(args: list[str]) -> int:
-    ensure_venv()
-    host, port = "127.0.0.1", "8000"
-    run_civicgrid("migrate", "--verbosity", "0")
-    # The district at once; a year of cases (20,000) filled in by the worker.
-    run_civicgrid("demo", "--if-empty", "--history-in-background", "20000")
-    # Background workers beside the web server: one for the deadline sweeps (and first
-    # the history), one for new cases' machine readings, so these never wait for it.
-    workers = [
-        subprocess.Popen([str(BIN / "civicgrid"), "worker", *queues], cwd=ROOT)
-        for queues in ((), ("--queues", "triage"))
-    ]
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text}")
+    return port
+
+
+def _scale(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"not in 0 < F <= 1: {text}")
+    return value
+
+
+def start_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python3 dev.py start",
+        description="Install into .venv, build the demo district and serve it, with two "
+        "background workers. One Ctrl-C stops the server and the workers.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8000, help="port to serve on (8000)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=20000,
+        metavar="N",
+        help="cases in the demo's year, made by the worker (20000)",
+    )
+    parser.add_argument(
+        "--scale", type=_scale, default=1.0, metavar="F", help="the demo district's size (1)"
+    )
+    return parser
+
+
+class Stop(Exception):
+    """dev.py was sent SIGTERM: stop as after Ctrl-C."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise Stop
+
+
+def stop_all(
+    processes: list[subprocess.Popen[bytes]], *, interrupted: bool, grace: float = STOP_GRACE_S
+) -> None:
+    """Stop every process still running within ``grace`` seconds, then kill those left.
+
+    After a Ctrl-C in the terminal every process of the group has its own SIGINT
+    already: they are given a moment to stop by themselves (the history worker ends
+    its current case), then asked with SIGTERM. A second Ctrl-C meanwhile kills."""
+    deadline = time.monotonic() + grace
+
+    def wait_until(until: float) -> None:
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.0, until - time.monotonic()))
+
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            run_civicgrid("serve", "--host", host, "--port", port, *args)
+        if interrupted:
+            wait_until(time.monotonic() + min(2.0, grace / 2))
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        wait_until(deadline)
+    except (KeyboardInterrupt, Stop):
+        pass
+    for process in processes:
+        if process.poll() is None:
+            say(f"process {process.pid} did not stop in {grace:.0f} s: killed")
+            process.kill()
+            process.wait()
+
+
+def start(args: list[str]) -> int:
+    options = start_parser().parse_args(args)
+    # SIGTERM (from a service manager, or a test) stops everything as Ctrl-C does. Ctrl-C
+    # is ours even when started from a shell that ignores it for background jobs; the
+    # children, having no handler of ours, start with the default one again.
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    ensure_venv()
+    civicgrid = str(BIN / "civicgrid")
+    # The district at once (migrating an empty data directory first); a year of cases
+    # filled in by the worker, or the rest of an interrupted one.
+    run_civicgrid(
+        "demo",
+        "--if-empty",
+        "--scale",
+        str(options.scale),
+        "--history-in-background",
+        str(options.history),
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    interrupted = False
+    code = 0
+    try:
+        # Background workers beside the web server: one for the deadline sweeps (and
+        # first the history), one for new cases' machine readings, so these never wait.
+        for queues in ((), ("--queues", "triage")):
+            processes.append(subprocess.Popen([civicgrid, "worker", *queues], cwd=ROOT))
+        address = ("--host", options.host, "--port", str(options.port))
+        server = subprocess.Popen([civicgrid, "serve", "--no-migrate", *address], cwd=ROOT)
+        processes.insert(0, server)
+        code = server.wait()
+        say(f"the server stopped (exit {code}): stopping the workers")
+    except KeyboardInterrupt:
+        interrupted = True
+        say("stopping the server and the workers")
+    except Stop:
+        say("stopping the server and the workers")
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(10)
-    return 0
+        stop_all(processes, interrupted=interrupted)
+    return code
 
 
 # --- test ------------------------------------------------------------------------
@@ -191,14 +322,23 @@ def messages(_args: list[str]) -> int:
 COMMANDS = {"start": start, "test": test, "messages": messages}
 
 
-def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-h"], ["--help"], ["help"]):
         print(__doc__)
+        return 0
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        if argv:
+            print(f"unknown command: {argv[0]}", file=sys.stderr)
         return 2
-    command, rest = sys.argv[1], sys.argv[2:]
+    command, rest = argv[0], argv[1:]
     if rest[:1] == ["--"]:
         rest = rest[1:]
-    return COMMANDS[command](rest)
+    try:
+        return COMMANDS[command](rest)
+    except (KeyboardInterrupt, Stop):
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
 
 from civicgrid.api import api
+from civicgrid.evaluation import views as evaluation_views
 from civicgrid.intake import urls as intake_urls
 
 # The admin speaks of the platform, not of Django.
@@ -22,6 +23,7 @@ urlpatterns = [
     path("notify/", include("civicgrid.notify.urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("evaluation/", include("civicgrid.evaluation.urls")),
+    path("public/", evaluation_views.public_page, name="public"),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),
     # Pages link the icon; this answers browsers (and the admin) that ask for it anyway.

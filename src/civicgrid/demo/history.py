@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from civicgrid.cases import actions, clock
 from civicgrid.cases.actions import Submission
 from civicgrid.cases.models import Case, Category, Channel, State, Tier, Urgency
 from civicgrid.demo import naming
+from civicgrid.demo.models import HistoryRun
 from civicgrid.demo.phrases import BURSTS, TOPICS, Burst
 from civicgrid.demo.texts import Neighbourhood, Writer
 from civicgrid.errors import Refusal
@@ -193,6 +195,11 @@ class _People:
         return self.by_name.get(f"{prefix}{unit.code}".lower(), self.dispatcher)
 
 
+class HistoryInterrupted(Exception):
+    """The history stopped between two cases because it was asked to (its worker is
+    stopping); what was written stays, and its run says how far it came."""
+
+
 def generate_history(
     count: int,
     *,
@@ -200,39 +207,72 @@ def generate_history(
     until: datetime | None = None,
     progress: Callable[[str], None] | None = None,
     pause_every: int = 0,
+    run: HistoryRun | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> HistorySummary:
     """``count`` cases of the past year, each written in its own transaction.
     ``pause_every``: after that many cases, stand aside for a moment, so that other
     writers (a resident's request while the demo fills in behind a running server)
-    get SQLite's one write lock instead of waiting out its timeout."""
-    rng = random.Random(seed)
+    get SQLite's one write lock instead of waiting out its timeout.
+
+    The plan (which cases, when, their texts) depends on the seed and ``until`` alone,
+    and each case draws from a generator of its own: so with ``run`` (its ``until``
+    taken), the first ``run.done`` planned cases are passed over as written before,
+    and ``run.done`` rises in each case's own transaction. ``should_stop`` is asked
+    between cases; when it answers yes, ``HistoryInterrupted`` is raised."""
+    rng = random.Random(seed)  # the plan's draws; each case has its own generator
+    if run is not None:
+        until = run.until
     until = until or timezone.now()
+    skip = run.done if run is not None else 0
     district = Unit.objects.get(kind=UnitKind.DISTRICT)
     people = _People()
-    leaves = list(Category.objects.filter(children__isnull=True, active=True))
+    leaves = list(Category.objects.filter(children__isnull=True, active=True).order_by("pk"))
     by_name = {c.name: c for c in leaves}
     weights = [8 if c.default_tier in (Tier.MICRO, Tier.MINOR) else 3 for c in leaves]
     grids = list(
-        Boundary.objects.filter(unit__kind=UnitKind.GRID).values_list(
-            "unit_id", "unit__parent_id", "min_lon", "min_lat", "max_lon", "max_lat"
-        )
+        Boundary.objects.filter(unit__kind=UnitKind.GRID)
+        .order_by("unit_id")
+        .values_list("unit_id", "unit__parent_id", "min_lon", "min_lat", "max_lon", "max_lat")
     )
-    departments = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True))
+    departments = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True).order_by("pk"))
     biases = unit_biases(seed)
     hoods = neighbourhoods()
     writer = Writer(random.Random(f"history {seed}"), [h.near for h in hoods.values()])
     summary = HistorySummary()
+    planned = 0
     done = 0
 
     def write(category: Category, start: datetime, request: Request) -> None:
-        nonlocal done
-        try:
-            with transaction.atomic():
-                _one_case(
-                    rng, start, until, category, request, district, people, departments, biases
+        nonlocal planned, done
+        index = planned
+        planned += 1
+        if index < skip:
+            return
+        if should_stop is not None and should_stop():
+            raise HistoryInterrupted(index)
+        refused = 0
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    _one_case(
+                        random.Random(f"{seed} case {index}"),
+                        start,
+                        until,
+                        category,
+                        request,
+                        district,
+                        people,
+                        departments,
+                        biases,
+                    )
+            except Refusal:
+                refused = 1
+            if run is not None:
+                HistoryRun.objects.filter(pk=run.pk).update(
+                    done=index + 1, refused=F("refused") + refused, updated_at=timezone.now()
                 )
-        except Refusal:
-            summary.refused += 1
+        summary.refused += refused
         summary.cases += 1
         done += 1
         if pause_every and done % pause_every == 0:
@@ -241,15 +281,17 @@ def generate_history(
             progress(f"{done:,} cases")
 
     share = min(1.0, count / FULL_BURSTS_FROM)
-    for burst, start, request in _bursts(rng, writer, hoods, until, share, by_name):
+    bursts = _bursts(rng, writer, hoods, until, share, by_name)
+    for burst, _start, _request in bursts:
         summary.bursts[burst.key] = summary.bursts.get(burst.key, 0) + 1
+    for burst, start, request in bursts:
         write(by_name[burst.category], start, request)
     # Residents call in office hours and evenings, local time, more of them lately. The
     # newest are written first: the console and the boards are about the last weeks,
     # which are there within a minute of a long history's start.
     starts = [
         _office_hours(rng, until - timedelta(days=365 * rng.random() ** 0.8), until)
-        for _ in range(count - summary.cases)
+        for _ in range(count - len(bursts))
     ]
     for start in sorted(starts, reverse=True):
         category = rng.choices(leaves, weights)[0]

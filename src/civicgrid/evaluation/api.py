@@ -19,17 +19,20 @@ from civicgrid.cases.api import PageSize, UnitRef
 from civicgrid.cases.models import Case, WhistleTask
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
-from civicgrid.errors import NotFound, answers
+from civicgrid.errors import Forbidden, NotFound, answers
 from civicgrid.evaluation import actions as appeal_actions
-from civicgrid.evaluation import appeal_list, export, publishing
+from civicgrid.evaluation import appeal_list, export, public, publishing, topics
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation import permissions as appeal_permissions
 from civicgrid.evaluation import rankings as rk
-from civicgrid.evaluation.models import Appeal, RankingSnapshot
+from civicgrid.evaluation.models import Appeal, MonthlyTopic, RankingSnapshot
 from civicgrid.evaluation.ranking_view import RankingView, ranking_for
+from civicgrid.evaluation.rankings import DEPARTMENTS, STREETS, parse_month
 from civicgrid.evaluation.selection import Period, Selection, check_role, selection_for
 from civicgrid.inputs import Id, WholeNumber
 from civicgrid.org.models import User
+from civicgrid.org.scoping import scope_of
+from civicgrid.web import access
 
 router = Router(tags=["evaluation"])
 
@@ -817,3 +820,151 @@ def export_rankings(
     response = HttpResponse(export.workbook(snapshot), content_type=export.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{export.filename(snapshot)}"'
     return response
+# --- what the district publishes, and 每月一题 -------------------------------------------------
+
+
+class PublicRowOut(Schema):
+    name: str
+    cases: int
+    rank: int | None = Field(description="null: listed apart (too few cases, or no rate)")
+    apart: bool
+    score: str = Field(description="out of 100, one decimal; '–' without a score")
+    rates: dict[str, str] = Field(description="response, solved, satisfaction, as percentages")
+    red: bool
+    black: bool
+    improved: bool
+
+
+class CategoryShareOut(Schema):
+    name: str
+    cases: int
+    share: str
+
+
+class StoryOut(Schema):
+    category: str
+    unit: str
+    asked: str = Field(description="the request, personal data masked")
+    done: str = Field(description="the reply, personal data masked")
+
+
+class PublicMonthOut(Schema):
+    month: str
+    revision: int
+    published_at: datetime
+    streets: list[PublicRowOut]
+    departments: list[PublicRowOut]
+    categories: list[CategoryShareOut]
+    stories: list[StoryOut]
+
+
+def _public_rows(rows: list[dict[str, object]]) -> list[PublicRowOut]:
+    return [
+        PublicRowOut(
+            name=r["name"],
+            cases=r["cases"],
+            rank=None if r["apart"] else r["rank"],
+            apart=r["apart"],
+            score=r["score"],
+            rates={rate["key"]: rate["text"] for rate in r["rates"]},  # type: ignore[attr-defined]
+            red=r["red"],
+            black=r["black"],
+            improved=r["improved"],
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/public/{month}",
+    auth=None,
+    response=answers(PublicMonthOut, public=True),
+    summary="公开 A published month as the public page shows it (no login)",
+)
+def public_month(request: HttpRequest, month: str) -> PublicMonthOut:
+    """The month's published figures and rankings by street and department (the frozen
+    snapshot), its category mix and a few resolved cases with personal data masked."""
+    key = public.chosen_month(month) or month
+    report = public.month_report(key)
+    if report is None:
+        raise NotFound(_("%(month)s has not been published.") % {"month": key})
+    return PublicMonthOut(
+        month=key,
+        revision=report.snapshot.revision,
+        published_at=report.snapshot.published_at,
+        streets=_public_rows(report.lists[STREETS]),
+        departments=_public_rows(report.lists[DEPARTMENTS]),
+        categories=[CategoryShareOut(name=n, cases=c, share=s) for n, c, s in report.categories],
+        stories=[StoryOut(**vars(s)) for s in public.stories(key)],
+    )
+
+
+class TopicIn(Schema):
+    month: str = Field(description="2025-03")
+    title: str = Field(description="the hot issue's title")
+    label: str = ""
+    codes: list[str] = Field(description="the hot issue's cases (tracking codes)")
+    reason: str = ""
+
+
+class TopicOut(Schema):
+    month: str
+    title: str
+    label: str
+    reason: str
+    chosen_by: str
+    chosen_at: datetime
+    cases: int
+    closed: int
+    by_state: dict[str, int]
+
+
+def _topic_out(topic: MonthlyTopic) -> TopicOut:
+
+    progress = topics.progress(topic)
+    return TopicOut(
+        month=topic.month,
+        title=topic.title,
+        label=topic.label,
+        reason=topic.reason,
+        chosen_by=topic.chosen_by.username,
+        chosen_at=topic.chosen_at,
+        cases=progress.total,
+        closed=progress.closed,
+        by_state={state: n for state, _label, n in progress.by_state},
+    )
+
+
+@router.post(
+    "/topics",
+    response=answers(TopicOut, status=201),
+    summary="每月一题 Make a hot issue the month's key problem (the district)",
+)
+def choose_topic(request: HttpRequest, body: TopicIn) -> Status[TopicOut]:
+    """By a dispatcher, leader or administrator of the district; the cases kept are those
+    of ``codes`` the caller may see."""
+
+    topic = topics.choose_topic(
+        request.user,
+        body.month,
+        {"title": body.title, "label": body.label, "codes": body.codes},
+        reason=body.reason,
+    )
+    return Status(201, _topic_out(topic))
+
+
+@router.get(
+    "/topics/{month}",
+    response=answers(TopicOut),
+    summary="每月一题 The month's key problem and its cases' progress",
+)
+def get_topic(request: HttpRequest, month: str) -> TopicOut:
+    """For those the monthly bulletin is for (leaders, dispatchers, administrators)."""
+
+    if not scope_of(request.user).has_role(*access.BULLETIN):
+        raise Forbidden(_("This page is for another role."))
+    key = parse_month(month).key
+    topic = topics.topic_of(key)
+    if topic is None:
+        raise NotFound(_("No key problem was chosen for this month."))
+    return _topic_out(topic)

@@ -354,3 +354,34 @@ class RankingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.month} r{self.revision}"
+
+
+class MonthlyTopic(models.Model):
+    """每月一题: the month's key problem, chosen by the district's command side from the
+    hot-issue board, its cases tracked on the monthly bulletin. Append-only: choosing
+    again writes a new row (the latest is the month's topic), so each row is also the
+    record of who chose what, when and why. Written by ``evaluation.topics`` alone."""
+
+    month = models.CharField(_("month"), max_length=7)  # "2025-03"
+    title = models.CharField(_("title"), max_length=200)
+    label = models.CharField(_("hot issue"), max_length=200, blank=True)
+    # The hot issue's cases when chosen (tracking codes): what the bulletin follows.
+    codes = models.JSONField(_("cases"), default=list)
+    reason = models.TextField(_("reason"), blank=True)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chosen by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    chosen_at = models.DateTimeField(_("chosen at"))
+
+    class Meta:
+        verbose_name = _("key problem of the month")
+        verbose_name_plural = _("key problems of the month")
+        ordering = ["-month", "-chosen_at", "-id"]
+        indexes = [models.Index(fields=["month", "chosen_at"], name="topic_of_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.title}"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cockpit/screen/", views.cockpit_screen, name="cockpit_screen"),
     path("cockpit/cases/", views.cockpit_cases, name="cockpit_cases"),
     path("appeals/", views.appeals_page, name="appeals"),
+    path("bulletin/", views.bulletin_page, name="bulletin"),
     path("appeals/<int:pk>/<str:action>/", views.appeal_act, name="appeal_act"),
     path("cases/<str:code>/appeal/", views.appeal_case, name="appeal_case"),
     path("rankings/", views.rankings_page, name="rankings"),

@@ -28,7 +28,7 @@ from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation import actions as appeal_actions
-from civicgrid.evaluation import appeal_list, cockpit_api, export, publishing
+from civicgrid.evaluation import appeal_list, cockpit_api, export, public, publishing, topics
 from civicgrid.evaluation import cockpit as cp
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation import permissions as appeal_permissions
@@ -40,6 +40,7 @@ from civicgrid.inputs import whole_number
 from civicgrid.org.models import STREET_KINDS, Unit, UnitKind, User
 from civicgrid.org.scoping import scope_of
 from civicgrid.web import access
+from civicgrid.web.middleware import refused
 
 NEWEST_FIRST = ("-created_at", "-id")
 # The big screen asks the API for fresh figures this often.
@@ -646,4 +647,55 @@ def cockpit_cases(request: HttpRequest) -> HttpResponse:
             "base_query": urlencode(kept),
             "back_url": back,
         },
+    )
+
+
+# --- what the district publishes ------------------------------------------------------
+
+
+def _month_asked(request: HttpRequest) -> str | None:
+    """The ``month`` asked for (refused with 400 when not ``2025-03``), else the latest
+    published month."""
+    return public.chosen_month(request.GET.get("month") or None)
+
+
+def public_page(request: HttpRequest) -> HttpResponse:
+    """公开 (no login): a published month's figures by street and department, its
+    rankings, the category mix and a few resolved cases told without anyone's data."""
+    try:
+        month = _month_asked(request)
+    except Refusal as refusal:
+        return refused(request, refusal)
+    report = public.month_report(month) if month else None
+    context = {
+        "month": month,
+        "months": public.months(),
+        "report": report,
+        "stories": public.stories(month) if report else [],
+    }
+    return render(
+        request, "evaluation/public.html", context, status=200 if report or not month else 404
+    )
+
+
+@access.roles_required(access.BULLETIN)
+def bulletin_page(request: HttpRequest) -> HttpResponse:
+    """月度通报: the printable A4 bulletin of a published month: its figures and lists,
+    its top categories and the key problem of the month (每月一题) with its cases'
+    progress."""
+    try:
+        month = _month_asked(request)
+    except Refusal as refusal:
+        return refused(request, refusal)
+    report = public.month_report(month) if month else None
+    topic = topics.topic_of(month) if month else None
+    context = {
+        "month": month,
+        "months": public.months(),
+        "report": report,
+        "topic": topic,
+        "topic_progress": topics.progress(topic) if topic else None,
+    }
+    return render(
+        request, "evaluation/bulletin.html", context, status=200 if report or not month else 404
     )

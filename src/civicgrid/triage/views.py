@@ -9,17 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicgrid import inputs
-from civicgrid.cases import actions
+from civicgrid.cases import actions, clock
 from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import Case, Category, State, Urgency
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import allowed_actions
 from civicgrid.cases.queues import NEWEST_FIRST
 from civicgrid.errors import Conflict, Refusal
+from civicgrid.evaluation import topics
 from civicgrid.org.models import Role, Unit, UnitKind
 from civicgrid.org.scoping import scope_of
 from civicgrid.triage import boards
@@ -28,6 +30,7 @@ from civicgrid.triage.models import ModelVersion
 from civicgrid.triage.tasks import schedule_board_refresh
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
+from civicgrid.web.middleware import refused
 
 #: Runners-up less likely than this are not worth a dispatcher's reading.
 ALTERNATIVE_MIN = 0.05
@@ -149,6 +152,8 @@ def hot_board(request: HttpRequest) -> HttpResponse:
         for i, c in enumerate(clusters)
         if c["lon"] is not None
     ]
+    month = timezone.localtime(clock.now()).strftime("%Y-%m")
+    topic = topics.topic_of(month)
     context = {
         "clusters": clusters,
         "points": points,
@@ -156,8 +161,37 @@ def hot_board(request: HttpRequest) -> HttpResponse:
         "board": board,
         "map_unit": top,
         "tile_url": settings.MAP_TILE_URL,
+        "month": month,
+        "topic": topic,
+        "topic_progress": topics.progress(topic) if topic else None,
+        "may_choose_topic": topics.may_choose_topic(request.user),
     }
     return render(request, "triage/hot.html", context)
+
+
+@roles_required(access.HOT_ISSUES)
+@require_POST
+def choose_topic(request: HttpRequest) -> HttpResponse:
+    """每月一题: this hot issue is the month's key problem (the district's command side)."""
+    cluster = {
+        "title": request.POST.get("title", ""),
+        "label": request.POST.get("label", ""),
+        "codes": request.POST.getlist("codes"),
+    }
+    try:
+        topic = topics.choose_topic(
+            request.user,
+            request.POST.get("month", ""),
+            cluster,
+            reason=request.POST.get("reason", ""),
+        )
+    except Refusal as refusal:
+        return refused(request, refusal)
+    messages.success(
+        request,
+        _("Key problem of %(month)s: %(title)s.") % {"month": topic.month, "title": topic.title},
+    )
+    return redirect("triage:hot")
 
 
 @roles_required(access.HOT_ISSUES)

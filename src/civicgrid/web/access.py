@@ -31,6 +31,8 @@ EVALUATION = (Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.ADMIN)
 # street's leader and dispatchers their street, a department its own tasks).
 COCKPIT = EVALUATION
 ADMINISTRATION = (Role.ADMIN,)
+# The monthly bulletin (月度通报): the published month for leaders and command centres.
+BULLETIN = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
 
 View = Callable[..., HttpResponse]
 

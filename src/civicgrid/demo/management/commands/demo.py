@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -41,9 +42,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # On an empty data directory there are no tables yet: make them first.
+        call_command("migrate", verbosity=0, stdout=self.stdout)
         if Unit.objects.exists():
             if options["if_empty"]:
                 self.stdout.write(_("The district exists already; nothing generated."))
+                if options["history_in_background"]:
+                    self.resume_history()
                 self.print_logins()
                 return
             raise CommandError(
@@ -78,6 +83,19 @@ class Command(BaseCommand):
                 % {"n": options["history_in_background"]}
             )
         self.print_logins()
+
+    def resume_history(self) -> None:
+        from civicgrid.demo.tasks import resume_history
+
+        run = resume_history()
+        if run is not None:
+            self.stdout.write(
+                _(
+                    "The demo's history stopped at %(done)s of %(count)s cases: "
+                    "the background worker completes it."
+                )
+                % {"done": run.done, "count": run.count}
+            )
 
     def print_logins(self) -> None:
         self.stdout.write(_("Demo logins (password %(pw)s):") % {"pw": DEMO_PASSWORD})
