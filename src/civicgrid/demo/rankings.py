@@ -23,10 +23,9 @@ from civicgrid.evaluation.rankings import previous_month
 from civicgrid.evaluation.selection import Period
 from civicgrid.org.models import UnitKind, User
 
-# Appeals on each of the last months' cases, and how many of them the district upholds.
+# Appeals on each of the last months' cases (the district upholds every other one).
 APPEAL_MONTHS = 3
 APPEALS_PER_MONTH = 4
-UPHELD_PER_MONTH = 2
 REASONS = {
     Ground.NOT_OURS: "经现场核实，该处属于相邻社区辖区，不属于本单位职责范围。",
     Ground.UNREASONABLE: "诉求人要求拆除邻居依法审批的设施，超出政府职责和法律规定。",
@@ -61,7 +60,8 @@ def _appeal_month(
     rng: random.Random, month: Period, until: datetime, summary: RankingsSummary
 ) -> None:
     """A few of the month's closed cases appealed by their unit on the 2nd of the next
-    month, decided by the district on the 4th: the first ones upheld, the rest rejected."""
+    month, decided by the district on the 4th: upheld and rejected in turn, so that a
+    month with few candidates still has some of each over the months."""
     start, end = month.bounds()
     candidates = list(
         Case.objects.filter(created_at__gte=start, created_at__lt=end, state=State.CLOSED)
@@ -82,6 +82,7 @@ def _appeal_month(
     if decided_at > until:
         return
     grounds = list(REASONS)
+    made = 0
     for i, case in enumerate(rng.sample(candidates, min(APPEALS_PER_MONTH, len(candidates)))):
         handler = User.objects.filter(username=f"h{case.owner_unit.code}".lower()).first()
         if handler is None:
@@ -93,7 +94,7 @@ def _appeal_month(
                     case, actor=handler, ground=ground, reason=REASONS[ground]
                 )
             with clock.at(decided_at + timedelta(minutes=i)):
-                if i < UPHELD_PER_MONTH:
+                if made % 2 == 0:
                     appeals.uphold_appeal(appeal, actor=decider, note="经核实，申诉理由成立。")
                     summary.upheld += 1
                 else:
@@ -103,6 +104,7 @@ def _appeal_month(
         except Refusal:
             continue
         summary.appeals += 1
+        made += 1
 
 
 def publish_past_months(seed: int = 1, until: datetime | None = None) -> RankingsSummary:
