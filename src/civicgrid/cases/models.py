@@ -520,6 +520,13 @@ class Case(models.Model):
                 fields=["category", "id"], include=["owner_unit", "grid"], name="cases_by_category"
             ),
             models.Index(fields=["owner_unit", "id"], name="cases_by_unit"),
+            # The queues sorted by deadline: the cases that have one (open ones only).
+            models.Index(
+                fields=["due_at", "id"],
+                include=["owner_unit", "grid"],
+                condition=Q(due_at__isnull=False),
+                name="cases_with_a_deadline",
+            ),
         ]
         constraints = [
             # A constraint rather than unique=True: no second, LIKE-only index.

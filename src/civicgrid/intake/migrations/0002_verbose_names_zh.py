@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0017_verbose_names_zh"),
+        ("cases", "0018_verbose_names_zh"),
         ("intake", "0001_initial"),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0017_verbose_names_zh"),
+        ("cases", "0018_verbose_names_zh"),
         ("triage", "0002_hot_boards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0016_verification_policy"),
+        ("cases", "0017_cases_with_a_deadline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
