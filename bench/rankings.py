@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
@@ -136,17 +136,11 @@ def measure(  # type: ignore[no-untyped-def]
     """Time each measurement as ``user`` (who sees the whole district) and compare it
     with the naive aggregate; ``at``: "now" (default: the clock)."""
     from django.db import connection
-    from django.utils import timezone
 
     from civicgrid.cases.models import Case
 
-    at = at or timezone.now()
-    today = timezone.localdate(at)
-    month_end = today.replace(day=1) - timedelta(days=1)
-    month = month_end.replace(day=1)
-    year_start = month
-    for _ in range(11):
-        year_start = (year_start - timedelta(days=1)).replace(day=1)
+    at = at or _now()
+    month, year_start, month_end = _months(at)
     work = _Work(user, at, month, year_start, month_end)
     results: dict[str, Any] = {}
     for name in only or MEASUREMENTS:
@@ -177,6 +171,24 @@ def measure(  # type: ignore[no-untyped-def]
         "measurements": results,
         "identical": all(r["identical"] for r in results.values()),
     }
+
+
+def _now() -> datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _months(at: datetime) -> tuple[date, date, date]:
+    """The last complete month's first day, the first day of the 12 months ending with
+    it, and its last day."""
+    from django.utils import timezone
+
+    month_end = timezone.localdate(at).replace(day=1) - timedelta(days=1)
+    month = year_start = month_end.replace(day=1)
+    for _ in range(11):
+        year_start = (year_start - timedelta(days=1)).replace(day=1)
+    return month, year_start, month_end
 
 
 def _differences(got: dict[Any, Any], wanted: dict[Any, Any]) -> list[Any]:
