@@ -6,6 +6,7 @@ civicgrid import-grids FILE.geojson                grids from GeoJSON, all or no
 civicgrid indicators-doc docs/indicators.md        the indicators' definitions into the doc
 civicgrid notify [--send-now] [--retry-failed]     the outbox's round now; its counts
 civicgrid notify-receiver --secret S [--port 8025] a webhook receiver to try a gateway setup
+civicgrid working-seconds                          cases' working seconds (calendar changed)
 civicgrid migrate | createsuperuser | shell | …     any Django management command
 """
 
@@ -18,6 +19,7 @@ ALIASES = {
     "import-grids": "import_grids",
     "indicators-doc": "indicators_doc",
     "notify-receiver": "notify_receiver",
+    "working-seconds": "working_seconds",
 }
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from io import StringIO
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from tests.evaluation import naive
@@ -48,6 +50,10 @@ def test_every_measurement_runs_and_equals_the_naive_aggregate(loaded: World) ->
         assert found["rows"] > 0, name
         assert found["ours"]["p50_s"] >= 0 and found["naive"]["p50_s"] >= 0
     assert result["identical"]
+    # and again with the cases' stored working seconds written (the bench's fixture)
+    call_command("working_seconds", stdout=StringIO())
+    again = rankings.measure(loaded.leader, only=["month_streets", "street_trend"], repeat=1)
+    assert again["identical"], again
     # the month's streets are the test district's two, with cases in them
     streets = rankings._Work(
         loaded.leader, rankings._now(), *rankings._months(rankings._now())
