@@ -110,8 +110,11 @@ def _env(url: str, data_dir: str) -> dict[str, str]:
 # --- the fixture (not timed) ------------------------------------------------------------------
 
 
-def prepare(url: str, n: int, reuse: bool, data_dir: str) -> dict[str, Any]:
-    """Create and load a database of ``n`` cases, unless ``reuse`` finds one loaded."""
+def prepare(
+    url: str, n: int, reuse: bool, data_dir: str, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Create and load a database of ``n`` cases, unless ``reuse`` finds one loaded;
+    ``options``: keyword arguments of ``console_fixture.load`` (months, history)."""
     script = f"""
 import json, sys
 sys.path.insert(0, {str(BENCH)!r})
@@ -129,7 +132,7 @@ if have != {n}:
         generate_demo(seed=1, scale=1.0)
     import console_fixture
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    seconds = console_fixture.load(connection, {n} - have, say=say)
+    seconds = console_fixture.load(connection, {n} - have, say=say, **{options or {}!r})
 else:
     seconds = {{"reused": True}}
 print(json.dumps(seconds))

@@ -1,10 +1,19 @@
 """The console benchmark's fixture: the demo district with N cases shaped like a real
 history, bulk-loaded by the database itself (the fixture, never what is timed).
 
-36 months of cases, about 90 % closed and the open ones recent (some overdue); each
+``months`` of cases (36 by default), about 90 % closed and the open ones recent (some
+overdue); each
 located in a grid and owned at its tier (grid, community, street, district) or by a
 department, with a contact, 1–6 events along its path, and whistle tasks for a few
 street- and district-level ones (a department's tasks lie outside its own tree).
+
+The columns the indicators read (docs/indicators.md) are filled as a real history
+would fill them: acknowledged a few hours after submission (about one in five after
+its deadline), resolved within days (about one in five late), follow-up outcomes on
+closed cases (solved in the resident's words, not solved, unreachable, closed by
+hand), star ratings, reopens, a few cases left out by an upheld appeal, and whistle
+tasks checked in (some late). The rankings' benchmark (``bench/rankings.py``) times
+the indicators over these rows.
 
 Rows are generated in SQL (``generate_series`` on PostgreSQL, a recursive series on
 SQLite) from the units and categories ``generate_demo`` wrote: 10 million cases load
@@ -45,7 +54,8 @@ TITLES = ["路灯不亮", "楼道堆放杂物", "噪声扰民", "道路坑洼", 
 
 def _series(vendor: str, n: int) -> str:
     """``n`` rows of independent uniform random numbers (``RANDOMS``): age, open or not,
-    tier, grid, category, state mix, located or not, channel, department."""
+    tier, grid, category, state mix, located or not, channel, department; then the
+    delays to acknowledge and to resolve, the follow-up outcome and the rating."""
     if vendor == "postgresql":
         randoms = ", ".join(f"random() AS {r}" for r in RANDOMS)
         return f"SELECT i, {randoms} FROM generate_series(1, {n}) AS i"
@@ -57,16 +67,20 @@ def _series(vendor: str, n: int) -> str:
     )
 
 
-RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd")
+RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd", "rk", "rr", "rf", "rv")
+# A month as the fixture counts it, for the ages of cases.
+MONTH_DAYS = 365.25 / 12
 
 
-def _cases_select(vendor: str, base: int) -> str:
+def _cases_select(vendor: str, base: int, months: int = 36) -> str:
     """The case plan: one row per row of ``bench_rand``, given the temporary tables
     ``bench_grid`` (idx, grid, community, street, district), ``bench_dept`` (idx, id)
     and ``bench_cat`` (idx, id); ids ``base + i``."""
-    seconds_ago = "r.ra * 1095 * 86400"
+    days = round(months * MONTH_DAYS, 2)
+    seconds_ago = f"r.ra * {days} * 86400"
     if vendor == "postgresql":
-        created = f"now() - make_interval(secs => {seconds_ago})"
+        # (whole seconds, as the working hours are counted)
+        created = f"date_trunc('second', now() - make_interval(secs => {seconds_ago}))"
 
         def due(hours: int) -> str:
             return f"{created} + make_interval(hours => {hours})"
@@ -78,17 +92,17 @@ def _cases_select(vendor: str, base: int) -> str:
 
     else:
         ago = f"'-' || CAST({seconds_ago} AS INTEGER) || ' seconds'"
-        created = f"strftime('%Y-%m-%d %H:%M:%f', 'now', {ago})"
+        created = f"strftime('%Y-%m-%d %H:%M:%S', 'now', {ago})"
 
         def due(hours: int) -> str:
-            return f"strftime('%Y-%m-%d %H:%M:%f', 'now', {ago}, '+{hours} hours')"
+            return f"strftime('%Y-%m-%d %H:%M:%S', 'now', {ago}, '+{hours} hours')"
 
         code = f"'B' || substr('000000000' || (r.i + {base}), -9, 9)"
 
         def pick(table: str, rand: str) -> str:
             return f"1 + CAST({rand} * (SELECT count(*) FROM {table}) AS INTEGER)"
 
-    age_days = "r.ra * 1095"
+    age_days = f"r.ra * {days}"
     # open with a probability that falls with age: the open ones are recent
     p_open = (
         f"CASE WHEN {age_days} < 7 THEN 1.0 WHEN {age_days} < 30 THEN 0.8 "
@@ -109,7 +123,8 @@ def _cases_select(vendor: str, base: int) -> str:
         SELECT r.i, {code} AS tracking_code, {created} AS created_at,
                {due(4)} AS acknowledge_due, {due(48)} AS resolve_due,
                {due(96)} AS follow_up_due, {state} AS state,
-               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, g.grid, g.community, g.street, g.district,
+               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, r.rk, r.rr, r.rf, r.rv,
+               g.grid, g.community, g.street, g.district,
                d.id AS department, k.id AS category
         FROM bench_rand r
         JOIN bench_grid g ON g.idx = {pick("bench_grid", "r.rg")}
@@ -118,9 +133,28 @@ def _cases_select(vendor: str, base: int) -> str:
     """
 
 
-def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Write ``n`` cases and what belongs to them; returns seconds per table."""
+def _later(vendor: str, column: str, seconds: str) -> str:
+    """``column`` plus ``seconds`` (an expression), to the whole second."""
+    if vendor == "postgresql":
+        return f"{column} + make_interval(secs => floor({seconds}))"
+    return (
+        f"strftime('%Y-%m-%d %H:%M:%S', {column}, '+' || CAST({seconds} AS INTEGER) || ' seconds')"
+    )
+
+
+def load(  # type: ignore[no-untyped-def]
+    connection,
+    n: int,
+    say: Callable[[str], None] = print,
+    *,
+    months: int = 36,
+    history: bool = True,
+) -> dict[str, float]:
+    """Write ``n`` cases over the last ``months`` and what belongs to them; returns
+    seconds per table. ``history`` False leaves out each case's contact and events
+    (nothing the indicators read: a 10-million-case load in a fraction of the time)."""
     vendor = connection.vendor
+    true, false = ("true", "false") if vendor == "postgresql" else ("1", "0")
     seconds: dict[str, float] = {}
     with connection.cursor() as cursor:
 
@@ -153,8 +187,11 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
         cursor.execute("SELECT coalesce(max(id), 0) FROM cases_case")
         base = cursor.fetchone()[0]
         run("random numbers", f"CREATE TEMP TABLE bench_rand AS {_series(vendor, n)}")
-        run("case plan", f"CREATE TEMP TABLE bench_case AS {_cases_select(vendor, base)}")
-        # where each case sits: located in its grid (95 %), owned at its tier
+        run("case plan", f"CREATE TEMP TABLE bench_case AS {_cases_select(vendor, base, months)}")
+        # Written in the order they were submitted, as a real table grows: a month's
+        # cases lie together on disk (in random order, reading one month of 10 million
+        # cases visits pages all over the table; no real table looks like that).
+        # Where each case sits: located in its grid (95 %), owned at its tier
         owner = """CASE
             WHEN state = 'submitted' OR ru < 0.05 THEN district
             WHEN rt < 0.25 THEN grid WHEN rt < 0.65 THEN community
@@ -163,13 +200,26 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
             WHEN rt < 0.93 THEN 'moderate' ELSE 'major' END"""
         final = "state IN ('closed', 'rejected', 'merged')"
         versions = " ".join(f"WHEN '{s}' THEN {len(p)}" for s, p in PATHS.items())
+        # What the indicators read: acknowledged 0–5 h after submission (due at 4 h),
+        # resolved 0–55 h after that (due at 48 h); of the closed cases 78 % solved in
+        # the resident's words, 12 % not solved, 6 % unreachable, 4 % closed by hand;
+        # ratings on the cases with the resident's word; 6 % of the resolved reopened
+        # once; 0.4 % of the acknowledged left out by an upheld appeal.
+        acknowledged = "state IN ('handling', 'resolved', 'follow_up', 'closed')"
+        resolved = "state IN ('resolved', 'follow_up', 'closed')"
+        ack_at = _later(vendor, "created_at", "rk * 5 * 3600")
+        resolved_at = _later(vendor, "created_at", "rk * 5 * 3600 + rr * 55 * 3600")
+        closed_at = _later(vendor, "created_at", "rk * 5 * 3600 + rr * 55 * 3600 + 86400")
+        rating = """CASE WHEN rv < 0.6 THEN 5 WHEN rv < 0.85 THEN 4 WHEN rv < 0.93 THEN 3
+            WHEN rv < 0.97 THEN 2 ELSE 1 END"""
         run(
             "cases",
             f"""INSERT INTO cases_case (tracking_code, channel, title, text, category_id, urgency,
                    tier, lon, lat, address, grid_id, owner_unit_id, dispatcher_unit_id, state,
                    version, acknowledge_due, resolve_due, follow_up_due, due_at, acknowledged_at,
-                   resolved_at, closed_at, reply, rating, solved, returns, reopens, escalations,
-                   reminders, supervised, excluded_by_appeal, created_at, updated_at)
+                   resolved_at, closed_at, reply, rating, solved, follow_up_attempts,
+                   unreachable, returns, reopens, escalations, reminders, supervised,
+                   excluded_by_appeal, created_at, updated_at)
                 SELECT tracking_code,
                    (CASE WHEN rh < 0.4 THEN 'hotline' WHEN rh < 0.8 THEN 'web'
                          WHEN rh < 0.9 THEN 'patrol' ELSE 'api' END),
@@ -185,49 +235,64 @@ def load(connection, n: int, say: Callable[[str], None] = print) -> dict[str, fl
                    acknowledge_due, resolve_due, follow_up_due,
                    CASE state WHEN 'dispatched' THEN acknowledge_due
                      WHEN 'handling' THEN resolve_due WHEN 'follow_up' THEN follow_up_due END,
-                   NULL, NULL, CASE WHEN {final} THEN resolve_due ELSE NULL END,
-                   '', CASE WHEN state = 'closed' THEN 4 ELSE NULL END, NULL, 0, 0, 0, 0,
-                   NOT ({final}) AND rh < 0.05, {"false" if vendor == "postgresql" else "0"},
+                   CASE WHEN {acknowledged} THEN {ack_at} END,
+                   CASE WHEN {resolved} THEN {resolved_at} END,
+                   CASE WHEN state = 'closed' THEN {closed_at}
+                        WHEN {final} THEN resolve_due END,
+                   '',
+                   CASE WHEN state = 'closed' AND rf < 0.90 THEN {rating} END,
+                   CASE WHEN state <> 'closed' THEN NULL
+                        WHEN rf < 0.78 THEN {true} WHEN rf < 0.90 THEN {false} END,
+                   CASE WHEN state = 'closed' AND rf >= 0.90 AND rf < 0.96 THEN 3
+                        WHEN state = 'closed' AND rf < 0.90 THEN 1 ELSE 0 END,
+                   state = 'closed' AND rf >= 0.90 AND rf < 0.96,
+                   0, CASE WHEN {resolved} AND rv > 0.94 THEN 1 ELSE 0 END, 0, 0,
+                   NOT ({final}) AND rh < 0.05,
+                   {acknowledged} AND ru > 0.996,
                    created_at, created_at
-                FROM bench_case ORDER BY i""",
+                FROM bench_case ORDER BY created_at, i""",
         )
-        run(
-            "contacts",
-            """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
-               SELECT id, '', '138' || lpad((id % 100000000)::text, 8, '0'), false
-               FROM cases_case
-               WHERE tracking_code LIKE 'B%' AND NOT EXISTS (
-                 SELECT 1 FROM cases_residentcontact x WHERE x.case_id = cases_case.id)"""
-            if vendor == "postgresql"
-            else """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
-               SELECT id, '', printf('138%08d', id % 100000000), 0
-               FROM cases_case WHERE tracking_code LIKE 'B%'
-               AND id NOT IN (SELECT case_id FROM cases_residentcontact)""",
-        )
-        # one event per step of the case's path
-        steps = " UNION ALL ".join(
-            f"SELECT '{s}' AS state, {k + 1} AS seq, '{a}' AS action"
-            for s, path in PATHS.items()
-            for k, a in enumerate(path)
-        )
-        json_empty = "'{}'"
-        run(
-            "events",
-            f"""INSERT INTO cases_caseevent (case_id, seq, action, actor_id, at, from_state,
-                   to_state, from_unit_id, to_unit_id, note, data, attachments)
-                SELECT c.id, p.seq, p.action, NULL, c.created_at, '', c.state,
-                       c.owner_unit_id, c.owner_unit_id, '', {json_empty}, '[]'
-                FROM cases_case c JOIN ({steps}) p ON p.state = c.state
-                WHERE c.tracking_code LIKE 'B%' AND c.id > {base}""",
-        )
+        if history:
+            run(
+                "contacts",
+                """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
+                   SELECT id, '', '138' || lpad((id % 100000000)::text, 8, '0'), false
+                   FROM cases_case
+                   WHERE tracking_code LIKE 'B%' AND NOT EXISTS (
+                     SELECT 1 FROM cases_residentcontact x WHERE x.case_id = cases_case.id)"""
+                if vendor == "postgresql"
+                else """INSERT INTO cases_residentcontact (case_id, name, phone, hide_identity)
+                   SELECT id, '', printf('138%08d', id % 100000000), 0
+                   FROM cases_case WHERE tracking_code LIKE 'B%'
+                   AND id NOT IN (SELECT case_id FROM cases_residentcontact)""",
+            )
+            # one event per step of the case's path
+            steps = " UNION ALL ".join(
+                f"SELECT '{s}' AS state, {k + 1} AS seq, '{a}' AS action"
+                for s, path in PATHS.items()
+                for k, a in enumerate(path)
+            )
+            json_empty = "'{}'"
+            run(
+                "events",
+                f"""INSERT INTO cases_caseevent (case_id, seq, action, actor_id, at, from_state,
+                       to_state, from_unit_id, to_unit_id, note, data, attachments)
+                    SELECT c.id, p.seq, p.action, NULL, c.created_at, '', c.state,
+                           c.owner_unit_id, c.owner_unit_id, '', {json_empty}, '[]'
+                    FROM cases_case c JOIN ({steps}) p ON p.state = c.state
+                    WHERE c.tracking_code LIKE 'B%' AND c.id > {base}""",
+            )
         run(
             "whistle tasks",
             f"""INSERT INTO cases_whistletask (case_id, department_id, lead, state, check_in_due,
                    checked_in_at, done_at, note, created_at)
-                SELECT c.id, b.department, {"true" if vendor == "postgresql" else "1"},
+                SELECT c.id, b.department, {true},
                        CASE WHEN c.state IN ('closed', 'rejected', 'merged') THEN 'done'
-                            ELSE 'working' END,
-                       c.acknowledge_due, NULL, NULL, '', c.created_at
+                            WHEN b.rk < 0.15 THEN 'notified' ELSE 'working' END,
+                       c.acknowledge_due,
+                       CASE WHEN c.state IN ('closed', 'rejected', 'merged') OR b.rk >= 0.15
+                            THEN {_later(vendor, "c.created_at", "b.rr * 6 * 3600")} END,
+                       NULL, '', c.created_at
                 FROM cases_case c JOIN bench_case b ON b.tracking_code = c.tracking_code
                 WHERE c.id > {base} AND b.rt >= 0.65 AND b.rt < 0.97 AND b.rx < 0.1""",
         )

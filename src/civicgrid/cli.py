@@ -7,6 +7,7 @@ civicgrid indicators-doc docs/indicators.md        the indicators' definitions i
 civicgrid rankings show|publish|correct|export MONTH …  the monthly rankings (月度榜单)
 civicgrid notify [--send-now] [--retry-failed]     the outbox's round now; its counts
 civicgrid notify-receiver --secret S [--port 8025] a webhook receiver to try a gateway setup
+civicgrid working-seconds                          cases' working seconds (calendar changed)
 civicgrid migrate | createsuperuser | shell | …     any Django management command
 """
 
@@ -19,6 +20,7 @@ ALIASES = {
     "import-grids": "import_grids",
     "indicators-doc": "indicators_doc",
     "notify-receiver": "notify_receiver",
+    "working-seconds": "working_seconds",
 }
 
 

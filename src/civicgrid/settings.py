@@ -183,6 +183,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # one by one in Python (a third of the cost of a sweep's batch or a new case).
     # Statements are not prepared (no prepare_threshold), so poolers see nothing new.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = _env("SSB", "1") == "1"
+    # No JIT compilation: the figures' aggregates (a month of a district's cases) cost
+    # more than PostgreSQL's JIT threshold, and compiling them took longer (about 1 s)
+    # than running them; no query of ours runs long enough to gain from it.
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: rate limits ------------------------------------------------------------------

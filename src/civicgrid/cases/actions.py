@@ -24,7 +24,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import clock, routing, rules
-from civicgrid.cases.deadlines import Deadlines
+from civicgrid.cases.deadlines import Deadlines, working_seconds
 from civicgrid.cases.facts import surroundings_of
 from civicgrid.cases.models import (
     CHANNELS,
@@ -63,6 +63,8 @@ from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.org.scoping import scope_of
 
 P = ParamSpec("P")
+# The times whose working seconds from submission a case keeps, and where.
+WORKING_SECONDS = {"acknowledged_at": "acknowledge_seconds", "resolved_at": "resolve_seconds"}
 
 
 # --- the mechanics every transition shares ---------------------------------------------
@@ -80,9 +82,14 @@ def _locked(case: Case, expected_version: int | None) -> Case:
 
 
 def write(case: Case, plan: Plan, actor: User | None) -> CaseEvent:
-    """Carry out ``plan`` on ``case`` (locked): its columns, its counters, its event."""
+    """Carry out ``plan`` on ``case`` (locked): its columns, its counters, its event;
+    with an acknowledge or resolve time, the working seconds to it (what the mean
+    working hours add up, ``Case.acknowledge_seconds``)."""
     for name, value in plan.changes:
         setattr(case, name, value)
+        if name in WORKING_SECONDS:
+            seconds = working_seconds(case.created_at, value) if value is not None else None
+            setattr(case, WORKING_SECONDS[name], seconds)
     for name in plan.counts:
         setattr(case, name, getattr(case, name) + 1)
     case.version = plan.seq

@@ -98,6 +98,14 @@ def clear_calendar() -> None:
     _calendar.clear()
 
 
+def working_seconds(start: datetime, end: datetime) -> int:
+    """Working seconds from ``start`` to ``end`` on the district's calendar, each instant
+    taken to its whole second (as ``evaluation.hours`` counts them in SQL); zero when
+    ``end`` is not later."""
+    between = calendar().between(start.replace(microsecond=0), end.replace(microsecond=0))
+    return int(between.total_seconds())
+
+
 def due(start: datetime, limit: timedelta, policy: DeadlinePolicy) -> datetime:
     return deadline(start, limit, working_time=policy.working_time, calendar=calendar())
 

@@ -407,6 +407,16 @@ class Case(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # Working seconds on the district's calendar (each instant to its whole second) from
+    # submission to ``acknowledged_at`` and to ``resolved_at``: written with them by
+    # ``actions.write``, so a month's mean working hours is a sum of a column
+    # (``evaluation.indicators``); rebuilt by ``civicgrid working-seconds`` after the
+    # working calendar changes (until then the figures compute them, see
+    # ``evaluation.hours.stored_current``).
+    acknowledge_seconds = models.BigIntegerField(
+        _("working seconds to acknowledge"), null=True, blank=True, editable=False)
+    resolve_seconds = models.BigIntegerField(
+        _("working seconds to resolve"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reply = models.TextField(_("reply to the resident"), blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
@@ -477,9 +487,11 @@ class Case(models.Model):
                 include=["supervised"],
                 name="unit_state_due",
             ),
+            # (the cockpit's columns carried too: its counts of open and overdue cases
+            # by tier, category and channel read this index alone)
             models.Index(
                 fields=["state", "created_at", "id"],
-                include=["owner_unit", "grid"],
+                include=["owner_unit", "grid", "tier", "category", "channel", "due_at"],
                 condition=Q(state__in=OPEN_STATE_VALUES),
                 name="open_by_state",
             ),

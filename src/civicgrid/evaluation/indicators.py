@@ -26,7 +26,7 @@ The rules behind the definitions (see docs/indicators.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -399,7 +399,7 @@ class Figures:
         return self.figures[key]
 
 
-def _aggregates(subject: str, at: datetime) -> dict[str, Any]:
+def _aggregates(subject: str, at: datetime, stored: bool = False) -> dict[str, Any]:
     """Every count and sum of one subject's indicators, for one ``aggregate`` or
     ``values(…).annotate`` (one query)."""
     found: dict[str, Any] = {}
@@ -417,7 +417,7 @@ def _aggregates(subject: str, at: datetime) -> dict[str, Any]:
             found[f"n_{ind.key}"] = Count("pk", filter=ind.numerator)
         else:
             assert ind.span is not None
-            found[f"n_{ind.key}"] = Sum(hours.working_seconds(*ind.span), filter=ind.denominator)
+            found[f"n_{ind.key}"] = Sum(hours.seconds_of(*ind.span, stored), filter=ind.denominator)
     return found
 
 
@@ -435,12 +435,19 @@ def _figures(row: dict[str, Any]) -> Figures:
 
 
 def tally(
-    rows: QuerySet[Any], subject: str, at: datetime, group: str | Any | None = None
+    rows: QuerySet[Any],
+    subject: str,
+    at: datetime,
+    group: str | Any | None = None,
+    *,
+    stored: bool = False,
 ) -> dict[Any, dict[str, Any]]:
     """Every indicator of ``subject`` over ``rows`` (cases or whistle tasks), in one query:
     the raw counts and sums by group (``group``: a field name or an expression; None:
-    one group, keyed None). Merge and turn them into ``Figures`` with ``figures_of``."""
-    aggregates = _aggregates(subject, at)
+    one group, keyed None). Merge and turn them into ``Figures`` with ``figures_of``.
+    ``stored``: sum the cases' stored working seconds (``_ensure_hours`` says whether
+    they are current); otherwise compute them."""
+    aggregates = _aggregates(subject, at, stored)
     rows = rows.order_by()
     if group is None:
         return {None: rows.aggregate(**aggregates)}
@@ -457,18 +464,21 @@ def figures_of(*rows: dict[str, Any] | None) -> Figures:
     return _figures(merged)
 
 
-def _ensure_hours(selection: Selection) -> None:
+def _ensure_hours(selection: Selection) -> bool:
     """The working calendar must cover the cases' times: from the period's first day
-    to today (a case is acknowledged or resolved by now)."""
-    hours.ensure_table(selection.period.start, max(selection.period.end, timezone.localdate()))
+    to today (a case is acknowledged or resolved by now). Returns whether the cases'
+    stored working seconds are on it (``hours.stored_current``)."""
+    return hours.ensure_table(
+        selection.period.start, max(selection.period.end, timezone.localdate())
+    )
 
 
 def total(selection: Selection, at: datetime | None = None) -> Figures:
     """The figures of the whole selection: one query for cases, one for tasks if the
     selection reaches departments."""
     at = at or timezone.now()
-    _ensure_hours(selection)
-    case_row = tally(selection.cases(), CASE, at)[None]
+    stored = _ensure_hours(selection)
+    case_row = tally(selection.cases(), CASE, at, stored=stored)[None]
     task_row = tally(selection.tasks(), TASK, at)[None] if selection.department_ids() else None
     return figures_of(case_row, task_row)
 
@@ -513,8 +523,8 @@ def _grouped(
 ) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]], bool]:
     """One case query and, when the selection reaches departments, one task query, each
     grouped by its dimension."""
-    _ensure_hours(selection)
-    by_case = tally(selection.cases(), CASE, at, case_group)
+    stored = _ensure_hours(selection)
+    by_case = tally(selection.cases(), CASE, at, case_group, stored=stored)
     with_tasks = bool(selection.department_ids())
     by_task = tally(selection.tasks(), TASK, at, task_group) if with_tasks else {}
     return by_case, by_task, with_tasks
@@ -537,11 +547,14 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
         raise Invalid(_("Unknown level: %(level)s") % {"level": level})
     units = selection.units
     by_case, by_task, with_tasks = _grouped(selection, at, "owner_unit_id", "department_id")
-    per_unit = {
-        u.pk: figures_of(by_case.get(u.pk), by_task.get(u.pk))
+    # the raw counts and sums of each unit with any (numerators and denominators add
+    # up), rolled up per row before they become figures: one ``Figures`` per row
+    raw = {
+        u.pk: _added([by_case.get(u.pk) or {}, by_task.get(u.pk) or {}])
         for u in units
         if u.pk in by_case or u.pk in by_task
     }
+    paths = {u.pk: u.path for u in units if u.pk in raw}
     if level is not None:
         heads = [u for u in units if u.kind in LEVELS[level]]
     elif selection.unit is not None:
@@ -550,34 +563,39 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
         known = {u.pk for u in units}
         heads = [u for u in units if u.parent_id not in known]
     rows = []
-    own = selection.unit is not None and not selection.own and selection.unit.pk in per_unit
+    own = selection.unit is not None and not selection.own and selection.unit.pk in raw
     if own and level is None:
         rows.append(
             Row(
                 key=f"{selection.unit.code}:own",
                 label=str(_("%(unit)s itself") % {"unit": selection.unit.name}),
                 selection=selection.narrowed(own=True),
-                figures=per_unit[selection.unit.pk],
+                figures=figures_of(raw[selection.unit.pk]),
             )
         )
     for head in sorted(heads, key=lambda u: (u.kind == UnitKind.DEPARTMENT, u.path)):
-        inside = (f for u in units if u.path.startswith(head.path) for f in _get(per_unit, u.pk))
+        inside = (raw[pk] for pk, path in paths.items() if path.startswith(head.path))
         unit = _unit_of(head)
         rows.append(
             Row(
                 key=head.code,
                 label=head.name,
                 selection=selection.narrowed(unit=unit, own=False),
-                figures=_sum(inside),
+                figures=figures_of(_added(inside)),
                 unit=head,
             )
         )
-    return Table("unit", selection, at, rows, _sum(per_unit.values()), with_tasks)
+    return Table("unit", selection, at, rows, figures_of(_added(raw.values())), with_tasks)
 
 
-def _get(found: dict[int, Figures], pk: int) -> Iterator[Figures]:
-    if pk in found:
-        yield found[pk]
+def _added(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Raw counts and sums (rows of ``tally``) added up by name."""
+    total: dict[str, Any] = {}
+    for row in rows:
+        for name, value in row.items():
+            if value:
+                total[name] = total.get(name, 0) + value
+    return total
 
 
 def _unit_of(row: UnitRow) -> Unit:

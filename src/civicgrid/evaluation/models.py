@@ -57,6 +57,10 @@ class WorkingDayTable(models.Model):
     first = models.DateField()
     last = models.DateField()
     built_at = models.DateTimeField()
+    # The signature the cases' stored working seconds (``Case.acknowledge_seconds``,
+    # ``resolve_seconds``) were last rebuilt with (``civicgrid working-seconds``): the
+    # figures sum those columns only while it is the current calendar's.
+    seconds_signature = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("working-day table")

@@ -259,11 +259,12 @@ class Selection:
         departments = self.department_ids()
         if not departments:
             return WhistleTask.objects.none()
-        return (
-            WhistleTask.objects.filter(self.case_filter("case__"))
-            .filter(ids_q(departments, "department_id"))
-            .order_by()
-        )
+        rows = WhistleTask.objects.filter(self.case_filter("case__")).order_by()
+        if self.whole_tree:
+            # every department: no filter (naming all of them made PostgreSQL read the
+            # tasks through the department index, one value after another)
+            return rows
+        return rows.filter(ids_q(departments, "department_id"))
 
     # --- narrowing, and back to parameters ----------------------------------------------------
 
