@@ -252,10 +252,11 @@ def figures_by_unit(period: Period, at: datetime) -> tuple[list[Unit], dict[int,
     cases grouped by owner unit and one of whistle tasks grouped by department (the
     indicators' own aggregate), rolled up here."""
     start, end = period.bounds()
-    hours.ensure_table(period.start, max(period.end, timezone.localdate()))
+    # the cases' stored working seconds are summed while they are on the current calendar
+    stored = hours.ensure_table(period.start, max(period.end, timezone.localdate()))
     cases = Case.objects.filter(created_at__gte=start, created_at__lt=end)
     tasks = WhistleTask.objects.filter(case__created_at__gte=start, case__created_at__lt=end)
-    by_case = ind.tally(cases, ind.CASE, at, "owner_unit_id")
+    by_case = ind.tally(cases, ind.CASE, at, "owner_unit_id", stored=stored)
     by_task = ind.tally(tasks, ind.TASK, at, "department_id")
     units = list(Unit.objects.order_by("path"))
     by_pk = {u.pk: u for u in units}
