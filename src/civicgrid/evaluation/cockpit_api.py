@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from civicgrid.errors import answers
@@ -217,15 +218,19 @@ def cockpit_for(user: User | Scope, code: str | None) -> CockpitOut:
     "/cockpit",
     response=answers(CockpitOut),
     url_name="evaluation_cockpit",
-    summary="The leader's cockpit: today, the grids' load, a year's trend, hot issues",
+    summary=gettext_lazy(
+        "The leader's cockpit: today, the grids' load, a year's trend, hot issues"
+    ),
+    description=gettext_lazy(
+        "Today's intake, open and overdue cases by tier, category and channel; open cases "
+        "by grid; twelve months of intake, closures and the three rates; the latest hot "
+        "issues; open whistle tasks by department; the month's live rates by street and "
+        "department. Within my scope: a unit outside it is a 404, a role without figures a "
+        "403."
+    ),
 )
 def cockpit(
     request: HttpRequest,
     unit: str | None = Query(None, description="a unit code; default: the top of my scope"),
 ) -> CockpitOut:
-    """Today's intake, open and overdue cases by tier, category and channel; open cases
-    by grid; twelve months of intake, closures and the three rates; the latest hot
-    issues; open whistle tasks by department; the month's live rates by street and
-    department. Within my scope: a unit outside it is a 404, a role without figures a
-    403."""
     return cockpit_for(request.user, unit)
