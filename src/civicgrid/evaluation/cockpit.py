@@ -747,7 +747,7 @@ def published_panel(scope: Scope, snapshot: RankingSnapshot, unit: Unit | None) 
             if row["unit"] not in heads:
                 continue
             params = {**period.params(), "unit": row["unit"]}
-            counts = {}
+            counts: dict[str, int] = {}
             for key in RATES:
                 numerator, denominator = row["figures"][key]
                 counts[f"n_{key}"], counts[f"d_{key}"] = numerator, denominator
