@@ -4,6 +4,7 @@ names the rule, what it is about and the elements at fault."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from django.core.cache import cache
 from civicgrid.cases import actions
 from civicgrid.cases.models import Category, Tier, Urgency
 from civicgrid.evaluation import actions as appeals
+from civicgrid.evaluation import publishing
 from civicgrid.evaluation.models import Ground
+from civicgrid.evaluation.selection import Period
 from civicgrid.intake.models import Place
 from civicgrid.org.models import Role
 from tests.browser.test_console import log_in
@@ -55,6 +58,8 @@ def check(page: Any, path: str, live_server: Any, problems: list[str]) -> None:
         expect_missing = path.startswith("/r/done/NOSUCHCODE")
         assert response.status == (404 if expect_missing else 200), (path, response.status)
     page.wait_for_load_state("load")
+    if path.startswith("/evaluation/cockpit/"):
+        page.wait_for_selector("#cockpit[data-drawn='1']")  # its panels drawn by script
     problems.extend(grave_violations(page))
 
 
@@ -174,6 +179,10 @@ def test_staff_pages_have_no_grave_axe_violation(page, live_server, monkeypatch)
             "/evaluation/",
             "/evaluation/cases/?figure=response",
             "/evaluation/appeals/",
+            "/evaluation/rankings/",  # live: the month not published
+            "/evaluation/cockpit/",  # its rankings panel live
+            "/evaluation/cockpit/screen/",
+            f"/cases/{followed.tracking_code}/sheet/",  # the printable case sheet
             "/followup/",
             "/units/",
             "/notify/",
@@ -191,4 +200,18 @@ def test_staff_pages_have_no_grave_axe_violation(page, live_server, monkeypatch)
         page.wait_for_url(f"{live_server.url}/")
         for path in paths:
             check(page, path, live_server, problems)
+    # A published month: the rankings page and the cockpit's panel as published.
+    before = Period.current_month().start - timedelta(days=1)
+    month = Period.month(before.year, before.month)
+    publishing.publish_month(admin, month, early=True)
+    page.context.clear_cookies()
+    log_in(page, live_server, "boss")
+    page.wait_for_url(f"{live_server.url}/")
+    for path in (
+        f"/evaluation/rankings/?month={month.key}",
+        "/evaluation/cockpit/",
+        "/evaluation/cockpit/screen/",
+    ):
+        check(page, path, live_server, problems)
+    assert page.locator("#cockpit-rankings").get_attribute("data-status") == "published"
     assert not problems, "\n".join(problems)

@@ -6,7 +6,9 @@ import pytest
 from django.utils import timezone
 
 from civicgrid.cases.models import Case, Channel, State, Tier
-from civicgrid.org.models import Role
+from civicgrid.evaluation import publishing
+from civicgrid.evaluation.selection import Period
+from civicgrid.org.models import Role, User
 from tests.browser.conftest import screenshot
 from tests.browser.test_console import log_in
 from tests.factories import case_as_it_stands, make_categories, make_member, make_tree
@@ -135,4 +137,31 @@ def test_the_big_screen_refreshes_without_reloading(page, live_server, violation
     page.wait_for_selector("#cockpit[data-refreshed='1']")
     assert page.locator("[data-number='open'] strong").inner_text() == "7"
     assert page.evaluate("window.loadedOnce") is True
+    assert not violations, violations
+
+
+def test_the_big_screen_shows_the_published_ranking_and_says_so(  # type: ignore[no-untyped-def]
+    page, live_server, violations
+) -> None:
+    now = timezone.now()
+    district(now)
+    leader = User.objects.get(username="lingdao")
+    before = Period.current_month().start - timedelta(days=1)
+    month = Period.month(before.year, before.month)
+    publishing.publish_month(leader, month, early=True)
+    page.set_viewport_size(SCREEN)
+    log_in(page, live_server, "lingdao")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/evaluation/cockpit/screen/")
+    page.wait_for_selector("#cockpit[data-drawn='1']")
+    assert page.locator("#cockpit-rankings").get_attribute("data-status") == "published"
+    status = page.locator("#cockpit-ranking-status").inner_text()
+    assert f"已发布的 {month.key} 月度榜单（第 1 版）" in status
+    streets = page.locator("table[data-ranking='streets']")
+    assert "名次" in streets.locator("tr").first.inner_text()
+    assert streets.locator("tr[data-row='D01']").count() == 1
+    assert page.locator("#cockpit-ranking-page").get_attribute("href") == (
+        f"/evaluation/rankings/?month={month.key}"
+    )
+    screenshot(page, "cockpit-screen-published")
     assert not violations, violations

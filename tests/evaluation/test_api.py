@@ -66,6 +66,13 @@ def test_the_api_refuses_what_the_console_refuses(world: World) -> None:
     leader = client_for(world.leader)
     bad = leader.get("/api/evaluation/figures", {"period": "2025-3"})
     assert bad.status_code == 400 and "月份" in bad.json()["detail"]
+    # Full-width digits, which int() would read, are refused like any other text.
+    wide = leader.get("/api/evaluation/figures", {"period": "２０２６-０３"})
+    assert wide.status_code == 400
+    assert (
+        wide.json()["detail"]
+        == "period 须为 2025-03 格式的月份（半角数字），年份在 2000–2099 之间。"
+    )
     unknown = leader.get("/api/evaluation/cases", {**MARCH, "figure": "speed"})
     assert unknown.status_code == 422
     hours = leader.get(

@@ -12,15 +12,19 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from civicgrid.cases import clock
 from civicgrid.cases.models import Case, Channel, State, TaskState, Tier, WhistleTask
 from civicgrid.errors import Invalid, NotFound
 from civicgrid.evaluation import cockpit as cp
 from civicgrid.evaluation import indicators as ind
-from civicgrid.evaluation.selection import selection_for
+from civicgrid.evaluation import publishing
+from civicgrid.evaluation import rankings as rk
+from civicgrid.evaluation.selection import Period, selection_for
 from civicgrid.org.models import User
 from civicgrid.org.scoping import scope_of
 from civicgrid.triage.models import HotBoard
 from tests.evaluation.conftest import World
+from tests.evaluation.test_rankings import APRIL_10, FEBRUARY, MARCH, month_of
 from tests.factories import case_as_it_stands
 
 HOUR = timedelta(hours=1)
@@ -386,3 +390,73 @@ def test_the_api(world: World) -> None:
     assert len(leader["trend"]) == 12
     schema = client_for(world.leader).get("/api/openapi.json").json()
     assert "/api/evaluation/cockpit" in schema["paths"]
+
+
+# --- the rankings panel: the latest published month, or live rates -----------------------------
+
+
+def test_the_panel_shows_the_latest_published_month_as_published(world: World) -> None:
+    month_of(world)
+    with clock.at(APRIL_10):
+        publishing.publish_month(world.leader, FEBRUARY)
+        publishing.publish_month(world.leader, MARCH)
+        publishing.correct_month(world.leader, MARCH, "D02001 的评价录入有误，已更正。")
+    # a rating changed after publishing: the panel keeps the published figures
+    Case.objects.filter(owner_unit=world.tree.communities[1], rating=2).update(rating=5)
+    panel = cp.ranking_panel(scope_of(world.leader), timezone.now())
+    assert (panel.status, panel.period.key, panel.revision) == ("published", "2025-03", 2)
+    published = {
+        r["unit"]: r for name in rk.LISTS for r in publishing.published("2025-03").lists[name]
+    }
+    assert [r.code for r in panel.streets] == ["D01", "D02"]
+    assert [r.code for r in panel.departments] == ["DX01", "DX02", "DX0101"]
+    for row in panel.streets + panel.departments:
+        frozen = published[row.code]
+        assert (row.rank, row.score, row.apart) == (
+            frozen["rank"],
+            frozen["score"],
+            frozen["apart"],
+        )
+        assert (row.red, row.black, row.cases) == (frozen["red"], frozen["black"], frozen["cases"])
+        for key in cp.RATES:
+            rate = row.rates[key]
+            assert [rate.numerator, rate.denominator] == frozen["figures"][key]
+            assert dict(parse_qsl(urlparse(rate.drill.url()).query)) == {
+                "period": "2025-03",
+                "unit": row.code,
+                "figure": key,
+                "part": "numerator",
+            }
+    assert panel.streets[0].red and panel.streets[1].black and panel.departments[2].apart
+    # a street sees its own street, a department its own subtree, with the district's ranks
+    street = cp.ranking_panel(scope_of(world.street_leader), timezone.now())
+    assert [(r.code, r.rank) for r in street.streets] == [("D01", 1)] and not street.departments
+    department = cp.ranking_panel(scope_of(world.department_handler), timezone.now())
+    assert [r.code for r in department.departments] == ["DX01", "DX0101"]
+    assert not department.streets
+    # the API, the page and the big screen say which it is
+    data = client_for(world.leader).get("/api/evaluation/cockpit").json()["rankings"]
+    assert (data["status"], data["month"], data["revision"]) == ("published", "2025-03", 2)
+    assert data["label"] == "已发布的 2025-03 月度榜单（第 2 版）：名次和综合得分以发布时为准。"
+    assert data["page"] == "/evaluation/rankings/?month=2025-03"
+    assert data["streets"][0]["rank"] == 1 and data["streets"][0]["red"] is True
+    for url in ("/evaluation/cockpit/", "/evaluation/cockpit/screen/"):
+        page = client_for(world.street_leader).get(url).content.decode()
+        assert 'data-status="published"' in page and data["label"] in page, url
+        assert 'href="/evaluation/rankings/?month=2025-03"' in page
+
+
+def test_the_panel_falls_back_to_live_rates_labelled_as_not_published(world: World) -> None:
+    now = timezone.now()
+    populate(world, now)
+    panel = cp.ranking_panel(scope_of(world.leader), now)
+    assert (panel.status, panel.revision, panel.published_at) == ("live", None, None)
+    assert panel.period == Period.current_month()
+    assert all(r.rank is None and r.score is None for r in panel.streets + panel.departments)
+    data = client_for(world.leader).get("/api/evaluation/cockpit").json()["rankings"]
+    assert (data["status"], data["revision"]) == ("live", None)
+    assert data["month"] == Period.current_month().key
+    assert data["label"].startswith("尚未发布：") and "不作为排名" in data["label"]
+    for url in ("/evaluation/cockpit/", "/evaluation/cockpit/screen/"):
+        page = client_for(world.leader).get(url).content.decode()
+        assert 'data-status="live"' in page and data["label"] in page, url

@@ -225,6 +225,7 @@ def test_periods_and_parameters_that_cannot_be_read_are_refused(world: World) ->
     for params, message in [
         ({"period": "2025-13"}, "月份"),
         ({"period": "March"}, "月份"),
+        ({"period": "２０２６-０３"}, "半角数字"),
         ({"start": "2025-03-01", "end": "2025-02-01"}, "结束早于开始"),
         ({"start": "2024-01-01", "end": "2025-03-01"}, "最长一年"),
         ({"start": "2025-03-01"}, "月份"),

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
@@ -189,11 +190,15 @@ def _row(
 
 
 @router.get(
-    "/indicators", response=answers(DefinitionsOut), summary="How each indicator is defined"
+    "/indicators",
+    response=answers(DefinitionsOut),
+    summary=gettext_lazy("How each indicator is defined"),
+    description=gettext_lazy(
+        "Every indicator with its definition, numerator and denominator, and what is left "
+        "out of every figure: the text of the console and of docs/indicators.md."
+    ),
 )
 def definitions(request: HttpRequest) -> DefinitionsOut:
-    """Every indicator with its definition, numerator and denominator, and what is left
-    out of every figure: the text of the console and of docs/indicators.md."""
     return DefinitionsOut(
         indicators=[
             IndicatorOut(
@@ -218,7 +223,12 @@ def definitions(request: HttpRequest) -> DefinitionsOut:
 @router.get(
     "/figures",
     response=answers(TableOut),
-    summary="Figures of a period, by unit, category, channel or month",
+    summary=gettext_lazy("Figures of a period, by unit, category, channel or month"),
+    description=gettext_lazy(
+        "Each row carries every indicator's numerator and denominator, with the API links "
+        "to their cases; figures of units outside my scope are refused (404). Default: the "
+        "current month."
+    ),
 )
 def figures(
     request: HttpRequest,
@@ -231,9 +241,6 @@ def figures(
     category: str | None = Query(None, description="a category code ('-': none yet)"),
     channel: str | None = None,
 ) -> TableOut:
-    """Each row carries every indicator's numerator and denominator, with the API links
-    to their cases; figures of units outside my scope are refused (404). Default: the
-    current month."""
     selection = selection_for(
         request.user,
         unit=unit,
@@ -269,7 +276,11 @@ def figures(
     "/cases",
     response=answers(BehindOut),
     url_name="evaluation_cases",
-    summary="The cases behind a figure",
+    summary=gettext_lazy("The cases behind a figure"),
+    description=gettext_lazy(
+        "Exactly the rows a figure counts (its numerator or denominator), newest first, "
+        "paged by key; the same parameters as the figures' row."
+    ),
 )
 def behind(
     request: HttpRequest,
@@ -286,8 +297,6 @@ def behind(
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> BehindOut:
-    """Exactly the rows a figure counts (its numerator or denominator), newest first,
-    paged by key; the same parameters as the figures' row."""
     selection = selection_for(
         request.user,
         unit=unit,
@@ -458,7 +467,12 @@ def _appeal(request: HttpRequest, pk: int) -> Appeal:
     "/appeals",
     response=answers(AppealPageOut),
     url_name="evaluation_appeals",
-    summary="Appeals: my units' own, or (the district) every unit's",
+    summary=gettext_lazy("Appeals: my units' own, or (the district) every unit's"),
+    description=gettext_lazy(
+        "A unit's people see the appeals of the units in their scope; the district sees "
+        "every appeal. Newest first, paged by key; the waiting ones (``state=submitted``) "
+        "oldest first, as a queue."
+    ),
 )
 def list_appeals(
     request: HttpRequest,
@@ -467,9 +481,6 @@ def list_appeals(
     before: str | None = Query(None, description="a page's next cursor: the page after it"),
     after: str | None = Query(None, description="a page's previous cursor: the page before"),
 ) -> AppealPageOut:
-    """A unit's people see the appeals of the units in their scope; the district sees
-    every appeal. Newest first, paged by key; the waiting ones (``state=submitted``)
-    oldest first, as a queue."""
     page = appeal_list.page(request.user, state, before=before, after=after, size=limit)
     return AppealPageOut(
         appeals=[_appeal_out(a, request.user) for a in page.items],
@@ -478,7 +489,11 @@ def list_appeals(
     )
 
 
-@router.get("/appeals/{pk}", response=answers(AppealOut), summary="An appeal and its log")
+@router.get(
+    "/appeals/{pk}",
+    response=answers(AppealOut),
+    summary=gettext_lazy("An appeal and its log"),
+)
 def get_appeal(request: HttpRequest, pk: Id) -> AppealOut:
     return _appeal_out(_appeal(request, pk), request.user, events=True)
 
@@ -486,7 +501,13 @@ def get_appeal(request: HttpRequest, pk: Id) -> AppealOut:
 @router.post(
     "/appeals",
     response=answers(AppealOut, status=201),
-    summary="申诉 Appeal a case's inclusion in my unit's figures",
+    summary=gettext_lazy("申诉 Appeal a case's inclusion in my unit's figures"),
+    description=gettext_lazy(
+        "Multipart form: the ``case``'s tracking code, ``ground``, ``reason`` and up to 3 "
+        "photos as ``evidence`` (checked by content). Until day "
+        "``CIVICGRID_APPEAL_DAYS_AFTER_MONTH`` of the month after the case's; by a handler, "
+        "dispatcher or leader of the case's unit or a unit above it, below the district."
+    ),
 )
 def submit_appeal(
     request: HttpRequest,
@@ -495,10 +516,6 @@ def submit_appeal(
     reason: str = REASON_FIELD,
     evidence: list[UploadedFile] | None = EVIDENCE_FILES,
 ) -> Status[AppealOut]:
-    """Multipart form: the ``case``'s tracking code, ``ground``, ``reason`` and up to 3
-    photos as ``evidence`` (checked by content). Until day
-    ``CIVICGRID_APPEAL_DAYS_AFTER_MONTH`` of the month after the case's; by a handler,
-    dispatcher or leader of the case's unit or a unit above it, below the district."""
     found = Case.objects.visible_to(request.user).filter(tracking_code=case).first()
     if found is None:
         raise NotFound(_("No case %(code)s that you may see.") % {"code": case})
@@ -513,7 +530,7 @@ def submit_appeal(
 @router.post(
     "/appeals/{pk}/uphold",
     response=answers(AppealOut),
-    summary="维持 Uphold an appeal (the district): the case leaves every figure",
+    summary=gettext_lazy("维持 Uphold an appeal (the district): the case leaves every figure"),
 )
 def uphold_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> AppealOut:
     appeal = appeal_actions.uphold_appeal(_appeal(request, pk), actor=request.user, note=body.note)
@@ -523,7 +540,7 @@ def uphold_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> Appea
 @router.post(
     "/appeals/{pk}/reject",
     response=answers(AppealOut),
-    summary="驳回 Reject an appeal (the district), saying why",
+    summary=gettext_lazy("驳回 Reject an appeal (the district), saying why"),
 )
 def reject_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> AppealOut:
     appeal = appeal_actions.reject_appeal(_appeal(request, pk), actor=request.user, note=body.note)
@@ -533,7 +550,7 @@ def reject_appeal(request: HttpRequest, pk: Id, body: AppealDecisionIn) -> Appea
 @router.post(
     "/appeals/{pk}/withdraw",
     response=answers(AppealOut),
-    summary="撤回 Withdraw my unit's appeal while it waits",
+    summary=gettext_lazy("撤回 Withdraw my unit's appeal while it waits"),
 )
 def withdraw_appeal(request: HttpRequest, pk: Id) -> AppealOut:
     appeal = appeal_actions.withdraw_appeal(_appeal(request, pk), actor=request.user)
@@ -699,7 +716,14 @@ def _ranking_out(view: RankingView, only: str | None = None) -> RankingOut:
     "/rankings",
     response=answers(RankingOut),
     url_name="evaluation_rankings",
-    summary="月度榜单 A month's rankings: published, or computed now",
+    summary=gettext_lazy("月度榜单 A month's rankings: published, or computed now"),
+    description=gettext_lazy(
+        "The month's published revision (the latest by default), or, when it is not "
+        "published or ``live`` is set, its rankings computed now. Every row carries its "
+        "numerators and denominators, score, rank, whether it is listed apart, and its "
+        "place on the red, black and most-improved lists. A live computation shows only the "
+        "units in my scope; a published month is public."
+    ),
 )
 def rankings_of_month(
     request: HttpRequest,
@@ -708,11 +732,6 @@ def rankings_of_month(
     revision: RevisionNumber | None = REVISION_PARAMETER,
     live: bool = LIVE_PARAMETER,
 ) -> RankingOut:
-    """The month's published revision (the latest by default), or, when it is not
-    published or ``live`` is set, its rankings computed now. Every row carries its
-    numerators and denominators, score, rank, whether it is listed apart, and its place
-    on the red, black and most-improved lists. A live computation shows only the units
-    in my scope; a published month is public."""
     period = rk.parse_month(month)
     return _ranking_out(ranking_for(request.user, period, revision=revision, live=live), list)
 
@@ -720,7 +739,7 @@ def rankings_of_month(
 @router.get(
     "/rankings/policy",
     response=answers(RankingPolicyOut),
-    summary="The district's ranking policy: weights, minimum volume, list sizes",
+    summary=gettext_lazy("The district's ranking policy: weights, minimum volume, list sizes"),
 )
 def ranking_policy(request: HttpRequest) -> RankingPolicyOut:
     check_role(request.user)
@@ -730,11 +749,13 @@ def ranking_policy(request: HttpRequest) -> RankingPolicyOut:
 @router.put(
     "/rankings/policy",
     response=answers(RankingPolicyOut),
-    summary="Change the ranking policy (district leaders and administrators)",
+    summary=gettext_lazy("Change the ranking policy (district leaders and administrators)"),
+    description=gettext_lazy(
+        "The fields given change; the three weights must add up to 100. Logged; months "
+        "already published keep the policy they were computed under."
+    ),
 )
 def change_ranking_policy(request: HttpRequest, body: RankingPolicyIn) -> RankingPolicyOut:
-    """The fields given change; the three weights must add up to 100. Logged; months
-    already published keep the policy they were computed under."""
     values = body.model_dump(exclude_none=True)
     publishing.change_policy(request.user, **values)
     return _policy_out(rk.Terms.current())
@@ -743,12 +764,16 @@ def change_ranking_policy(request: HttpRequest, body: RankingPolicyIn) -> Rankin
 @router.post(
     "/rankings/{month}/publish",
     response=answers(RankingOut, status=201),
-    summary="发布 Publish a month: freeze its rankings (district leaders and administrators)",
+    summary=gettext_lazy(
+        "发布 Publish a month: freeze its rankings (district leaders and administrators)"
+    ),
+    description=gettext_lazy(
+        "Refused for the current or a future month, with appeals on its cases still "
+        "undecided, before its appeals close (unless ``early``), or when already published "
+        "(publish a correction)."
+    ),
 )
 def publish_rankings(request: HttpRequest, month: str, body: PublishIn) -> Status[RankingOut]:
-    """Refused for the current or a future month, with appeals on its cases still
-    undecided, before its appeals close (unless ``early``), or when already published
-    (publish a correction)."""
     period = rk.parse_month(month)
     snapshot = publishing.publish_month(request.user, period, early=body.early)
     view = ranking_for(request.user, period, revision=snapshot.revision)
@@ -758,7 +783,9 @@ def publish_rankings(request: HttpRequest, month: str, body: PublishIn) -> Statu
 @router.post(
     "/rankings/{month}/correct",
     response=answers(RankingOut, status=201),
-    summary="更正 Publish a month again, recomputed, as a new revision with its reason",
+    summary=gettext_lazy(
+        "更正 Publish a month again, recomputed, as a new revision with its reason"
+    ),
 )
 def correct_rankings(request: HttpRequest, month: str, body: CorrectIn) -> Status[RankingOut]:
     period = rk.parse_month(month)
@@ -770,14 +797,16 @@ def correct_rankings(request: HttpRequest, month: str, body: CorrectIn) -> Statu
 @router.get(
     "/rankings/{month}/verify",
     response=answers(VerificationOut),
-    summary="Recompute a published month from its cases and compare",
+    summary=gettext_lazy("Recompute a published month from its cases and compare"),
+    description=gettext_lazy(
+        "At the moment and under the policy it was computed with: ``same`` when every row "
+        "is as published; otherwise which fields of which rows moved (a late rating, an "
+        "appeal upheld after publishing)."
+    ),
 )
 def verify_rankings(
     request: HttpRequest, month: str, revision: RevisionNumber | None = REVISION_PARAMETER
 ) -> VerificationOut:
-    """At the moment and under the policy it was computed with: ``same`` when every row
-    is as published; otherwise which fields of which rows moved (a late rating, an
-    appeal upheld after publishing)."""
     period = rk.parse_month(month)
     check_role(request.user)
     _published_or_404(period, revision)
@@ -807,13 +836,15 @@ def _published_or_404(period: Period, revision: int | None) -> RankingSnapshot:
     openapi_extra={
         "responses": {200: {"description": "the workbook", "content": {export.XLSX: {}}}}
     },
-    summary="A published month as an Excel workbook (one sheet per list)",
+    summary=gettext_lazy("A published month as an Excel workbook (one sheet per list)"),
+    description=gettext_lazy(
+        "Streets and towns, communities, departments, the units listed apart, and the "
+        "rules; Chinese headers. Only a published month (404 otherwise)."
+    ),
 )
 def export_rankings(
     request: HttpRequest, month: str, revision: RevisionNumber | None = REVISION_PARAMETER
 ) -> HttpResponse:
-    """Streets and towns, communities, departments, the units listed apart, and the
-    rules; Chinese headers. Only a published month (404 otherwise)."""
     period = rk.parse_month(month)
     check_role(request.user)
     snapshot = _published_or_404(period, revision)

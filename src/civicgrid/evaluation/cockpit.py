@@ -1,6 +1,7 @@
 """The leader's cockpit (领导驾驶舱): today's work, the load of the grids, a year's trend,
-the hot issues, the whistle tasks open by department and the month's live rates by
-street and department, for one unit's subtree within the viewer's scope.
+the hot issues, the whistle tasks open by department and the rankings of the streets and
+departments (the latest published month; the current month's live rates while none is
+published), for one unit's subtree within the viewer's scope.
 
 ``figures`` reads them with a fixed handful of aggregate queries, whatever the number of
 cases: one grouped pass over the open cases and today's intake (by tier, top category
@@ -46,6 +47,10 @@ from civicgrid.cases.models import (
 from civicgrid.cases.queues import RUNNING
 from civicgrid.errors import Invalid, NotFound
 from civicgrid.evaluation import indicators as ind
+from civicgrid.evaluation import publishing
+from civicgrid.evaluation import rankings as rk
+from civicgrid.evaluation.models import RankingSnapshot
+from civicgrid.evaluation.ranking_view import LIVE, PUBLISHED
 from civicgrid.evaluation.selection import Period, Selection, UnitRow
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.org.scoping import Scope
@@ -654,29 +659,128 @@ class RankRow:
     name: str
     cases: int
     rates: dict[str, Rate]
+    # a published month's place (``rankings``): none for live rates
+    score: float | None = None
+    rank: int | None = None
+    apart: bool = False
+    red: bool = False
+    black: bool = False
 
     @property
     def mean(self) -> float | None:
-        """The unweighted mean of the rates the unit has (the panel's order)."""
+        """The unweighted mean of the rates the unit has (the live panel's order)."""
         values = [r.value for r in self.rates.values() if r.value is not None]
         return sum(values) / len(values) if values else None
 
 
 @dataclass(frozen=True)
 class RankingPanel:
+    """The streets' and departments' rows the cockpit shows: the latest published
+    month's ranking (``status`` PUBLISHED, with its ``revision``), or, while no month is
+    published, the current month's live rates (LIVE: not a ranking that counts)."""
+
     period: Period
     streets: list[RankRow]
     departments: list[RankRow]
+    status: str = LIVE
+    revision: int | None = None
+    published_at: datetime | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+    @property
+    def label(self) -> str:
+        """What the panel shows, in words (the page and the big screen print it)."""
+        if self.published:
+            return _(
+                "Published ranking of %(month)s, revision %(revision)s: ranks and composite "
+                "scores as published."
+            ) % {"month": self.period.key, "revision": self.revision}
+        return _(
+            "Not yet published: the live rates of %(month)s so far, best first by the mean "
+            "of the three rates; they are not a ranking."
+        ) % {"month": self.period.key}
 
 
 def ranking_panel(
     scope: Scope, at: datetime | None = None, unit: Unit | None = None
 ) -> RankingPanel:
+    """The rankings panel for ``unit``'s subtree (or the viewer's scope): the latest
+    published month (``publishing.published_months``, its latest revision) as published,
+    its streets and departments within the subtree, ranks and scores the district's; or,
+    when no month has been published, the current month's live rates (``live_panel``)."""
+    months = publishing.published_months()
+    snapshot = publishing.published(months[0]) if months else None
+    if snapshot is None:
+        return live_panel(scope, at, unit)
+    return published_panel(scope, snapshot, unit)
+
+
+def _heads(scope: Scope, unit: Unit | None) -> list[UnitRow]:
+    """The streets and departments of ``unit``'s subtree, or of the scope (not every
+    unit: a district has thousands)."""
+    within = Unit.objects.filter(kind__in=(*ind.LEVELS["street"], *ind.LEVELS["department"]))
+    if unit is not None:
+        within = within.filter(path__startswith=unit.path)
+    else:
+        within = within.filter(scope.q("path"))
+    return [
+        UnitRow(*values)
+        for values in within.order_by("path").values_list(
+            "pk", "code", "name", "kind", "path", "parent_id"
+        )
+    ]
+
+
+def published_panel(scope: Scope, snapshot: RankingSnapshot, unit: Unit | None) -> RankingPanel:
+    """A published month's streets and departments, in the published order, kept to the
+    units of ``unit``'s subtree (or the viewer's scope); every rate drills into the
+    month's cases of its unit (as they stand now: the figures are the frozen ones)."""
+    period = rk.parse_month(snapshot.month)
+    heads = {u.code for u in _heads(scope, unit)}
+
+    def rows(name: str) -> list[RankRow]:
+        found = []
+        for row in snapshot.lists.get(name, []):
+            if row["unit"] not in heads:
+                continue
+            params = {**period.params(), "unit": row["unit"]}
+            counts: dict[str, int] = {}
+            for key in RATES:
+                numerator, denominator = row["figures"][key]
+                counts[f"n_{key}"], counts[f"d_{key}"] = numerator, denominator
+            found.append(
+                RankRow(
+                    row["unit"],
+                    row["name"],
+                    row["cases"],
+                    _rates(counts, params),
+                    score=row["score"],
+                    rank=row["rank"],
+                    apart=row["apart"],
+                    red=row["red"],
+                    black=row["black"],
+                )
+            )
+        return found
+
+    return RankingPanel(
+        period,
+        rows(rk.STREETS),
+        rows(rk.DEPARTMENTS),
+        status=PUBLISHED,
+        revision=snapshot.revision,
+        published_at=snapshot.published_at,
+    )
+
+
+def live_panel(scope: Scope, at: datetime | None = None, unit: Unit | None = None) -> RankingPanel:
     """The month's live rates per street and per department within ``unit``'s subtree
     (or the viewer's scope), as the indicators count them (``by_unit`` by level: a unit's
     figures are its subtree's), best first by the unweighted mean of the three rates. One
-    query grouped by owner unit, rolled up here. A stand-in for the published monthly
-    ranking (``evaluation.rankings``), which will take its place here."""
+    query grouped by owner unit, rolled up here."""
     at = at or timezone.now()
     selection = _selection(scope, at, unit)
     start, end = selection.period.bounds()
@@ -689,20 +793,8 @@ def ranking_panel(
     }
     allowed = selection.owner_ids()
     keep = None if allowed is None else set(allowed)
-    # The paths of the units with cases this month, and the streets and departments of
-    # the selection (not every unit: a district has thousands).
     paths = dict(Unit.objects.filter(ids_q(list(per_unit), "pk")).values_list("pk", "path"))
-    within = Unit.objects.filter(kind__in=(*ind.LEVELS["street"], *ind.LEVELS["department"]))
-    if selection.unit is not None:
-        within = within.filter(path__startswith=selection.unit.path)
-    else:
-        within = within.filter(scope.q("path"))
-    units = [
-        UnitRow(*values)
-        for values in within.order_by("path").values_list(
-            "pk", "code", "name", "kind", "path", "parent_id"
-        )
-    ]
+    units = _heads(scope, selection.unit)
     names = list(rate_counts(at))
 
     def rows(kinds: frozenset[str]) -> list[RankRow]:

@@ -5,9 +5,12 @@ carries the link to the console's list of its cases."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from civicgrid.errors import answers
@@ -67,9 +70,23 @@ class RankOut(Schema):
     name: str
     cases: int
     rates: dict[str, RateOut]
+    score: float | None = Field(description="published: the composite score; live: null")
+    rank: int | None = Field(description="published: the district's rank; null: apart or live")
+    apart: bool = Field(description="published: listed apart (单列), unranked")
+    red: bool = Field(description="published: on the red list (红榜)")
+    black: bool = Field(description="published: on the black list (黑榜)")
 
 
 class RankingsOut(Schema):
+    status: Literal["published", "live"] = Field(
+        description="published: the latest published month; live: none is published yet, "
+        "the current month's rates so far (not a ranking)"
+    )
+    month: str = Field(description="2025-03")
+    revision: int | None = Field(description="the published revision shown; null: live")
+    published_at: datetime | None
+    label: str = Field(description="what the panel shows, in words")
+    page: str = Field(description="the month's rankings page")
     period_start: date
     period_end: date
     streets: list[RankOut]
@@ -96,7 +113,9 @@ class CockpitOut(Schema):
     hot: list[HotOut]
     hot_computed_at: datetime | None
     tasks: list[TasksOut] = Field(description="open whistle tasks by department")
-    rankings: RankingsOut = Field(description="the month's live rates, best first")
+    rankings: RankingsOut = Field(
+        description="the latest published month's ranking, or the month's live rates"
+    )
 
 
 def unit_for(user: User | Scope, code: str | None) -> tuple[Scope, Unit | None]:
@@ -175,6 +194,12 @@ def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> Co
             for t in found.tasks
         ],
         rankings=RankingsOut(
+            status=panel.status,
+            month=panel.period.key,
+            revision=panel.revision,
+            published_at=panel.published_at,
+            label=panel.label,
+            page=f"{reverse('evaluation:rankings')}?{urlencode({'month': panel.period.key})}",
             period_start=panel.period.start,
             period_end=panel.period.end,
             streets=[_rank(r) for r in panel.streets],
@@ -185,7 +210,15 @@ def cockpit_out(found: cp.Cockpit, panel: cp.RankingPanel, unit_name: str) -> Co
 
 def _rank(r: cp.RankRow) -> RankOut:
     return RankOut.model_construct(
-        code=r.code, name=r.name, cases=r.cases, rates={k: _rate(v) for k, v in r.rates.items()}
+        code=r.code,
+        name=r.name,
+        cases=r.cases,
+        rates={k: _rate(v) for k, v in r.rates.items()},
+        score=r.score,
+        rank=r.rank,
+        apart=r.apart,
+        red=r.red,
+        black=r.black,
     )
 
 
@@ -217,15 +250,19 @@ def cockpit_for(user: User | Scope, code: str | None) -> CockpitOut:
     "/cockpit",
     response=answers(CockpitOut),
     url_name="evaluation_cockpit",
-    summary="The leader's cockpit: today, the grids' load, a year's trend, hot issues",
+    summary=gettext_lazy(
+        "The leader's cockpit: today, the grids' load, a year's trend, hot issues"
+    ),
+    description=gettext_lazy(
+        "Today's intake, open and overdue cases by tier, category and channel; open cases "
+        "by grid; twelve months of intake, closures and the three rates; the latest hot "
+        "issues; open whistle tasks by department; the streets' and departments' ranking "
+        "of the latest published month (while none is published: the month's live rates). "
+        "Within my scope: a unit outside it is a 404, a role without figures a 403."
+    ),
 )
 def cockpit(
     request: HttpRequest,
     unit: str | None = Query(None, description="a unit code; default: the top of my scope"),
 ) -> CockpitOut:
-    """Today's intake, open and overdue cases by tier, category and channel; open cases
-    by grid; twelve months of intake, closures and the three rates; the latest hot
-    issues; open whistle tasks by department; the month's live rates by street and
-    department. Within my scope: a unit outside it is a 404, a role without figures a
-    403."""
     return cockpit_for(request.user, unit)

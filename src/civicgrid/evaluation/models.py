@@ -139,7 +139,7 @@ class Appeal(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=AppealState.choices, default=AppealState.SUBMITTED
     )
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("version"), default=0)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("submitted by"),
@@ -194,18 +194,28 @@ class AppealEvent(models.Model):
     """One transition of one appeal: append-only, like ``cases.CaseEvent``."""
 
     appeal = models.ForeignKey(
-        Appeal, on_delete=models.PROTECT, related_name="events", db_index=False
+        Appeal,
+        verbose_name=_("appeal"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
-    seq = models.PositiveIntegerField()
+    seq = models.PositiveIntegerField(_("sequence"))
     action = models.CharField(_("action"), max_length=12, choices=AppealAction.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     at = models.DateTimeField(_("time"))
-    from_state = models.CharField(max_length=12, choices=AppealState.choices, blank=True)
-    to_state = models.CharField(max_length=12, choices=AppealState.choices)
+    from_state = models.CharField(
+        _("from state"), max_length=12, choices=AppealState.choices, blank=True
+    )
+    to_state = models.CharField(_("to state"), max_length=12, choices=AppealState.choices)
     note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("appeal event")
@@ -344,11 +354,15 @@ class RankingEvent(models.Model):
     month = models.CharField(_("month"), max_length=7, blank=True)
     revision = models.PositiveSmallIntegerField(_("revision"), null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     at = models.DateTimeField(_("time"))
     note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("ranking event")

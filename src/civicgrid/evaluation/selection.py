@@ -9,7 +9,6 @@ scope, and turned back into the parameters of a drill-down link (``params``).
 from __future__ import annotations
 
 import calendar as months
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicgrid import inputs
 from civicgrid.cases.lookups import ids_q
 from civicgrid.cases.models import CHANNELS, Case, Category, WhistleTask
 from civicgrid.errors import Forbidden, Invalid, NotFound
@@ -33,7 +33,6 @@ EVALUATION_ROLES = access.EVALUATION
 # A longer period would aggregate more than a year of a unit's cases on one page.
 LONGEST_PERIOD = timedelta(days=366)
 NO_CATEGORY = "-"
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -102,19 +101,15 @@ BAD_PERIOD = gettext_lazy(
 
 
 def parse_period(period: str | None, start: str | None, end: str | None) -> Period:
-    """A month (``period=2025-03``), two dates (``start``, ``end``, inclusive), or the
-    current month; refused (400) when it cannot be read, ends before it starts, lies
-    outside 2000–2099 or is longer than a year."""
-    try:
-        if start or end:
-            found = Period(date.fromisoformat(start or ""), date.fromisoformat(end or ""))
-        elif period:
-            match = _MONTH.fullmatch(period.strip())
-            if match is None:
-                raise ValueError(period)
-            found = Period.month(int(match[1]), int(match[2]))
-        else:
+    """A month (``period=2025-03``, ASCII digits: ``inputs.month``), two dates
+    (``start``, ``end``, inclusive), or the current month; refused (400) when it cannot
+    be read, ends before it starts, lies outside 2000–2099 or is longer than a year."""
+    if not (start or end):
+        if not period:
             return Period.current_month()
+        return Period.month(*inputs.month(period.strip(), "period"))
+    try:
+        found = Period(date.fromisoformat(start or ""), date.fromisoformat(end or ""))
     except ValueError:
         raise Invalid(str(BAD_PERIOD)) from None
     if found.end < found.start:

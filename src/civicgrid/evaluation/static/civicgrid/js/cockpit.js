@@ -120,19 +120,38 @@
     if (stamp) stamp.textContent = new Date(d.computed_at).toLocaleString();
   }
 
-  function drawRanking(name, rows, names) {
+  // The rankings panel: the latest published month (rank, score, red and black lists, as
+  // published) or, while none is published, the month's live rates (labelled so).
+  function drawRankingStatus(r) {
+    const panel = document.getElementById("cockpit-rankings");
+    if (!panel) return;
+    panel.dataset.status = r.status;
+    document.getElementById("cockpit-ranking-status").textContent = r.label;
+    document.getElementById("cockpit-ranking-page").href = r.page;
+  }
+
+  function drawRanking(name, rows, names, published) {
     const table = root.querySelector('[data-ranking="' + name + '"]');
     if (!table) return;
     table.replaceChildren();
     const head = el("tr");
-    head.append(el("th", words.unit), el("th", words.cases));
+    head.append(el("th", words.unit));
+    if (published) head.append(el("th", words.rank), el("th", words.score));
+    head.append(el("th", words.cases));
     Object.keys(names).forEach(function (k) { head.append(el("th", names[k])); });
     table.append(head);
-    if (!rows.length) { const tr = el("tr"); const td = el("td", words.none, "muted"); td.colSpan = 5; tr.append(td); table.append(tr); }
+    if (!rows.length) { const tr = el("tr"); const td = el("td", words.none, "muted"); td.colSpan = head.children.length; tr.append(td); table.append(tr); }
     rows.forEach(function (r) {
-      const tr = el("tr");
+      const tr = el("tr", undefined, r.red ? "red" : r.black ? "black" : r.apart ? "apart" : "");
       tr.dataset.row = r.code;
-      tr.append(el("th", r.name), el("td", r.cases));
+      const unit = el("th", r.name);
+      if (r.red) unit.append(el("span", words.red, "mark red"));
+      if (r.black) unit.append(el("span", words.black, "mark black"));
+      tr.append(unit);
+      if (published) {
+        tr.append(el("td", r.apart ? words.apart : r.rank), el("td", r.score === null ? "—" : r.score.toFixed(1)));
+      }
+      tr.append(el("td", r.cases));
       Object.keys(names).forEach(function (k) {
         const rate = r.rates[k];
         const td = el("td");
@@ -204,8 +223,10 @@
     drawChannel(d.by_channel);
     drawTrend(d.trend, d.rate_names);
     drawTasks(d.tasks);
-    drawRanking("streets", d.rankings.streets, d.rate_names);
-    drawRanking("departments", d.rankings.departments, d.rate_names);
+    const published = d.rankings.status === "published";
+    drawRankingStatus(d.rankings);
+    drawRanking("streets", d.rankings.streets, d.rate_names, published);
+    drawRanking("departments", d.rankings.departments, d.rate_names, published);
     drawHot(d.hot);
     drawMap(d);
     root.dataset.drawn = "1";
