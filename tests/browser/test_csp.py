@@ -15,6 +15,7 @@ from tests.factories import make_categories, make_member, make_tree, submit
 
 pytestmark = pytest.mark.browser
 
+
 def test_the_console_runs_under_the_policy(page, live_server, violations) -> None:  # type: ignore[no-untyped-def]
     tree = make_tree()
     cats = make_categories()

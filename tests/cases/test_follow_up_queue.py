@@ -122,16 +122,14 @@ def test_the_call_script_masks_personal_data_and_the_number(staff: Staff) -> Non
     actions.follow_up_case(case, actor=staff.operator, reached=False, note="拨打13912345678无人接")
     page = client_for(staff.operator).get("/followup/")
     html = page.content.decode()
-    (script, contact), = page.context["scripts"]
+    ((script, contact),) = page.context["scripts"]
     assert "13700002222" not in html and "13912345678" not in html and "13800001111" not in html
     assert "楼道堆满杂物" in script.asked and "楼道杂物已清理完毕" in script.reply
     assert [(s.action, s.note) for s in script.done] == [
         ("handle", "联系了物业王经理 ［电话］"),
         ("resolve", ""),  # its note is the reply, shown as such
     ]
-    assert [(c.attempt, c.reached, c.by) for c in script.calls] == [
-        (1, False, str(staff.operator))
-    ]
+    assert [(c.attempt, c.reached, c.by) for c in script.calls] == [(1, False, str(staff.operator))]
     assert contact.phone == "139****5678" and contact.masked
     assert "第 2 次回访" in html
 
@@ -195,7 +193,8 @@ def test_recording_calls_from_the_page(staff: Staff) -> None:
         ]
     # Half a word is refused and nothing is stored.
     refused = client.post(
-        url, {"version": Case.objects.get(pk=case.pk).version, "reached": "1", "rating": "4"},
+        url,
+        {"version": Case.objects.get(pk=case.pk).version, "reached": "1", "rating": "4"},
         follow=True,
     )
     assert "请一并记录星级和是否解决" in first_message(refused)
@@ -249,8 +248,7 @@ def test_the_api_lists_the_queue_scoped_and_paged_by_key(
     made = [due_in(in_follow_up(staff), hours) for hours in (5, -1, 3, 3, 9)]
     elsewhere = due_in(in_follow_up(staff, grid_index=8), 0)
     expected = [
-        c.tracking_code
-        for c in sorted([*made, elsewhere], key=lambda c: (c.follow_up_due, c.pk))
+        c.tracking_code for c in sorted([*made, elsewhere], key=lambda c: (c.follow_up_due, c.pk))
     ]
     client = client_for(staff.operator)
     seen, pages, cursor = [], [], None

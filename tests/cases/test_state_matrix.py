@@ -469,6 +469,7 @@ def test_every_action_from_this_state_by_everyone(staff: Staff, built: Built) ->
 
 # --- 回访: every outcome of a follow-up call, and of the resident's own rating ---------------
 
+
 # Cases in follow-up (community 0's) with a past: none; two unanswered calls already;
 # reopened twice already (the default policy's limit).
 def _two_calls(s: Staff) -> Case:

@@ -272,8 +272,10 @@ def test_no_input_gets_a_server_error(world: World, route: str, op: Operation) -
         response, bad = send(client, request)
         status = response.status_code
         assert status < 500, (status, request)
-        refused_at_the_door = route.startswith("/api/") and status == 400 and any(
-            p["type"] == "unstorable" for p in response.json().get("errors", [])
+        refused_at_the_door = (
+            route.startswith("/api/")
+            and status == 400
+            and any(p["type"] == "unstorable" for p in response.json().get("errors", []))
         )
         if bad:
             assert status == 400, (status, request)

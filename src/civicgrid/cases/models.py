@@ -414,9 +414,11 @@ class Case(models.Model):
     # working calendar changes (until then the figures compute them, see
     # ``evaluation.hours.stored_current``).
     acknowledge_seconds = models.BigIntegerField(
-        _("working seconds to acknowledge"), null=True, blank=True, editable=False)
+        _("working seconds to acknowledge"), null=True, blank=True, editable=False
+    )
     resolve_seconds = models.BigIntegerField(
-        _("working seconds to resolve"), null=True, blank=True, editable=False)
+        _("working seconds to resolve"), null=True, blank=True, editable=False
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reply = models.TextField(_("reply to the resident"), blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)

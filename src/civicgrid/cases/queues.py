@@ -78,9 +78,7 @@ def queue_counts(user: User) -> dict[str, int | None]:
     # (of a column in the unit index: the count reads the index alone)
     counted = {name: Count("state", filter=q.filter) for name, q in defined.items() if q.counted}
     found = cases.filter(state__in=OPEN_STATES).order_by().aggregate(**counted)
-    return {
-        name: min(found[name], COUNT_CAP) if q.counted else None for name, q in defined.items()
-    }
+    return {name: min(found[name], COUNT_CAP) if q.counted else None for name, q in defined.items()}
 
 
 def in_queue(user: User, name: str) -> QuerySet[Case]:

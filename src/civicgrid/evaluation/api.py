@@ -851,6 +851,8 @@ def export_rankings(
     response = HttpResponse(export.workbook(snapshot), content_type=export.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{export.filename(snapshot)}"'
     return response
+
+
 # --- what the district publishes, and 每月一题 -------------------------------------------------
 
 
