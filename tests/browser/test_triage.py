@@ -300,9 +300,11 @@ def test_the_hot_issue_board_maps_clusters_and_escalates_one(
     assert MARKUP in page.inner_text(".leaflet-tooltip")
     assert page.evaluate("window.pwned") is None
     # Above the threshold one button; the case still waiting for triage is not moved.
-    button = first.locator("button[type=submit]")
+    button = first.locator("form[action$='/escalate/'] button[type=submit]")
     assert button.count() == 1 and "5" in button.inner_text()
-    assert second.locator("button[type=submit]").count() == 0, "below the threshold"
+    assert second.locator("form[action$='/escalate/'] button[type=submit]").count() == 0, (
+        "below the threshold"
+    )
     screenshot(page, "triage-hot")
 
     tiers = {c.pk: TIER_LEVEL[c.tier] for c in hot}
@@ -320,7 +322,7 @@ def test_the_hot_issue_board_maps_clusters_and_escalates_one(
     first = page.locator("#hot-list > li").first
     first.locator(".tag.escalated").wait_for()
     assert "5" in first.locator(".tag.escalated").inner_text()
-    assert first.locator("button[type=submit]").count() == 0
+    assert first.locator("form[action$='/escalate/'] button[type=submit]").count() == 0
     assert first.locator(".nothing-to-escalate").count() == 1
     screenshot(page, "triage-hot-escalated")
 

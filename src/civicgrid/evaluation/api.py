@@ -912,11 +912,13 @@ def _public_rows(rows: list[dict[str, object]]) -> list[PublicRowOut]:
     "/public/{month}",
     auth=None,
     response=answers(PublicMonthOut, public=True),
-    summary="公开 A published month as the public page shows it (no login)",
+    summary=gettext_lazy("A published month as the public page shows it (no login)"),
+    description=gettext_lazy(
+        "The month's published figures and rankings by street and department (the frozen "
+        "snapshot), its category mix and a few resolved cases with personal data masked."
+    ),
 )
 def public_month(request: HttpRequest, month: str) -> PublicMonthOut:
-    """The month's published figures and rankings by street and department (the frozen
-    snapshot), its category mix and a few resolved cases with personal data masked."""
     key = public.chosen_month(month) or month
     report = public.month_report(key)
     if report is None:
@@ -971,11 +973,13 @@ def _topic_out(topic: MonthlyTopic) -> TopicOut:
 @router.post(
     "/topics",
     response=answers(TopicOut, status=201),
-    summary="每月一题 Make a hot issue the month's key problem (the district)",
+    summary=gettext_lazy("Make a hot issue the month's key problem (每月一题; the district)"),
+    description=gettext_lazy(
+        "By a dispatcher, leader or administrator of the district; the cases kept are those "
+        "of ``codes`` the caller may see."
+    ),
 )
 def choose_topic(request: HttpRequest, body: TopicIn) -> Status[TopicOut]:
-    """By a dispatcher, leader or administrator of the district; the cases kept are those
-    of ``codes`` the caller may see."""
 
     topic = topics.choose_topic(
         request.user,
@@ -989,10 +993,12 @@ def choose_topic(request: HttpRequest, body: TopicIn) -> Status[TopicOut]:
 @router.get(
     "/topics/{month}",
     response=answers(TopicOut),
-    summary="每月一题 The month's key problem and its cases' progress",
+    summary=gettext_lazy("The month's key problem (每月一题) and its cases' progress"),
+    description=gettext_lazy(
+        "For those the monthly bulletin is for (leaders, dispatchers, administrators)."
+    ),
 )
 def get_topic(request: HttpRequest, month: str) -> TopicOut:
-    """For those the monthly bulletin is for (leaders, dispatchers, administrators)."""
 
     if not scope_of(request.user).has_role(*access.BULLETIN):
         raise Forbidden(_("This page is for another role."))
