@@ -23,19 +23,12 @@ from civicgrid.cases.models import Case, State
 from civicgrid.evaluation.models import RankingSnapshot
 from civicgrid.evaluation.publishing import published, published_months
 from civicgrid.evaluation.rankings import COMMUNITIES, DEPARTMENTS, STREETS, parse_month
-from civicgrid.privacy.publish import public_case, public_text
+from civicgrid.privacy.publish import public_case, public_text, reply_needs_a_look
 
 STORIES = 6
 STORY_CHARS = 80
 TOP_CATEGORIES = 10
 RATES = ("response", "solved", "satisfaction")
-# Reply checks' flags (``triage.replies.Flag``) of a reply that says too little to be
-# told as it is: such a case is not a story.
-SAYS_TOO_LITTLE = frozenset({"empty", "too_short", "boilerplate"})
-
-
-def _says_too_little(reply_check: dict[str, Any]) -> bool:
-    return bool(SAYS_TOO_LITTLE & set(reply_check.get("flags", ())))
 
 
 def _percent(value: float | None) -> str:
@@ -155,7 +148,7 @@ def stories(month: str, count: int = STORIES) -> list[Story]:
     found: list[Story] = []
     for case in cases[: count * 3]:
         resolve = case.events.filter(action="resolve").order_by("-seq").first()
-        if resolve is not None and _says_too_little(resolve.data.get("reply_check", {})):
+        if resolve is not None and reply_needs_a_look(resolve.data.get("reply_check", {})):
             continue
         found.append(
             Story(
