@@ -8,6 +8,7 @@ import factory
 import shapely
 from shapely.geometry import box
 
+from civicgrid.councils.models import Council, CouncilKind, CouncilMember, CouncilRole, MemberKind
 from civicgrid.geo.actions import set_boundaries
 from civicgrid.org import actions
 from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
@@ -183,3 +184,47 @@ def case_as_it_stands(owner: Unit, created_at, **columns):  # type: ignore[no-un
         created_at=created_at,
         **columns,
     )
+
+
+@dataclass
+class CouncilFixture:
+    """A council on a community: a chair and a secretary (the officers), two members
+    with accounts, one without."""
+
+    council: Council
+    chair: CouncilMember
+    secretary: CouncilMember
+    members: list[CouncilMember]
+
+    def user(self, member: CouncilMember) -> User:
+        assert member.user is not None
+        return member.user
+
+
+def make_council(
+    unit: Unit, *, name: str = "", kind: str = CouncilKind.MERCHANTS
+) -> CouncilFixture:
+    """A council on ``unit`` with five members (written by the system, as the demo is)."""
+    from civicgrid.councils import actions as council_actions
+
+    council = council_actions.found_council(
+        actor=None, unit=unit, name=name or f"{unit.name}商圈理事会", kind=kind
+    )
+    seats = [
+        ("理事长商户", MemberKind.MERCHANT, CouncilRole.CHAIR, True),
+        ("秘书长", MemberKind.PARTY, CouncilRole.SECRETARY, True),
+        ("甲商户", MemberKind.MERCHANT, CouncilRole.MEMBER, True),
+        ("乙企业", MemberKind.ENTERPRISE, CouncilRole.MEMBER, True),
+        ("丙居民", MemberKind.RESIDENT, CouncilRole.MEMBER, False),
+    ]
+    made = [
+        council_actions.add_member(
+            council,
+            council_actions.Seat(
+                name=seat, kind=kind_, role=role, user=UserFactory() if account else None
+            ),
+            actor=None,
+        )
+        for seat, kind_, role, account in seats
+    ]
+    return CouncilFixture(council, made[0], made[1], made[2:])

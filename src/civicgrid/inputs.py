@@ -70,6 +70,37 @@ def text(value: str, field: str, *, max_length: int | None = None) -> str:
     return value
 
 
+# GB 32100-2015, the unified social credit code (统一社会信用代码): 18 characters of
+# this alphabet (no I, O, S, V, Z); the last is a check character over the first 17.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check(first17: str) -> str:
+    """The check character of a credit code whose first 17 characters are ``first17``."""
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code(value: str, field: str = "credit_code") -> str:
+    """A unified social credit code, upper-cased, if it is well formed and its check
+    character is right; refused otherwise."""
+    code = (value or "").strip().upper()
+    if len(code) != 18 or any(c not in CREDIT_CODE_ALPHABET for c in code):
+        raise Invalid(
+            _("A unified social credit code is 18 digits and capital letters."),
+            field=field,
+        )
+    if credit_code_check(code[:17]) != code[17]:
+        raise Invalid(
+            _("This unified social credit code is not valid (its check character is wrong)."),
+            field=field,
+        )
+    return code
+
+
 def first_unstorable(items: Iterable[tuple[str, Any]]) -> str | None:
     """The name of the first field whose name or text cannot be stored, among ``(name,
     value)`` pairs whose values are strings or JSON-like nests of them (a field inside

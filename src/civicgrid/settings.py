@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.triage",
     "civicgrid.evaluation",
+    "civicgrid.councils",
     "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",

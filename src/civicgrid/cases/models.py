@@ -65,6 +65,10 @@ class Channel(models.TextChoices):
     PATROL = "patrol", _("grid patrol")
     API = "api", _("API")
     OPEN311 = "open311", _("Open311")
+    # A council's follow-up item or whistled problem (civicgrid.councils).
+    COUNCIL = "council", _("council")
+    # The enterprise window, 办不成事 (civicgrid.enterprise).
+    ENTERPRISE = "enterprise", _("enterprise window")
 
 
 # For checks on every request: ``Choices.values`` builds its list anew on each use.
