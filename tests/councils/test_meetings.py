@@ -125,7 +125,9 @@ def test_bad_input_is_refused(council: CouncilFixture) -> None:
     with pytest.raises(Invalid, match="标题"):
         meetings.plan_meeting(council.council, actor=secretary, title=" ", starts_at=WHEN)
     with pytest.raises(Invalid):
-        meetings.plan_meeting(council.council, actor=secretary, title="会", starts_at=WHEN, kind="x")
+        meetings.plan_meeting(
+            council.council, actor=secretary, title="会", starts_at=WHEN, kind="x"
+        )
     with pytest.raises(Invalid):
         meetings.plan_meeting(
             council.council, actor=secretary, title="会", starts_at=WHEN.replace(year=1066)
@@ -196,7 +198,11 @@ def test_items_have_one_owner_of_the_council_and_a_due_date(
     chair = council.user(council.chair)
     group = actions.form_group(council.council, actor=chair, name="停车专班")
     by_group = meetings.add_item(
-        meeting, actor=chair, text="划定临时停车位", due_on=date(2026, 12, 1), owner_group_id=group.pk
+        meeting,
+        actor=chair,
+        text="划定临时停车位",
+        due_on=date(2026, 12, 1),
+        owner_group_id=group.pk,
     )
     assert by_group.owner_name == "停车专班" and by_group.state == ItemState.OPEN
     other = make_council(tree.communities[1])
