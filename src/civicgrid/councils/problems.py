@@ -23,7 +23,7 @@ from civicgrid.cases.models import Case
 from civicgrid.cases.photos import check_photos
 from civicgrid.cases.rules import need_text
 from civicgrid.councils.actions import Done, record
-from civicgrid.councils.models import Council, CouncilAction
+from civicgrid.councils.models import Council, CouncilAction, CouncilMember
 from civicgrid.councils.permissions import Standing
 from civicgrid.councils.work_models import Problem, ProblemState
 from civicgrid.errors import Conflict, Invalid, NotFound
@@ -48,16 +48,32 @@ def _need_open(problem: Problem) -> None:
     raise Conflict(_("This problem is solved."))
 
 
-def raise_problem(council: Council, *, actor: User, title: str, text: str) -> Problem:
-    """反映问题: a member raises a problem to their council (on the phone page)."""
+def _raiser(standing: Standing, by: CouncilMember | None) -> CouncilMember:
+    """The seat a problem is raised or shared from: the actor's own, or for the system
+    (``actor`` None: the demo, an import) the member named."""
+    seat = standing.seat if standing.user is not None else by
+    if seat is None or seat.council_id != standing.council.pk or seat.left_on is not None:
+        raise Invalid(_("Name the member who raises it."), field="member")
+    return seat
+
+
+def raise_problem(
+    council: Council,
+    *,
+    actor: User | None,
+    title: str,
+    text: str,
+    by: CouncilMember | None = None,
+) -> Problem:
+    """反映问题: a member raises a problem to their council (on the phone page). ``by``:
+    the member, when the system records it (``actor`` None)."""
     title = inputs.text(need_text(title, _("A problem needs a title.")), "title", max_length=120)
     text = inputs.text(need_text(text, _("Please describe the problem.")), "text")
 
     def change(locked: Council, standing: Standing) -> Done[Problem]:
         if not locked.active:
             raise Conflict(_("This council has been dissolved."))
-        seat = standing.seat
-        assert seat is not None  # the rule admits members only
+        seat = _raiser(standing, by)
         problem = Problem.objects.create(
             council=locked, title=title, text=text, raised_by=seat, raised_at=clock.now()
         )
@@ -67,14 +83,16 @@ def raise_problem(council: Council, *, actor: User, title: str, text: str) -> Pr
     return record(council, CouncilAction.RAISE_PROBLEM, actor, change)
 
 
-def share_problem(problem: Problem, *, actor: User) -> Problem:
-    """我也遇到: another member says the problem concerns them too."""
+def share_problem(
+    problem: Problem, *, actor: User | None, by: CouncilMember | None = None
+) -> Problem:
+    """我也遇到: another member says the problem concerns them too (``by``: the member,
+    when the system records it)."""
 
     def change(locked: Council, standing: Standing) -> Done[Problem]:
         fresh = _problem(locked, problem)
         _need_open(fresh)
-        seat = standing.seat
-        assert seat is not None  # the rule admits members only
+        seat = _raiser(standing, by)
         if fresh.concerns.filter(pk=seat.pk).exists():
             raise Conflict(_("This problem is already marked as concerning you."))
         fresh.concerns.add(seat)
