@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid import inputs
@@ -86,6 +87,8 @@ def plan_meeting(
     if kind not in MeetingKind.values:
         raise Invalid(_("Choose the kind of meeting."), field="kind")
     starts_at = inputs.moment(starts_at, "starts_at")
+    if timezone.is_naive(starts_at):  # a form's local time: the district's
+        starts_at = timezone.make_aware(starts_at)
     place = inputs.text((place or "").strip(), "place", max_length=MAX_PLACE)
     agenda = inputs.text((agenda or "").strip(), "agenda")
 
