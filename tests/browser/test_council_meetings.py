@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from civicgrid.cases.models import Case, Channel
+from civicgrid.councils import problems
 from civicgrid.councils.models import ActionItem, Attendance
 from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import grave_violations
 from tests.browser.test_console import log_in
 from tests.councils.loop import make_loop
 from tests.factories import make_council, make_tree
@@ -51,11 +53,16 @@ def test_a_meeting_then_an_item_then_a_case_then_the_item_done(page, live_server
     item = page.locator("#items li[data-state='open']")
     item.wait_for()
     screenshot(page, "council-meeting-phone")
+    found = grave_violations(page)
     item.locator("button[data-action='to-case']").click()
     page.wait_for_selector("#items li[data-state='in_case']")
     assert "已转工单（已受理）" in page.inner_text("#items")
     row = ActionItem.objects.get()
     assert row.case is not None and row.case.channel == Channel.COUNCIL
+    found += grave_violations(page)
+    problems.raise_problem(council.council, actor=member, title="停车难", text="顾客无处停车")
+    page.goto(f"{base}/problems/")
+    found += grave_violations(page)
 
     # a member confirms on their phone, from the council's first page
     page.context.clear_cookies()
@@ -65,6 +72,7 @@ def test_a_meeting_then_an_item_then_a_case_then_the_item_done(page, live_server
     page.click("#my-meetings button[data-action='confirm']")
     page.wait_for_selector("#my-meetings [data-presence='present']")
     assert Attendance.objects.get().how == "phone"
+    found += grave_violations(page)
 
     # the case goes round the normal loop to closed; the council sees the item done
     loop.close(Case.objects.get(pk=row.case_id))
@@ -73,6 +81,7 @@ def test_a_meeting_then_an_item_then_a_case_then_the_item_done(page, live_server
     assert done.get_attribute("data-state") == "done"
     assert "已完成" in done.inner_text()
     screenshot(page, "council-item-done")
+    assert not found, "\n".join(found)
 
     # a member of another council is refused this council's pages
     page.context.clear_cookies()
