@@ -16,7 +16,7 @@ from django.utils import timezone
 from civicgrid.cases import clock
 from civicgrid.cases.models import Case, Channel
 from civicgrid.councils import meetings, problems
-from civicgrid.councils.models import CouncilAction, CouncilEvent, Meeting, Problem
+from civicgrid.councils.models import ActionItem, CouncilAction, CouncilEvent, Meeting, Problem
 from civicgrid.councils.work_models import ItemState, ProblemState
 from civicgrid.errors import Conflict, Forbidden, Invalid
 from civicgrid.org.models import Role
@@ -296,3 +296,45 @@ def test_the_case_page_says_which_council_it_came_from(
     html = district.get(f"/cases/{case.tracking_code}/").content.decode()
     assert 'id="council-origin"' in html and council.council.name in html
     assert f"/councils/{council.council.pk}/problems/" in html
+
+
+def test_the_tabs_cost_the_same_queries_for_one_row_or_many(council: CouncilFixture) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    chair = council.user(council.chair)
+    meeting = meetings.plan_meeting(
+        council.council, actor=chair, title="例会", starts_at=timezone.now() - timedelta(days=1)
+    )
+    meetings.hold_meeting(meeting, actor=chair)
+    client = client_of(chair)
+    pk = council.council.pk
+
+    def counted() -> list[int]:
+        found = []
+        for url in (
+            f"/councils/{pk}/",
+            f"/councils/{pk}/meetings/",
+            f"/councils/{pk}/meetings/{meeting.pk}/",
+            f"/councils/{pk}/problems/",
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    def more() -> None:
+        owner = council.members[len(ActionItem.objects.all()) % 3]
+        item = meetings.add_item(
+            meeting, actor=chair, text="事项", due_on=date(2026, 12, 1), owner_member_id=owner.pk
+        )
+        if item.pk % 2:
+            meetings.item_to_case(item, actor=chair)
+        problem = raised(council)
+        problems.share_problem(problem, actor=council.user(council.members[1]))
+
+    more()
+    one = counted()
+    for _ in range(4):
+        more()
+    assert counted() == one
