@@ -200,6 +200,10 @@ def test_a_member_of_another_council_gets_404_everywhere(
     ):
         assert outsider.post(url, "{}", content_type="application/json").status_code == 404, url
     assert written() == before
+    # the district sees every council's
+    district = client_of(make_member(other.council.unit.parent.parent, Role.LEADER))
+    assert district.get(f"/api/councils/{pk}/problems").json()[0]["id"] == problem.pk
+    assert district.get(f"/councils/{pk}/meetings/{meeting.pk}/").status_code == 200
     # their own council's meeting through the other council's address: 404 as well
     own = other.council.pk
     assert outsider.get(f"/councils/{own}/meetings/{meeting.pk}/").status_code == 404
