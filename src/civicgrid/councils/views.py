@@ -52,6 +52,8 @@ class Tab:
 # The council page's tabs; each domain of the app appends its own.
 TABS: list[Tab] = [
     Tab("members", gettext_lazy("Members"), "councils:council"),
+    Tab("meetings", gettext_lazy("Meetings"), "councils:meetings"),
+    Tab("problems", gettext_lazy("Problems"), "councils:problems"),
     Tab("log", gettext_lazy("Log"), "councils:log"),
 ]
 
