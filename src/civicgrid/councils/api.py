@@ -107,7 +107,7 @@ class GroupMembersIn(Schema):
     members: list[Id] = Field(default_factory=list, max_length=500)
 
 
-class EventOut(Schema):
+class CouncilEventOut(Schema):
     seq: int
     action: str
     label: str
@@ -319,14 +319,14 @@ def change_group(request: HttpRequest, pk: Id, group_id: Id, body: GroupMembersI
 
 @router.get(
     "/{pk}/events",
-    response=answers(list[EventOut]),
+    response=answers(list[CouncilEventOut]),
     summary=gettext_lazy("A council's log, newest first (the last 200 changes)"),
 )
-def list_events(request: HttpRequest, pk: Id) -> list[EventOut]:
+def list_events(request: HttpRequest, pk: Id) -> list[CouncilEventOut]:
     council, _standing = _council(request, pk)
     events = council.events.select_related("actor").order_by("-seq")[:200]
     return [
-        EventOut(
+        CouncilEventOut(
             seq=e.seq,
             action=e.action,
             label=e.label,

@@ -93,7 +93,7 @@ class MeetingIn(Schema):
     agenda: str = Field("", max_length=10000)
 
 
-class ReasonIn(Schema):
+class CouncilReasonIn(Schema):
     reason: str = Field(max_length=2000)
 
 
@@ -125,7 +125,7 @@ class ItemIn(Schema):
     owner_group: Id | None = Field(None, description="one of its working groups")
 
 
-class NoteIn(Schema):
+class CouncilNoteIn(Schema):
     note: str = Field("", max_length=2000)
 
 
@@ -333,7 +333,9 @@ def hold_meeting(request: HttpRequest, pk: Id, meeting_id: Id) -> MeetingOut:
     response=answers(MeetingOut),
     summary=gettext_lazy("取消会议 Cancel a planned meeting"),
 )
-def cancel_meeting(request: HttpRequest, pk: Id, meeting_id: Id, body: ReasonIn) -> MeetingOut:
+def cancel_meeting(
+    request: HttpRequest, pk: Id, meeting_id: Id, body: CouncilReasonIn
+) -> MeetingOut:
     council, _standing = _council(request, pk)
     meeting = meetings.cancel_meeting(
         _meeting(council, meeting_id), actor=request.user, reason=body.reason
@@ -442,7 +444,7 @@ def list_items(request: HttpRequest, pk: Id, state: ItemStateKey | None = None) 
     response=answers(ItemOut),
     summary=gettext_lazy("办结待办 Mark an item done (its owner, the officers or staff)"),
 )
-def finish_item(request: HttpRequest, pk: Id, item_id: Id, body: NoteIn) -> ItemOut:
+def finish_item(request: HttpRequest, pk: Id, item_id: Id, body: CouncilNoteIn) -> ItemOut:
     council, _standing = _council(request, pk)
     item = meetings.finish_item(_item(council, item_id), actor=request.user, outcome=body.note)
     return item_out(item)
@@ -453,7 +455,7 @@ def finish_item(request: HttpRequest, pk: Id, item_id: Id, body: NoteIn) -> Item
     response=answers(ItemOut),
     summary=gettext_lazy("撤销待办 Drop an item, saying why"),
 )
-def drop_item(request: HttpRequest, pk: Id, item_id: Id, body: ReasonIn) -> ItemOut:
+def drop_item(request: HttpRequest, pk: Id, item_id: Id, body: CouncilReasonIn) -> ItemOut:
     council, _standing = _council(request, pk)
     item = meetings.drop_item(_item(council, item_id), actor=request.user, reason=body.reason)
     return item_out(item)
