@@ -195,6 +195,16 @@ class CouncilAction(models.TextChoices):
     CHANGE_ROLE = "change_role", _("role or term changed")
     FORM_GROUP = "form_group", _("working group formed")
     CHANGE_GROUP = "change_group", _("working group changed")
+    # conventions (公约) and their scoring: councils.scoring
+    ADOPT_CONVENTION = "adopt_convention", _("convention adopted")
+    AMEND_CONVENTION = "amend_convention", _("convention amended")
+    SIGN_CONVENTION = "sign_convention", _("convention signed")
+    OPEN_PERIOD = "open_period", _("scoring period opened")
+    SELF_ASSESS = "self_assess", _("self-assessment")
+    INSPECT = "inspect", _("joint inspection finding")
+    CLOSE_SELF_ASSESSMENT = "close_self_assessment", _("self-assessment closed")
+    RATE_PERIOD = "rate_period", _("scores rated")
+    PUBLISH_PERIOD = "publish_period", _("scores published")
 
 
 class CouncilEvent(models.Model):
@@ -244,3 +254,15 @@ class CouncilEvent(models.Model):
             return str(CouncilAction(self.action).label)
         except ValueError:
             return self.action
+
+
+# Conventions and their scoring (公约) live in their own module; imported here so Django
+# finds their models.
+from civicgrid.councils.convention_models import (  # noqa: E402, F401
+    Convention,
+    ConventionTemplate,
+    InspectionPhoto,
+    Score,
+    ScoringPeriod,
+    Signature,
+)
