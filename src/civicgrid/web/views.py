@@ -65,6 +65,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The workbench: the person's roles; for a leader, the figures of their scope for
     the period picked here, each drilling down to its cases."""
     scope = scope_of(request.user)
+    # Not staff: a council member's own pages are their home.
+    seated = request.user.council_memberships.filter(left_on=None)
+    if not scope.has_role(*Role.values) and seated.exists():
+        return redirect("councils:list")
     memberships = request.user.memberships.filter(active=True).select_related("unit")
     context = {"memberships": memberships, "everything": scope.everything}
     if scope.has_role(Role.LEADER):
