@@ -102,7 +102,7 @@ class Cadence(models.TextChoices):
 class PeriodState(models.TextChoices):
     SELF_ASSESSMENT = "self_assessment", _("self-assessment")  # 自评
     INSPECTION = "inspection", _("joint inspection")  # 联合巡查
-    RATED = "rated", _("rated")  # 理事会评定
+    RATED = "rated", _("rated by the council")  # 理事会评定
     PUBLISHED = "published", _("published")  # 已公布
 
 

@@ -52,6 +52,7 @@ class Tab:
 # The council page's tabs; each domain of the app appends its own.
 TABS: list[Tab] = [
     Tab("members", gettext_lazy("Members"), "councils:council"),
+    Tab("convention", gettext_lazy("Convention"), "councils:convention"),
     Tab("log", gettext_lazy("Log"), "councils:log"),
 ]
 
