@@ -32,7 +32,7 @@ from civicgrid.councils.permissions import Standing
 from civicgrid.errors import Conflict, Forbidden, Invalid, NotFound
 from civicgrid.org.models import Role
 from tests.factories import CouncilFixture, TreeFixture, make_council, make_member
-from tests.images import image_bytes
+from tests.images import image_bytes, upload
 
 # --- the pure rules (no database) --------------------------------------------------------------
 
@@ -414,3 +414,154 @@ def client_of(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def scored(council: CouncilFixture) -> tuple[CouncilFixture, ScoringPeriod]:
+    """The council with its convention signed and a period open."""
+    signed_by_all(council)
+    period = scoring.open_period(
+        council.council, actor=None, cadence=Cadence.MONTHLY, key="2026-11"
+    )
+    return council, period
+
+
+@pytest.mark.django_db
+def test_the_pages_of_a_period_for_a_member_and_the_secretary(
+    scored: tuple[CouncilFixture, ScoringPeriod], django_capture_on_commit_callbacks: Any
+) -> None:
+    council, period = scored
+    pk = council.council.pk
+    base = f"/councils/{pk}/convention/periods/{period.pk}/"
+    member = client_of(council.user(council.members[0]))
+    tab = member.get(f"/councils/{pk}/convention/").content.decode()
+    assert "门前三包" in tab and 'data-tab="convention"' in tab and "您已签署本版本" in tab
+    points = {f"points_{k}": v for k, v in full_marks(period).items()}
+    response = member.post(base + "self/", {**points, "points_2.1": "6", "note": "门口有烟头"})
+    assert response.status_code == 302
+    assert (
+        Score.objects.get(period=period, member=council.members[0], indicator="2.1").self_points
+        == 6
+    )
+    # a member may not inspect: refused, nothing written
+    refused = member.post(
+        base + "inspect/",
+        {"member": council.members[1].pk, "indicator": "1.1", "findings": "2"},
+        follow=True,
+    )
+    assert "只有本理事会的理事长或秘书长" in refused.content.decode()
+    assert not Score.objects.filter(period=period, inspected_points__isnull=False).exists()
+    secretary = client_of(council.user(council.secretary))
+    with django_capture_on_commit_callbacks(execute=True):
+        done = secretary.post(
+            base + "inspect/",
+            {
+                "member": council.members[1].pk,
+                "indicator": "4.1",
+                "findings": "1",
+                "note": "消防通道堆放纸箱",
+                "photos": [upload(image_bytes())],
+            },
+            follow=True,
+        )
+    assert "巡查结果已记录" in done.content.decode()
+    stored = InspectionPhoto.objects.get()
+    # the member inspected sees their photo; the other member not until published
+    assert (
+        client_of(council.user(council.members[1]))
+        .get(f"/councils/{pk}/convention/photos/{stored.name}")
+        .status_code
+        == 200
+    )
+    assert member.get(f"/councils/{pk}/convention/photos/{stored.name}").status_code == 404
+    for step in ("close/", "rate/", "publish/"):
+        assert secretary.post(base + step).status_code == 302
+    page = member.get(base).content.decode()
+    assert 'id="red-list"' in page and f'data-black="{council.members[1].pk}"' in page
+    assert "上黑榜" in page  # the penalty, as the convention says
+    export = member.get(base + "export/")
+    assert export.status_code == 200 and export["Content-Type"].startswith(
+        "application/vnd.openxml"
+    )
+
+
+@pytest.mark.django_db
+def test_a_member_of_another_council_is_refused_404(
+    tree: TreeFixture, scored: tuple[CouncilFixture, ScoringPeriod]
+) -> None:
+    council, period = scored
+    other = make_council(tree.communities[2])
+    outsider = client_of(other.user(other.chair))
+    pk = council.council.pk
+    base = f"/councils/{pk}/convention/periods/{period.pk}/"
+    for url in (
+        f"/councils/{pk}/convention/",
+        base,
+        base + "export/",
+        f"/councils/{pk}/convention/export/",
+    ):
+        assert outsider.get(url).status_code == 404, url
+    before = CouncilEvent.objects.count()
+    for url in (base + "close/", base + "rate/", f"/councils/{pk}/convention/sign/"):
+        assert outsider.post(url).status_code == 404, url
+    assert CouncilEvent.objects.count() == before
+    # another council's period under the outsider's own council: 404 too
+    other_pk = other.council.pk
+    assert outsider.get(f"/councils/{other_pk}/convention/periods/{period.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_convention_imports_from_a_workbook_on_the_page(council: CouncilFixture) -> None:
+    secretary = client_of(council.user(council.secretary))
+    pk = council.council.pk
+    bad = workbook([HEADER, ("门前三包", "门前卫生", "十分")])
+    response = secretary.post(
+        f"/councils/{pk}/convention/adopt/",
+        {"file": upload(bad.getvalue(), "c.xlsx", "application/octet-stream")},
+        follow=True,
+    )
+    assert "第2行" in response.content.decode()
+    assert not Convention.objects.exists()
+    good = workbook(
+        [
+            HEADER,
+            ("门前三包", "门前卫生", 10, "一处扣2分", "扣分", 2),
+            (None, "门前秩序", 10, "", "合格"),
+        ]
+    )
+    secretary.post(
+        f"/councils/{pk}/convention/adopt/",
+        {"file": upload(good.getvalue(), "c.xlsx", "application/octet-stream")},
+    )
+    terms = t.parse(Convention.objects.get().terms)
+    assert [i.name for i in terms.indicators] == ["门前卫生", "门前秩序"] and terms.total == 20
+
+
+@pytest.mark.django_db
+def test_the_district_ranks_councils_by_their_latest_published_period(
+    tree: TreeFixture, council: CouncilFixture
+) -> None:
+    other = make_council(tree.communities[1], name="第二商圈理事会")
+    for fixture, lost in ((council, 0), (other, 2)):
+        signed_by_all(fixture)
+        period = scoring.open_period(
+            fixture.council, actor=None, cadence=Cadence.MONTHLY, key="2026-10"
+        )
+        if lost:
+            scoring.inspect(
+                period, fixture.members[0], scoring.Finding("2.1", findings=lost), actor=None
+            )
+        scoring.close_self_assessment(period, actor=None)
+        scoring.rate_period(period, actor=None)
+        scoring.publish_period(period, actor=None)
+    district = make_member(tree.district, Role.LEADER)
+    ranked = conventions.rankings(district)
+    assert [r.council.pk for r in ranked] == [council.council.pk, other.council.pk]
+    assert ranked[0].average == 100.0 and ranked[1].average == 99.0  # (96+100*3)/4
+    page = client_of(district).get("/councils/rankings/").content.decode()
+    assert "第二商圈理事会" in page and "99.0" in page
+    panel = client_of(district).get("/evaluation/rankings/").content.decode()
+    assert 'id="council-rankings"' in panel and "第二商圈理事会" in panel
+    # a street sees its own councils only
+    street = make_member(tree.streets[0], Role.HANDLER)
+    assert {r.council.unit.parent_id for r in conventions.rankings(street)} <= {tree.streets[0].pk}
