@@ -565,3 +565,68 @@ def test_the_district_ranks_councils_by_their_latest_published_period(
     # a street sees its own councils only
     street = make_member(tree.streets[0], Role.HANDLER)
     assert {r.council.unit.parent_id for r in conventions.rankings(street)} <= {tree.streets[0].pk}
+
+
+@pytest.mark.django_db
+def test_the_api_runs_a_period_and_refuses_another_councils_member(
+    tree: TreeFixture, scored: tuple[CouncilFixture, ScoringPeriod]
+) -> None:
+    council, period = scored
+    pk = council.council.pk
+    base = f"/api/councils/{pk}/periods/{period.pk}"
+    member = client_of(council.user(council.members[0]))
+    secretary = client_of(council.user(council.secretary))
+    got = member.get(f"/api/councils/{pk}/convention").json()
+    assert got["version"] == 1 and got["signed"] == 4 and got["i_signed"] is True
+    answer = member.post(
+        base + "/self-assessment",
+        {"points": full_marks(period), "note": ""},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+    # an ordinary member may not inspect: 403, with the reason in Chinese
+    refused = member.post(
+        base + "/inspections", {"member": council.members[1].pk, "indicator": "1.1", "findings": 1}
+    )
+    assert refused.status_code == 403 and "理事长或秘书长" in refused.json()["detail"]
+    found = secretary.post(
+        base + "/inspections",
+        {
+            "member": council.members[1].pk,
+            "indicator": "3.2",
+            "passed": "false",
+            "photos": [upload(image_bytes())],
+        },
+    )
+    assert found.status_code == 200, found.content
+    assert found.json()["inspected_points"] == 0 and len(found.json()["photos"]) == 1
+    assert member.get(base + "/results").status_code == 404  # not rated yet
+    for step in ("/close", "/rate", "/publish"):
+        body = {"overrides": [], "note": ""} if step == "/rate" else None
+        answer = secretary.post(base + step, body, content_type="application/json")
+        assert answer.status_code == 200, (step, answer.content)
+    again = secretary.post(base + "/publish")
+    assert again.status_code == 409 and "已公布" in again.json()["detail"]
+    results = member.get(base + "/results").json()
+    assert [m["name"] for m in results["black"]] == [] and results["members"][-1]["total"] == 95
+    assert len(member.get(base + "/scores").json()) == 4 * 11
+    # another council's member: 404 everywhere, nothing written
+    other = make_council(tree.communities[2])
+    outsider = client_of(other.user(other.chair))
+    before = CouncilEvent.objects.count()
+    for url in (
+        f"/api/councils/{pk}/convention",
+        f"/api/councils/{pk}/periods",
+        base,
+        base + "/results",
+        base + "/scores",
+    ):
+        assert outsider.get(url).status_code == 404, url
+    assert outsider.post(base + "/close").status_code == 404
+    assert outsider.post(f"/api/councils/{pk}/convention/sign").status_code == 404
+    assert CouncilEvent.objects.count() == before
+    # the district sees the ranking; a member does not
+    district = client_of(make_member(tree.district, Role.LEADER))
+    ranking = district.get("/api/councils/convention-rankings").json()
+    assert ranking[0]["council"] == pk and ranking[0]["average"] == round((100 * 3 + 95) / 4, 2)
+    assert member.get("/api/councils/convention-rankings").status_code == 403

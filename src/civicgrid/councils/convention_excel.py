@@ -45,6 +45,7 @@ HONOUR_WORDS = {
 }
 NAME_WORD = "公约名称"
 MAX_BYTES = 2 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 200
 
 

@@ -35,7 +35,7 @@ from civicgrid.councils.views import act, council_view, page
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.web import access
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = excel.XLSX
 
 
 def _to_convention(council: Council) -> HttpResponse:
