@@ -630,3 +630,26 @@ def test_the_api_runs_a_period_and_refuses_another_councils_member(
     ranking = district.get("/api/councils/convention-rankings").json()
     assert ranking[0]["council"] == pk and ranking[0]["average"] == round((100 * 3 + 95) / 4, 2)
     assert member.get("/api/councils/convention-rankings").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_demo_scores_conventions_over_several_months(tree: TreeFixture) -> None:
+    import random
+    from datetime import date
+
+    from civicgrid.councils import demo_conventions
+
+    first = make_council(tree.communities[0])
+    second = make_council(tree.communities[1])
+    made = demo_conventions.seed(
+        [first.council, second.council], random.Random(7), months=3, today=date(2026, 11, 15)
+    )
+    assert made.conventions == 2 and made.periods == 6 and made.findings > 0
+    periods = ScoringPeriod.objects.filter(state=PeriodState.PUBLISHED)
+    assert sorted(set(periods.values_list("key", flat=True))) == ["2026-08", "2026-09", "2026-10"]
+    assert all(p.average is not None for p in periods)
+    assert Convention.objects.get(council=second.council).version == 2  # adapted
+    ranked = conventions.rankings(make_member(tree.district, Role.LEADER))
+    assert {r.period.key for r in ranked} == {"2026-10"} and len(ranked) == 2
+    # every change went through an action: one event each
+    assert CouncilEvent.objects.filter(action=CouncilAction.PUBLISH_PERIOD).count() == 6
