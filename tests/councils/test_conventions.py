@@ -21,6 +21,7 @@ from civicgrid.councils import terms as t
 from civicgrid.councils.convention_models import (
     Cadence,
     Convention,
+    ConventionTemplate,
     InspectionPhoto,
     PeriodState,
     Score,
@@ -653,3 +654,34 @@ def test_the_demo_scores_conventions_over_several_months(tree: TreeFixture) -> N
     assert {r.period.key for r in ranked} == {"2026-10"} and len(ranked) == 2
     # every change went through an action: one event each
     assert CouncilEvent.objects.filter(action=CouncilAction.PUBLISH_PERIOD).count() == 6
+
+
+@pytest.mark.django_db
+def test_the_command_line_imports_and_exports(council: CouncilFixture, tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    template = tmp_path / "template.xlsx"
+    scoring.adopt_convention(council.council, actor=None, template=scoring.district_template())
+    call_command("conventions", "export", str(council.council.pk), str(template))
+    call_command("conventions", "template", str(template), "--name", "另一模板")
+    assert t.parse(ConventionTemplate.objects.get(name="另一模板").terms).total == 100
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook([HEADER, ("门前三包", "门前卫生", 0)]).getvalue())
+    with pytest.raises(CommandError, match="第2行"):
+        call_command(
+            "conventions",
+            "import",
+            str(council.council.pk),
+            str(bad),
+            "--as",
+            council.user(council.chair).username,
+        )
+    call_command(
+        "conventions",
+        "import",
+        str(council.council.pk),
+        str(template),
+        "--as",
+        council.user(council.chair).username,
+    )
+    assert Convention.objects.get(council=council.council).version == 2

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from civicgrid import inputs
 from civicgrid.cases import clock
 from civicgrid.cases.photos import MAX_PHOTOS, CheckedPhoto, discard_on_failure, stage_files
+from civicgrid.cases.rules import need_text
 from civicgrid.councils import terms as t
 from civicgrid.councils.actions import Done, record
 from civicgrid.councils.convention_models import (
@@ -53,6 +54,17 @@ def district_template() -> ConventionTemplate:
     A district-level row with no council: no council's log records it."""
     template, _made = ConventionTemplate.objects.get_or_create(
         name=DISTRICT_TEMPLATE_NAME, defaults={"terms": t.parse(t.DISTRICT_TEMPLATE).as_json()}
+    )
+    return template
+
+
+def save_template(name: str, terms: t.Terms) -> ConventionTemplate:
+    """A district template (from the command line: the district's administrator), new
+    or replacing the terms of the one of that name; councils that adopted it keep
+    theirs."""
+    name = inputs.text(need_text(name, _("A template needs a name.")), "name", max_length=100)
+    template, _made = ConventionTemplate.objects.update_or_create(
+        name=name, defaults={"terms": terms.as_json(), "active": True}
     )
     return template
 
