@@ -99,7 +99,7 @@ class SignatureOut(Schema):
     signed_at: datetime
 
 
-class PeriodOut(Schema):
+class ScoringPeriodOut(Schema):
     id: int
     key: str
     cadence: str
@@ -141,7 +141,7 @@ class OverrideIn(Schema):
     points: Points
 
 
-class RateIn(Schema):
+class RatePeriodIn(Schema):
     overrides: list[OverrideIn] = Field(
         default_factory=list,
         description="the council's own points for some scores",
@@ -158,7 +158,7 @@ class MemberTotalOut(Schema):
 
 
 class ResultsOut(Schema):
-    period: PeriodOut
+    period: ScoringPeriodOut
     max: int
     average: float | None
     members: list[MemberTotalOut] = Field(description="best first")
@@ -198,8 +198,8 @@ def convention_out(convention: Convention, standing: Standing) -> ConventionOut:
     )
 
 
-def period_out(period: ScoringPeriod) -> PeriodOut:
-    return PeriodOut(
+def period_out(period: ScoringPeriod) -> ScoringPeriodOut:
+    return ScoringPeriodOut(
         id=period.pk,
         key=period.key,
         cadence=period.cadence,
@@ -401,24 +401,24 @@ def _period(council: Council, standing: Standing, period_id: int) -> ScoringPeri
 
 @router.get(
     "/{pk}/periods",
-    response=answers(list[PeriodOut]),
+    response=answers(list[ScoringPeriodOut]),
     summary=gettext_lazy("A council's scoring periods I may see"),
     description=gettext_lazy(
         "Officers and staff see every period; a member sees the published ones and those "
         "they are scored in. Newest first."
     ),
 )
-def list_periods(request: HttpRequest, pk: Id) -> list[PeriodOut]:
+def list_periods(request: HttpRequest, pk: Id) -> list[ScoringPeriodOut]:
     council, standing = _council(request, pk)
     return [period_out(p) for p in conventions.periods_for(council, standing)[:200]]
 
 
 @router.post(
     "/{pk}/periods",
-    response=answers(PeriodOut, status=201),
+    response=answers(ScoringPeriodOut, status=201),
     summary=gettext_lazy("开启评分期 Open a monthly or quarterly scoring period"),
 )
-def open_period(request: HttpRequest, pk: Id, body: OpenIn) -> Status[PeriodOut]:
+def open_period(request: HttpRequest, pk: Id, body: OpenIn) -> Status[ScoringPeriodOut]:
     council, _standing = _council(request, pk)
     period = scoring.open_period(council, actor=request.user, cadence=body.cadence, key=body.key)
     return Status(201, period_out(period))
@@ -426,10 +426,10 @@ def open_period(request: HttpRequest, pk: Id, body: OpenIn) -> Status[PeriodOut]
 
 @router.get(
     "/{pk}/periods/{period_id}",
-    response=answers(PeriodOut),
+    response=answers(ScoringPeriodOut),
     summary=gettext_lazy("A scoring period"),
 )
-def get_period(request: HttpRequest, pk: Id, period_id: Id) -> PeriodOut:
+def get_period(request: HttpRequest, pk: Id, period_id: Id) -> ScoringPeriodOut:
     council, standing = _council(request, pk)
     return period_out(_period(council, standing, period_id))
 
@@ -465,7 +465,7 @@ def list_scores(request: HttpRequest, pk: Id, period_id: Id) -> list[ScoreOut]:
 
 @router.post(
     "/{pk}/periods/{period_id}/self-assessment",
-    response=answers(PeriodOut),
+    response=answers(ScoringPeriodOut),
     summary=gettext_lazy("自评 My self-assessment: points on every indicator"),
 )
 def self_assess(
@@ -473,7 +473,7 @@ def self_assess(
     pk: Id,
     period_id: Id,
     body: SelfAssessmentIn,
-) -> PeriodOut:
+) -> ScoringPeriodOut:
     council, standing = _council(request, pk)
     period = _period(council, standing, period_id)
     if standing.seat is None:
@@ -537,10 +537,10 @@ def inspect(
 
 @router.post(
     "/{pk}/periods/{period_id}/close",
-    response=answers(PeriodOut),
+    response=answers(ScoringPeriodOut),
     summary=gettext_lazy("结束自评 Close the self-assessment"),
 )
-def close_self_assessment(request: HttpRequest, pk: Id, period_id: Id) -> PeriodOut:
+def close_self_assessment(request: HttpRequest, pk: Id, period_id: Id) -> ScoringPeriodOut:
     council, standing = _council(request, pk)
     period = scoring.close_self_assessment(
         _period(council, standing, period_id), actor=request.user
@@ -550,10 +550,12 @@ def close_self_assessment(request: HttpRequest, pk: Id, period_id: Id) -> Period
 
 @router.post(
     "/{pk}/periods/{period_id}/rate",
-    response=answers(PeriodOut),
+    response=answers(ScoringPeriodOut),
     summary=gettext_lazy("理事会评定 Rate the period: final scores, totals, red and black lists"),
 )
-def rate_period(request: HttpRequest, pk: Id, period_id: Id, body: RateIn) -> PeriodOut:
+def rate_period(
+    request: HttpRequest, pk: Id, period_id: Id, body: RatePeriodIn
+) -> ScoringPeriodOut:
     council, standing = _council(request, pk)
     overrides = {(o.member, o.indicator): o.points for o in body.overrides}
     period = scoring.rate_period(
@@ -567,10 +569,10 @@ def rate_period(request: HttpRequest, pk: Id, period_id: Id, body: RateIn) -> Pe
 
 @router.post(
     "/{pk}/periods/{period_id}/publish",
-    response=answers(PeriodOut),
+    response=answers(ScoringPeriodOut),
     summary=gettext_lazy("公布 Publish the rated scores to the members"),
 )
-def publish_period(request: HttpRequest, pk: Id, period_id: Id) -> PeriodOut:
+def publish_period(request: HttpRequest, pk: Id, period_id: Id) -> ScoringPeriodOut:
     council, standing = _council(request, pk)
     period = scoring.publish_period(_period(council, standing, period_id), actor=request.user)
     return period_out(period)
