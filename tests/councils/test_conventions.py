@@ -685,3 +685,26 @@ def test_the_command_line_imports_and_exports(council: CouncilFixture, tmp_path:
         council.user(council.chair).username,
     )
     assert Convention.objects.get(council=council.council).version == 2
+
+
+@pytest.mark.django_db
+def test_the_photos_tidy_up_keeps_a_committed_inspection_photo(council: CouncilFixture) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civicgrid.cases.photos import tidy
+
+    signed_by_all(council)
+    period = scoring.open_period(
+        council.council, actor=None, cadence=Cadence.MONTHLY, key="2026-06"
+    )
+    # the commit hooks do not run here: as if the process died before moving the file
+    scoring.inspect(
+        period, council.members[0], scoring.Finding("2.1", findings=1), actor=None, photos=photo()
+    )
+    stored = InspectionPhoto.objects.get()
+    assert default_storage.exists(STAGING + stored.name)
+    done = tidy(timezone.now() + timedelta(hours=2))
+    assert done.promoted == 1 and done.discarded == 0
+    assert default_storage.exists(stored.name) and not default_storage.exists(STAGING + stored.name)
