@@ -636,12 +636,16 @@ def test_the_api_runs_a_period_and_refuses_another_councils_member(
 @pytest.mark.django_db
 def test_the_demo_scores_conventions_over_several_months(tree: TreeFixture) -> None:
     import random
-    from datetime import date
+    from datetime import date, datetime
 
+    from django.utils import timezone
+
+    from civicgrid.cases import clock
     from civicgrid.councils import demo_conventions
 
-    first = make_council(tree.communities[0])
-    second = make_council(tree.communities[1])
+    with clock.at(timezone.make_aware(datetime(2026, 1, 5, 10))):  # the members joined in January
+        first = make_council(tree.communities[0])
+        second = make_council(tree.communities[1])
     made = demo_conventions.seed(
         [first.council, second.council], random.Random(7), months=3, today=date(2026, 11, 15)
     )
@@ -654,6 +658,9 @@ def test_the_demo_scores_conventions_over_several_months(tree: TreeFixture) -> N
     assert {r.period.key for r in ranked} == {"2026-10"} and len(ranked) == 2
     # every change went through an action: one event each
     assert CouncilEvent.objects.filter(action=CouncilAction.PUBLISH_PERIOD).count() == 6
+    for fixture in (first, second):  # the log stays in order of time
+        moments = list(fixture.council.events.order_by("seq").values_list("at", flat=True))
+        assert moments == sorted(moments)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -66,6 +67,19 @@ def _photo(rng: random.Random) -> bytes:
     return out.getvalue()
 
 
+class Stamps:
+    """The moments a council's changes are stamped with, never before its log's last
+    event (the log stays in order of time, as if it had happened so)."""
+
+    def __init__(self, council: Council) -> None:
+        last = council.events.order_by("-seq").values_list("at", flat=True).first()
+        self.floor = last or _moment(date(2000, 1, 1), 0)
+
+    def at(self, when: datetime) -> AbstractContextManager[None]:
+        self.floor = max(when, self.floor + timedelta(minutes=1))
+        return clock.at(self.floor)
+
+
 def seed(
     councils: Iterable[Council],
     rng: random.Random,
@@ -77,8 +91,9 @@ def seed(
 ) -> Seeded:
     """Adopt, sign and score ``councils``' conventions over the ``months`` before
     ``today`` (monthly periods, each published in the first days of the next month).
-    Members without an account sign too (the secretary records the paper; the demo
-    writes as the system). Returns what it made."""
+    About ``signing`` of the members sign, each before the first month after they
+    joined; members without an account sign too (the demo writes as the system).
+    Returns what it made."""
     today = today or clock.now().date()
     made = Seeded()
     template = scoring.district_template()
@@ -88,18 +103,27 @@ def seed(
         members = list(council.members.filter(left_on=None).order_by("pk"))
         if not members:
             continue
-        with clock.at(_moment(first_day - timedelta(days=10), 10)):
+        stamps = Stamps(council)
+        with stamps.at(_moment(first_day - timedelta(days=10), 10)):
             convention = scoring.adopt_convention(council, actor=None, template=template)
             made.conventions += 1
             if n % 2 == 1:  # every other council adapts the template: more for meetings
                 convention = _adapt(convention)
-        signers = [m for m in members if rng.random() < signing] or members[:1]
-        for k, member in enumerate(signers):
-            with clock.at(_moment(first_day - timedelta(days=9 - k % 7), 9 + k % 8)):
-                scoring.sign_convention(member, actor=None)
-                made.signatures += 1
+        willing = [m for m in members if rng.random() < signing] or members[:1]
+        signers: list[CouncilMember] = []
         for key in keys:
-            _score_month(council, convention, key, signers, rng, made, photos=photos)
+            start = date.fromisoformat(key + "-01")
+            # who joined before the month signs before it opens (a latecomer, later)
+            for k, member in enumerate(m for m in willing if m.joined_on < start):
+                if member in signers:
+                    continue
+                day = max(member.joined_on, start)
+                with stamps.at(_moment(day, 9 + k % 8)):
+                    scoring.sign_convention(member, actor=None)
+                signers.append(member)
+                made.signatures += 1
+            if signers:
+                _score_month(council, key, signers, rng, made, stamps, photos=photos)
     return made
 
 
@@ -114,30 +138,35 @@ def _adapt(convention: Convention) -> Convention:
 
 def _score_month(
     council: Council,
-    convention: Convention,
     key: str,
     signers: Sequence[CouncilMember],
     rng: random.Random,
     made: Seeded,
+    stamps: Stamps,
     *,
     photos: bool,
 ) -> ScoringPeriod:
+    """A month: opened on its third day, self-assessed in its first fortnight, inspected
+    in its second, rated and published early the next month."""
     start = date.fromisoformat(key + "-01")
-    with clock.at(_moment(start, 9)):
+    with stamps.at(_moment(start + timedelta(days=2), 9)):
         period = scoring.open_period(council, actor=None, cadence=Cadence.MONTHLY, key=key)
     made.periods += 1
     terms = t.parse(period.terms)
     keys = [i.key for i in terms.indicators]
     weighted = [k for k in WEIGHTS if k in keys]
+    minor = [k for k in weighted if not terms.indicator(k).zero_tolerance]
     for k, member in enumerate(signers):
-        if rng.random() < 0.15:
+        if rng.random() < 0.05:
             continue  # some never fill it in
         points = {i.key: i.points for i in terms.indicators}
-        if rng.random() < 0.3:
-            lost = rng.choice(weighted)
+        # each owns up to a point or three; nobody reports a zero-tolerance breach
+        for lost in rng.sample(minor, k=rng.choice((1, 1, 2, 2, 3))):
             points[lost] = max(0, points[lost] - terms.indicator(lost).step)
-        with clock.at(_moment(start + timedelta(days=3 + k % 10), 20)):
+        with stamps.at(_moment(start + timedelta(days=3 + k * 10 // len(signers)), 20)):
             scoring.self_assess(period, member, actor=None, points=points)
+    with stamps.at(_moment(start + timedelta(days=13), 18)):
+        scoring.close_self_assessment(period, actor=None)
     inspected = [m for m in signers if rng.random() < INSPECTED_SHARE]
     for k, member in enumerate(inspected):
         key_found = rng.choices(weighted, weights=[WEIGHTS[w] for w in weighted])[0]
@@ -154,15 +183,13 @@ def _score_month(
             points=indicator.points // 2 if indicator.method == t.GRADED else None,
             note=f"联合巡查发现：{indicator.name}不到位",
         )
-        with clock.at(_moment(start + timedelta(days=15 + k % 10), 15)):
+        with stamps.at(_moment(start + timedelta(days=15 + k * 10 // len(inspected)), 15)):
             scoring.inspect(period, member, finding, actor=None, photos=evidence)
         made.findings += 1
     last = date.fromisoformat(key + "-01") + timedelta(days=32)
     next_month = last.replace(day=1)
-    with clock.at(_moment(start + timedelta(days=12), 18)):
-        scoring.close_self_assessment(period, actor=None)
-    with clock.at(_moment(next_month + timedelta(days=1), 10)):
+    with stamps.at(_moment(next_month, 10)):
         scoring.rate_period(period, actor=None)
-    with clock.at(_moment(next_month + timedelta(days=2), 10)):
+    with stamps.at(_moment(next_month + timedelta(days=1), 10)):
         period = scoring.publish_period(period, actor=None)
     return period
