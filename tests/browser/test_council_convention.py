@@ -10,6 +10,7 @@ import pytest
 from civicgrid.councils import scoring
 from civicgrid.councils.convention_models import Cadence, InspectionPhoto, PeriodState, Score
 from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import grave_violations
 from tests.browser.test_console import log_in
 from tests.factories import make_council, make_tree
 from tests.images import image_bytes
@@ -43,6 +44,7 @@ def test_a_period_from_self_assessment_to_the_red_and_black_lists(
     page.click(f"[data-period='{period.pk}'] a")
     page.fill("#sa-2\\.1", "8")
     screenshot(page, "convention-self-assessment")
+    assert grave_violations(page) == []
     page.click("#self-assessment button[type=submit]")
     page.wait_for_selector("text=您的自评已保存。")
     assert Score.objects.get(period=period, member=member, indicator="2.1").self_points == 8
@@ -52,6 +54,7 @@ def test_a_period_from_self_assessment_to_the_red_and_black_lists(
     page.context.clear_cookies()
     log_in(page, live_server, council.user(council.secretary).username)
     page.goto(f"{live_server.url}/councils/{council.council.pk}/convention/periods/{period.pk}/")
+    assert grave_violations(page) == []  # the inspection form, on a phone
     page.select_option("#in-member", str(fined.pk))
     page.select_option("#in-indicator", "4.1")
     page.fill("#in-findings", "1")
@@ -81,6 +84,9 @@ def test_a_period_from_self_assessment_to_the_red_and_black_lists(
     assert "上黑榜" in page.inner_text("#black-list")
     assert page.inner_text(f"#totals tr[data-member='{member.pk}'] [data-total]") == "98"
     screenshot(page, "convention-published")
+    assert grave_violations(page) == []  # axe-core: nothing critical or serious
+    page.click("[data-tab=convention]")
+    assert grave_violations(page) == []
 
     # a member of another council is refused
     page.context.clear_cookies()
