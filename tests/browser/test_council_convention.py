@@ -86,6 +86,7 @@ def test_a_period_from_self_assessment_to_the_red_and_black_lists(
     screenshot(page, "convention-published")
     assert grave_violations(page) == []  # axe-core: nothing critical or serious
     page.click("[data-tab=convention]")
+    screenshot(page, "convention-tab")
     assert grave_violations(page) == []
 
     # a member of another council is refused
