@@ -142,6 +142,7 @@ def _register_routers() -> None:
     from civicgrid.cases.api import followup_router, tasks_router
     from civicgrid.cases.api import router as cases_router
     from civicgrid.councils.api import router as councils_router
+    from civicgrid.councils.convention_api import router as conventions_router
     from civicgrid.evaluation.api import router as evaluation_router
     from civicgrid.evaluation.cockpit_api import router as cockpit_router
     from civicgrid.geo.api import router as geo_router
@@ -159,6 +160,8 @@ def _register_routers() -> None:
     api.add_router("/follow-up", followup_router)
     api.add_router("/evaluation", evaluation_router)
     api.add_router("/evaluation", cockpit_router)  # /api/evaluation/cockpit
+    # Conventions first: their /councils/convention-rankings before the councils' /{pk}.
+    api.add_router("/councils", conventions_router)
     api.add_router("/councils", councils_router)
 
 

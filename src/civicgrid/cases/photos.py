@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -126,28 +126,57 @@ def stage(
     move to their place (``transaction.on_commit``); when it rolls back, they stay in
     staging, to be removed by ``discard_on_failure`` at once or by ``tidy`` later.
     ``attached``: named by an event (an API upload is attached by a later one)."""
+    return [
+        Photo(
+            case=case,
+            name=name,
+            added_by=added_by,
+            width=photo.width,
+            height=photo.height,
+            attached=attached,
+        )
+        for name, photo in stage_files(photos)
+    ]
+
+
+# Other domains' photo rows (a council's inspection photos), by their files' folder:
+# ``tidy`` asks them whether a staged file's row was committed.
+_rows_elsewhere: dict[str, Callable[[str], bool]] = {}
+
+
+def keep_rows_of(folder: str, committed: Callable[[str], bool]) -> None:
+    """Tell ``tidy`` that files staged under ``folder`` (``stage_files``) belong to rows
+    that ``committed(name)`` finds."""
+    _rows_elsewhere[folder.rstrip("/") + "/"] = committed
+
+
+def stage_files(
+    photos: Iterable[CheckedPhoto], *, folder: str = "photos"
+) -> list[tuple[str, CheckedPhoto]]:
+    """``stage`` for any row that names a photo file: each photo's storage name (under
+    ``folder``) and the photo, its file staged and promoted on commit. Another domain's
+    folder must be registered with ``keep_rows_of``."""
     now = timezone.now()
-    rows: list[Photo] = []
     staged = _staged.get()
+    names: list[str] = []
+    found: list[tuple[str, CheckedPhoto]] = []
     for photo in photos:
-        name = f"photos/{now:%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
+        name = f"{folder}/{now:%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
         default_storage.save(STAGING + name, ContentFile(photo.content))
         if staged is not None:
             staged.append(name)
-        rows.append(
-            Photo(
-                case=case,
-                name=name,
-                added_by=added_by,
-                width=photo.width,
-                height=photo.height,
-                attached=attached,
-            )
-        )
-    names = [row.name for row in rows]
+        names.append(name)
+        found.append((name, photo))
     if names:
         transaction.on_commit(lambda: promote(names))
-    return rows
+    return found
+
+
+def _committed(name: str) -> bool:
+    for folder, committed in _rows_elsewhere.items():
+        if name.startswith(folder):
+            return committed(name)
+    return Photo.objects.filter(name=name).exists()
 
 
 def promote(names: Iterable[str]) -> None:
@@ -219,7 +248,7 @@ def tidy(now: datetime | None = None) -> Tidied:
     done = Tidied()
     for staged in _files(STAGING):
         name = staged.removeprefix(STAGING)
-        if Photo.objects.filter(name=name).exists():
+        if _committed(name):
             promote([name])
             done.promoted += 1
         elif default_storage.get_modified_time(staged) < now - STAGED_FOR:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from civicgrid.cases.admin import ReadOnly
+from civicgrid.councils.convention_models import Convention, ConventionTemplate, ScoringPeriod
 from civicgrid.councils.models import (
     ActionItem,
     Council,
@@ -61,3 +62,21 @@ class ProblemAdmin(ReadOnly):
     list_display = ["title", "council", "raised_at", "state", "deadline", "case"]
     list_filter = ["state"]
     search_fields = ["title", "council__name"]
+
+
+# Conventions (公约): read-only too; they change through ``councils.scoring``.
+@admin.register(ConventionTemplate)
+class ConventionTemplateAdmin(ReadOnly):
+    list_display = ["name", "active", "created_at"]
+
+
+@admin.register(Convention)
+class ConventionAdmin(ReadOnly):
+    list_display = ["name", "council", "version", "adopted_at"]
+    search_fields = ["name", "council__name"]
+
+
+@admin.register(ScoringPeriod)
+class ScoringPeriodAdmin(ReadOnly):
+    list_display = ["council", "key", "cadence", "state", "average"]
+    list_filter = ["state", "cadence"]

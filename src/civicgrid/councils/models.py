@@ -213,6 +213,16 @@ class CouncilAction(models.TextChoices):
     TAKE_UP_PROBLEM = "take_up_problem", _("problem taken up by the council")
     SOLVE_PROBLEM = "solve_problem", _("problem solved by the council")
     WHISTLE_PROBLEM = "whistle_problem", _("problem whistled to the district")
+    # conventions (公约) and their scoring: councils.scoring
+    ADOPT_CONVENTION = "adopt_convention", _("convention adopted")
+    AMEND_CONVENTION = "amend_convention", _("convention amended")
+    SIGN_CONVENTION = "sign_convention", _("convention signed")
+    OPEN_PERIOD = "open_period", _("scoring period opened")
+    SELF_ASSESS = "self_assess", _("self-assessment")
+    INSPECT = "inspect", _("joint inspection finding")
+    CLOSE_SELF_ASSESSMENT = "close_self_assessment", _("self-assessment closed")
+    RATE_PERIOD = "rate_period", _("scores rated")
+    PUBLISH_PERIOD = "publish_period", _("scores published")
 
 
 class CouncilEvent(models.Model):
@@ -265,6 +275,16 @@ class CouncilEvent(models.Model):
 
 
 # A council's work (meetings, follow-up items, problems raised) has its own module.
+# Conventions and their scoring (公约) live in their own module; imported here so Django
+# finds their models.
+from civicgrid.councils.convention_models import (  # noqa: E402, F401
+    Convention,
+    ConventionTemplate,
+    InspectionPhoto,
+    Score,
+    ScoringPeriod,
+    Signature,
+)
 from civicgrid.councils.work_models import (  # noqa: E402, F401
     ActionItem,
     Attendance,

@@ -84,6 +84,21 @@ RULES: dict[str, Rule] = {
     CouncilAction.TAKE_UP_PROBLEM: Rule(RUNS_IT, _RUN),
     CouncilAction.SOLVE_PROBLEM: Rule(RUNS_IT, _RUN),
     CouncilAction.WHISTLE_PROBLEM: Rule(RUNS_IT, _RUN),
+    # conventions (公约): the council adopts, amends and scores; each member signs and
+    # assesses themself
+    CouncilAction.ADOPT_CONVENTION: Rule(RUNS_IT, _RUN),
+    CouncilAction.AMEND_CONVENTION: Rule(RUNS_IT, _RUN),
+    CouncilAction.SIGN_CONVENTION: Rule(
+        frozenset({SELF}), _("Only the member themself may sign the convention.")
+    ),
+    CouncilAction.OPEN_PERIOD: Rule(RUNS_IT, _RUN),
+    CouncilAction.SELF_ASSESS: Rule(
+        frozenset({SELF}), _("Only the member themself may fill in their self-assessment.")
+    ),
+    CouncilAction.INSPECT: Rule(RUNS_IT, _RUN),
+    CouncilAction.CLOSE_SELF_ASSESSMENT: Rule(RUNS_IT, _RUN),
+    CouncilAction.RATE_PERIOD: Rule(RUNS_IT, _RUN),
+    CouncilAction.PUBLISH_PERIOD: Rule(RUNS_IT, _RUN),
 }
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from civicgrid.councils import convention_views as cv
 from civicgrid.councils import views, work_views
 
 app_name = "councils"
@@ -41,4 +42,28 @@ urlpatterns = [
         work_views.problem_change,
         name="problem_change",
     ),
+    # conventions (公约) and their scoring
+    path("rankings/", cv.rankings_page, name="rankings"),
+    path("<int:pk>/convention/", cv.convention_page, name="convention"),
+    path("<int:pk>/convention/adopt/", cv.adopt, name="convention_adopt"),
+    path("<int:pk>/convention/amend/", cv.amend, name="convention_amend"),
+    path("<int:pk>/convention/sign/", cv.sign, name="convention_sign"),
+    path("<int:pk>/convention/export/", cv.convention_export, name="convention_export"),
+    path("<int:pk>/convention/periods/", cv.open_period, name="period_open"),
+    path("<int:pk>/convention/periods/<int:period_id>/", cv.period_page, name="period"),
+    path("<int:pk>/convention/periods/<int:period_id>/self/", cv.self_assess, name="self_assess"),
+    path("<int:pk>/convention/periods/<int:period_id>/inspect/", cv.inspect, name="inspect"),
+    path(
+        "<int:pk>/convention/periods/<int:period_id>/close/",
+        cv.close_self_assessment,
+        name="period_close",
+    ),
+    path("<int:pk>/convention/periods/<int:period_id>/rate/", cv.rate, name="period_rate"),
+    path("<int:pk>/convention/periods/<int:period_id>/publish/", cv.publish, name="period_publish"),
+    path(
+        "<int:pk>/convention/periods/<int:period_id>/export/",
+        cv.period_export,
+        name="period_export",
+    ),
+    path("<int:pk>/convention/photos/<path:name>", cv.photo, name="convention_photo"),
 ]

@@ -54,6 +54,7 @@ TABS: list[Tab] = [
     Tab("members", gettext_lazy("Members"), "councils:council"),
     Tab("meetings", gettext_lazy("Meetings"), "councils:meetings"),
     Tab("problems", gettext_lazy("Problems"), "councils:problems"),
+    Tab("convention", gettext_lazy("Convention"), "councils:convention"),
     Tab("log", gettext_lazy("Log"), "councils:log"),
 ]
 
