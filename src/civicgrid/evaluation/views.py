@@ -26,6 +26,7 @@ from civicgrid.cases import clock
 from civicgrid.cases.models import Case, Channel, State, WhistleTask
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
+from civicgrid.enterprise import figures as window_figures
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation import actions as appeal_actions
 from civicgrid.evaluation import appeal_list, cockpit_api, export, public, publishing, topics
@@ -520,6 +521,8 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
             "undecided": publishing.undecided_appeals(month) if may else 0,
             "verification": verification,
             "events": publishing.events(month.key),
+            # 企业服务窗口（办不成事）: its three rates, live (not part of the ranking)
+            "window": window_figures.panel(Selection(scope=scope_of(request.user), period=month)),
         },
     )
 

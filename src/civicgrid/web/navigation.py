@@ -40,6 +40,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Indicators"), "evaluation:indicators", access.EVALUATION),
     NavItem(_("Appeals"), "evaluation:appeals", access.EVALUATION),
     NavItem(_("Rankings"), "evaluation:rankings", access.EVALUATION),
+    NavItem(_("Enterprise window"), "enterprise:queue", access.ENTERPRISE_WINDOW),
     NavItem(_("Monthly bulletin"), "evaluation:bulletin", access.BULLETIN),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),

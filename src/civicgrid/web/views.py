@@ -65,6 +65,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """The workbench: the person's roles; for a leader, the figures of their scope for
     the period picked here, each drilling down to its cases."""
     scope = scope_of(request.user)
+    if not scope.roles and not scope.everything:
+        from civicgrid.enterprise.permissions import enterprise_of
+
+        # An enterprise's account holds no staff role: its home is its window.
+        if enterprise_of(request.user) is not None:
+            return redirect("enterprise:window")
     memberships = request.user.memberships.filter(active=True).select_related("unit")
     context = {"memberships": memberships, "everything": scope.everything}
     if scope.has_role(Role.LEADER):
