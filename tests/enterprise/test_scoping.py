@@ -53,7 +53,7 @@ def test_an_enterprise_is_refused_anothers_complaint(window: WindowFixture) -> N
     answer = client.get(f"/api/enterprise/complaints/{other.pk}")
     assert answer.status_code == 404
     assert answer.json()["detail"] == f"没有您可以查看的诉求 {other.pk}。"
-    assert client.get("/api/enterprise/complaints").json() == []
+    assert client.get("/api/enterprise/complaints").json()["complaints"] == []
     rated = client.post(
         f"/api/enterprise/complaints/{other.pk}/rate",
         {"rating": 1, "solved": False},

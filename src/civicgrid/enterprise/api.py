@@ -6,15 +6,16 @@ and refusals as the pages; an enterprise asking for another's complaint gets a 4
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from civicgrid.cases.api import UnitRef
-from civicgrid.enterprise import actions, permissions
+from civicgrid.cases.api import PageSize, UnitRef
+from civicgrid.enterprise import actions, complaint_list, permissions
 from civicgrid.enterprise.models import (
     Complaint,
     Enterprise,
@@ -54,6 +55,8 @@ class ComplaintIn(Schema):
     matter: str = Field(description="what could not be got done")
     failed_office: str = Field(description="the office that could not help")
     tried: str = Field(description="what was tried")
+    failed_unit: str | None = Field(None, description="that office's department code, if known")
+    accountable: str | None = Field(None, description="the accountable department's code, if known")
 
 
 class ComplaintOut(Schema):
@@ -233,17 +236,35 @@ def register(request: HttpRequest, body: RegisterIn) -> Status[EnterpriseOut]:
     return Status(201, _enterprise_out(enterprise))
 
 
+class ComplaintPageOut(Schema):
+    complaints: list[ComplaintOut]
+    next: str | None = Field(description="pass as before= for the page after this one")
+    previous: str | None = Field(description="pass as after= for the page before this one")
+
+
 @router.get(
     "/complaints",
-    response=answers(list[ComplaintOut]),
+    response=answers(ComplaintPageOut),
     summary=gettext_lazy("Window complaints: an enterprise's own, or the office's queue"),
     description=gettext_lazy(
         "An enterprise's account sees its own complaints; the business-environment office "
-        "and the district see all; a department those naming it accountable. Newest first."
+        "and the district see all; a department those naming it accountable. Newest first, "
+        "paged by key; ``which=open`` (the default) or ``all``."
     ),
 )
-def list_complaints(request: HttpRequest) -> list[ComplaintOut]:
-    return [_complaint_out(c) for c in _complaints(request)[:LIST_SIZE]]
+def list_complaints(
+    request: HttpRequest,
+    which: Literal["open", "all"] = "open",
+    limit: PageSize = 50,
+    before: str | None = Query(None, description="a page's next cursor: the page after it"),
+    after: str | None = Query(None, description="a page's previous cursor: the page before"),
+) -> ComplaintPageOut:
+    page = complaint_list.page(request.user, which, before=before, after=after, size=limit)
+    return ComplaintPageOut(
+        complaints=[_complaint_out(c) for c in page.items],
+        next=page.next,
+        previous=page.previous,
+    )
 
 
 @router.get(
@@ -270,7 +291,13 @@ def submit_complaint(request: HttpRequest, body: ComplaintIn) -> Status[Complain
         raise Forbidden(_("Only the enterprise's own account may submit its complaints."))
     complaint = actions.submit_complaint(
         enterprise,
-        actions.Matter(matter=body.matter, failed_office=body.failed_office, tried=body.tried),
+        actions.Matter(
+            matter=body.matter,
+            failed_office=body.failed_office,
+            tried=body.tried,
+            failed_unit=_unit(body.failed_unit, {UnitKind.DEPARTMENT}, "failed_unit"),
+            accountable=_unit(body.accountable, {UnitKind.DEPARTMENT}, "accountable"),
+        ),
         actor=request.user,
     )
     return Status(201, _complaint_out(_complaint(request, complaint.pk)))

@@ -163,9 +163,12 @@ class Complaint(models.Model):
         verbose_name = _("enterprise complaint")
         verbose_name_plural = _("enterprise complaints")
         ordering = ["-created_at", "-id"]
+        # The lists' keyset order (newest first) for the office, an enterprise and a
+        # department (``complaint_list``).
         indexes = [
-            models.Index(fields=["enterprise", "-created_at"], name="window_of_enterprise"),
-            models.Index(fields=["accountable", "-created_at"], name="window_of_department"),
+            models.Index(fields=["-created_at", "-id"], name="window_newest_first"),
+            models.Index(fields=["enterprise", "-created_at", "-id"], name="window_of_enterprise"),
+            models.Index(fields=["accountable", "-created_at", "-id"], name="window_of_department"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,6 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid import inputs
 from civicgrid.cases.models import State
-from civicgrid.enterprise import actions, permissions, window
+from civicgrid.enterprise import actions, complaint_list, permissions, window
 from civicgrid.enterprise.models import (
     Complaint,
     Enterprise,
@@ -113,7 +112,12 @@ def window_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "enterprise/window.html",
-        {"enterprise": enterprise, "complaints": complaints, "ready": window.office() is not None},
+        {
+            "enterprise": enterprise,
+            "complaints": complaints,
+            "ready": window.office() is not None,
+            "departments": _departments(),
+        },
     )
 
 
@@ -124,6 +128,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     if enterprise is None:
         raise Http404(_("This page is for enterprises."))
     post = request.POST
+    departments = {UnitKind.DEPARTMENT}
     try:
         complaint = actions.submit_complaint(
             enterprise,
@@ -131,6 +136,8 @@ def submit(request: HttpRequest) -> HttpResponse:
                 matter=post.get("matter", ""),
                 failed_office=post.get("failed_office", ""),
                 tried=post.get("tried", ""),
+                failed_unit=_unit(post.get("failed_unit", ""), departments, "failed_unit"),
+                accountable=_unit(post.get("accountable", ""), departments, "accountable"),
             ),
             actor=request.user,
         )
@@ -201,19 +208,27 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
 @access.roles_required(access.STAFF)
 def queue(request: HttpRequest) -> HttpResponse:
     """The window's queue at the business-environment office: every complaint for the
-    office and the district, those naming it for an accountable department; open ones
-    first, then the newest."""
-    rows = (
-        Complaint.objects.visible_to(request.user)
-        .select_related("case", "case__owner_unit", "enterprise", "accountable")
-        .order_by(F("case__closed_at").asc(nulls_first=True), "-created_at", "-id")[:QUEUE_SIZE]
-    )
+    office and the district, those naming it for an accountable department; the open
+    ones (or all), newest first, a page at a time."""
+    which = request.GET.get("tab", complaint_list.OPEN)
+    if which not in complaint_list.TABS:
+        which = complaint_list.OPEN
+    try:
+        page = complaint_list.page(
+            request.user, which, before=request.GET.get("before"), after=request.GET.get("after")
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+        return redirect("enterprise:queue")
     office = permissions.office_staff(request.user)
     return render(
         request,
         "enterprise/queue.html",
         {
-            "rows": rows,
+            "page": page,
+            "rows": page.items,
+            "tabs": list(complaint_list.TABS.items()),
+            "current": which,
             "office": office,
             "departments": _departments() if office else [],
             "window_office": window.office(),
