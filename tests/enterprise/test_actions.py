@@ -204,3 +204,20 @@ def test_without_the_window_set_up_a_complaint_is_refused(window: WindowFixture)
     assert window_module.office() is None
     assert not Complaint.objects.exists()
     assert not Case.objects.exists()
+
+
+def test_an_enterprise_adds_a_contact(window: WindowFixture) -> None:
+    (mine, me), (theirs, _them) = window.enterprises
+    contact = actions.add_contact(
+        mine, actor=me, name="周会计", mobile="13900000040", password=PASSWORD
+    )
+    assert contact.user.username == "13900000040"
+    assert set(mine.contacts.values_list("name", flat=True)) == {"联系人1", "周会计"}
+    with pytest.raises(Forbidden):
+        actions.add_contact(theirs, actor=me, name="冒名", mobile="13900000041", password=PASSWORD)
+    with pytest.raises(Conflict):
+        actions.add_contact(mine, actor=me, name="重复", mobile="13900000040", password=PASSWORD)
+    # The new account speaks for the enterprise: it may submit and sees the complaints.
+    complaint = actions.submit_complaint(mine, a_matter(), actor=contact.user)
+    assert complaint.submitted_by == contact.user
+    assert logged()[-2:] == [WindowAction.ADD_CONTACT, WindowAction.SUBMIT]

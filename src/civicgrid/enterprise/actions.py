@@ -176,6 +176,46 @@ def register_enterprise(
     return enterprise, user
 
 
+def _new_account(mobile: str, password: str, name: str) -> User:
+    """An enterprise's account (its user name the mobile number); refused (409) when the
+    number has one."""
+    try:
+        validate_password(password or "")
+    except ValidationError as error:
+        raise Invalid(" ".join(error.messages), field="password") from None
+    if User.objects.filter(username=mobile).exists():
+        raise Conflict(_("This mobile number already has an account; log in instead."))
+    return User.objects.create_user(
+        username=mobile, password=password, display_name=name, phone=mobile
+    )
+
+
+def add_contact(
+    enterprise: Enterprise, *, actor: User | None, name: str, mobile: str, password: str
+) -> EnterpriseContact:
+    """添加联系人: another account that speaks for the enterprise (added by one of its
+    accounts or by the office)."""
+    _check(WindowAction.ADD_CONTACT, actor, enterprise=enterprise)
+    name = _words(name, "name", _("Give the contact's name."), 60)
+    mobile = check_phone(mobile, required=True)
+    try:
+        with transaction.atomic():
+            user = _new_account(mobile, password, name)
+            contact = EnterpriseContact.objects.create(
+                enterprise=enterprise, user=user, name=name, phone=mobile
+            )
+            _log(
+                WindowAction.ADD_CONTACT,
+                actor,
+                enterprise=enterprise,
+                note=name,
+                data={"contact": user.pk},
+            )
+    except IntegrityError:  # the same number at the same moment
+        raise Conflict(_("This mobile number already has an account; log in instead.")) from None
+    return contact
+
+
 # --- complaints ----------------------------------------------------------------------------------
 
 

@@ -267,6 +267,44 @@ def list_complaints(
     )
 
 
+class ContactIn(Schema):
+    enterprise: Id | None = Field(  # type: ignore[valid-type]
+        None, description="the enterprise (the office); an enterprise's account: its own"
+    )
+    name: str
+    mobile: str = Field(description="mainland China mobile; the new account's user name")
+    password: str
+
+
+class ContactOut(Schema):
+    enterprise: int
+    name: str
+    mobile: str
+
+
+@router.post(
+    "/contacts",
+    response=answers(ContactOut, status=201),
+    summary=gettext_lazy("Add a contact (another account) to an enterprise"),
+    description=gettext_lazy(
+        "By one of the enterprise's accounts (for its own enterprise) or by the "
+        "business-environment office (naming the enterprise)."
+    ),
+)
+def add_contact(request: HttpRequest, body: ContactIn) -> Status[ContactOut]:
+    enterprise = permissions.enterprise_of(request.user)
+    if enterprise is None or (body.enterprise is not None and body.enterprise != enterprise.pk):
+        enterprise = Enterprise.objects.visible_to(request.user).filter(pk=body.enterprise).first()
+    if enterprise is None:
+        raise NotFound(_("Unknown enterprise."))
+    contact = actions.add_contact(
+        enterprise, actor=request.user, name=body.name, mobile=body.mobile, password=body.password
+    )
+    return Status(
+        201, ContactOut(enterprise=enterprise.pk, name=contact.name, mobile=contact.phone)
+    )
+
+
 @router.get(
     "/complaints/{pk}",
     response=answers(ComplaintOut),

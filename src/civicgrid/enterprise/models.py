@@ -285,6 +285,7 @@ class Visit(models.Model):
 class WindowAction(models.TextChoices):
     SET_UP = "set_up", _("window set up")
     REGISTER = "register", _("enterprise registered")
+    ADD_CONTACT = "add_contact", _("contact added")
     SUBMIT = "submit", _("complaint submitted")
     NAME_DEPARTMENT = "name_department", _("accountable department named")
     RATE = "rate", _("complaint rated")

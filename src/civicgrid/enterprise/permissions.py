@@ -47,6 +47,10 @@ _OFFICE_ONLY = _("Only the business-environment office or the district may do th
 RULES: dict[str, Rule] = {
     WindowAction.SET_UP: Rule(frozenset({OFFICE}), _OFFICE_ONLY),
     WindowAction.REGISTER: Rule(frozenset({PUBLIC}), _OFFICE_ONLY),
+    WindowAction.ADD_CONTACT: Rule(
+        frozenset({CONTACT, OFFICE}),
+        _("Only the enterprise's accounts or the business-environment office may add a contact."),
+    ),
     WindowAction.SUBMIT: Rule(
         frozenset({CONTACT}), _("Only the enterprise's own account may submit its complaints.")
     ),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.window_page, name="window"),
     path("register/", views.register, name="register"),
     path("submit/", views.submit, name="submit"),
+    path("contacts/", views.add_contact, name="add_contact"),
     path("complaints/<int:pk>/", views.complaint_page, name="complaint"),
     path("complaints/<int:pk>/rate/", views.rate, name="rate"),
     path("complaints/<int:pk>/department/", views.name_department, name="name_department"),

@@ -109,12 +109,14 @@ def window_page(request: HttpRequest) -> HttpResponse:
         .filter(enterprise=enterprise)
         .select_related("case")[:QUEUE_SIZE]
     )
+    contacts = enterprise.contacts.order_by("pk")
     return render(
         request,
         "enterprise/window.html",
         {
             "enterprise": enterprise,
             "complaints": complaints,
+            "contacts": contacts,
             "ready": window.office() is not None,
             "departments": _departments(),
         },
@@ -149,6 +151,29 @@ def submit(request: HttpRequest) -> HttpResponse:
         _("Received. Your tracking code is %(code)s.") % {"code": complaint.case.tracking_code},
     )
     return redirect("enterprise:complaint", pk=complaint.pk)
+
+
+@login_required
+@require_POST
+def add_contact(request: HttpRequest) -> HttpResponse:
+    """Another account for the enterprise, added by one of its own."""
+    enterprise = permissions.enterprise_of(request.user)
+    if enterprise is None:
+        raise Http404(_("This page is for enterprises."))
+    post = request.POST
+    try:
+        actions.add_contact(
+            enterprise,
+            actor=request.user,
+            name=post.get("name", ""),
+            mobile=post.get("mobile", ""),
+            password=post.get("password", ""),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("enterprise:window")
 
 
 def _complaint(request: HttpRequest, pk: int) -> Complaint:
