@@ -137,6 +137,7 @@ def test_the_panel_is_the_indicators_own_figures(window: WindowFixture) -> None:
     selection = Selection(scope=scope_of(leader), period=Period.current_month())
     now = timezone.now()
     panel = figures.panel(selection, now)
+    assert panel is not None
     by_channel = {row.key: row for row in ind.by_channel(selection, now).rows}
     window_row = by_channel[Channel.ENTERPRISE].figures
     for key in figures.RATES:

@@ -276,7 +276,8 @@ def _file(
     receive(
         IntakeRequest(
             text=_case_text(matter),
-            title=f"{enterprise.name}：{matter.matter}"[:120],
+            # the matter alone: the enterprise's name stays off public surfaces
+            title=matter.matter[:120],
             category=category.code,
             phone=contact.phone,
             name=contact.name,

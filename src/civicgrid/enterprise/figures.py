@@ -35,10 +35,15 @@ class Panel:
     departments: list[Line]
 
 
-def panel(selection: Selection, at: datetime | None = None) -> Panel:
+def panel(selection: Selection, at: datetime | None = None) -> Panel | None:
     """The window's panel for ``selection`` (its period and the viewer's scope): two
     queries, the total (``indicators.total``) and one grouped by accountable department
-    (``indicators.tally``), the same counts added the same way."""
+    (``indicators.tally``), the same counts added the same way. None while the district
+    has no window (``window.category``)."""
+    from civicgrid.enterprise import window as the_window
+
+    if the_window.category() is None:
+        return None
     at = at or timezone.now()
     window = selection.narrowed(channel=Channel.ENTERPRISE)
     total = ind.total(window, at)
