@@ -12,6 +12,7 @@ from civicgrid.cases import actions as case_actions
 from civicgrid.cases.models import State
 from civicgrid.enterprise.models import Complaint
 from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import grave_violations
 from tests.browser.test_console import log_in
 from tests.factories import PASSWORD, a_credit_code, make_tree, make_window
 
@@ -27,6 +28,7 @@ def test_an_enterprise_complains_and_rates_on_a_phone(browser, live_server, page
     mobile.set_default_timeout(15_000)
 
     mobile.goto(f"{live_server.url}/enterprise/register/")
+    assert grave_violations(mobile) == []
     form = mobile.locator("#register-form")
     form.locator("input[name=name]").fill("戊新材料有限公司")
     form.locator("input[name=credit_code]").fill(w.enterprises[0][0].credit_code)
@@ -41,6 +43,7 @@ def test_an_enterprise_complains_and_rates_on_a_phone(browser, live_server, page
     mobile.wait_for_url(f"{live_server.url}/enterprise/")
     assert mobile.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
 
+    assert grave_violations(mobile) == []
     complaint_form = mobile.locator("#complaint-form")
     complaint_form.locator("input[name=matter]").fill("办理排污许可证")
     complaint_form.locator("input[name=failed_office]").fill("区生态环境分局窗口")
@@ -54,6 +57,7 @@ def test_an_enterprise_complains_and_rates_on_a_phone(browser, live_server, page
     log_in(page, live_server, "yingshang")
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/enterprise/queue/")
+    assert grave_violations(page) == []
     row = page.locator(f"tr[data-complaint='{complaint.pk}']")
     assert "戊新材料有限公司" in row.inner_text()
     row.locator("select[name=department]").select_option(str(w.tree.department.pk))
@@ -71,6 +75,7 @@ def test_an_enterprise_complains_and_rates_on_a_phone(browser, live_server, page
     mobile.reload()
     assert "已协调分局，许可证已核发" in mobile.inner_text("#reply")
     assert "区城市管理局" in mobile.inner_text("#complaint")
+    assert grave_violations(mobile) == []
     rate = mobile.locator("#rate")
     rate.locator("input[name=rating][value='5']").check()
     rate.locator("textarea[name=comment]").fill("办得快，谢谢")

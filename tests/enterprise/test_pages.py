@@ -146,3 +146,28 @@ def test_the_panel_is_the_indicators_own_figures(window: WindowFixture) -> None:
     assert [line.label for line in panel.departments] == ["区城市管理局", "—"]
     added = panel.departments[0].figures + panel.departments[1].figures
     assert added.cases == 2
+
+
+def test_the_queue_and_the_window_do_a_fixed_number_of_queries(
+    window: WindowFixture, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(6):
+        complain(window, n % 2, f"事项{n}")
+    office = client_for(window.office_staff)
+    office.get("/enterprise/queue/")  # warm the session
+    # The session, the user, the memberships, the office (the queryset's scope), the
+    # page's keys, its rows, the office (the page's forms), the departments, and the
+    # navigation's "in a department?": whatever the number of complaints.
+    with django_assert_max_num_queries(9):
+        assert office.get("/enterprise/queue/").status_code == 200
+    for n in range(6):
+        complain(window, 0, f"更多事项{n}")
+    with django_assert_max_num_queries(9):
+        assert office.get("/enterprise/queue/").status_code == 200
+    mine = client_for(window.enterprises[0][1])
+    mine.get("/enterprise/")
+    # The session, the user, its enterprise, its (no) memberships and the office and the
+    # tree's roots (the queryset's scope), the office (is the window open?), the
+    # departments for the form, the complaints, the contacts.
+    with django_assert_max_num_queries(10):
+        assert mine.get("/enterprise/").status_code == 200

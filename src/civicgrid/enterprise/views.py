@@ -245,7 +245,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     except Refusal as refusal:
         messages.error(request, refusal.message)
         return redirect("enterprise:queue")
-    office = permissions.office_staff(request.user)
+    window_office = window.office()
+    office = permissions.office_staff(request.user, window_office)
     return render(
         request,
         "enterprise/queue.html",
@@ -256,7 +257,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "current": which,
             "office": office,
             "departments": _departments() if office else [],
-            "window_office": window.office(),
+            "window_office": window_office,
         },
     )
 

@@ -53,20 +53,21 @@ PARENT_CODE = "YS"
 
 def category() -> Category | None:
     """The window's category, if the district has one."""
-    return (
-        Category.objects.filter(code=settings.ENTERPRISE_WINDOW_CATEGORY, active=True)
-        .prefetch_related("departments")
-        .first()
-    )
+    return Category.objects.filter(code=settings.ENTERPRISE_WINDOW_CATEGORY, active=True).first()
 
 
 def office() -> Unit | None:
-    """The business-environment office: the window category's (first active) department,
-    the unit ``cases.routing`` dispatches window cases to."""
-    found = category()
-    if found is None:
-        return None
-    return found.departments.filter(active=True).order_by("code").first()
+    """The business-environment office: the window category's first active department
+    (the unit ``cases.routing`` dispatches window cases to). One query."""
+    return (
+        Unit.objects.filter(
+            active=True,
+            categories__code=settings.ENTERPRISE_WINDOW_CATEGORY,
+            categories__active=True,
+        )
+        .order_by("code")
+        .first()
+    )
 
 
 def required() -> tuple[Category, Unit]:
