@@ -141,6 +141,7 @@ def refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
 def _register_routers() -> None:
     from civicgrid.cases.api import followup_router, tasks_router
     from civicgrid.cases.api import router as cases_router
+    from civicgrid.councils.api import router as councils_router
     from civicgrid.enterprise.api import router as enterprise_router
     from civicgrid.evaluation.api import router as evaluation_router
     from civicgrid.evaluation.cockpit_api import router as cockpit_router
@@ -159,6 +160,7 @@ def _register_routers() -> None:
     api.add_router("/follow-up", followup_router)
     api.add_router("/evaluation", evaluation_router)
     api.add_router("/evaluation", cockpit_router)  # /api/evaluation/cockpit
+    api.add_router("/councils", councils_router)
     api.add_router("/enterprise", enterprise_router)
 
 

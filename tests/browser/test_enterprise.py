@@ -41,6 +41,7 @@ def test_an_enterprise_complains_and_rates_on_a_phone(browser, live_server, page
     form.locator("input[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
     mobile.wait_for_url(f"{live_server.url}/enterprise/")
+    assert mobile.locator("nav >> text=我的企业").count() == 1
     assert mobile.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
 
     assert grave_violations(mobile) == []

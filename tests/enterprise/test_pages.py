@@ -168,6 +168,7 @@ def test_the_queue_and_the_window_do_a_fixed_number_of_queries(
     mine.get("/enterprise/")
     # The session, the user, its enterprise, its (no) memberships and the office and the
     # tree's roots (the queryset's scope), the office (is the window open?), the
-    # departments for the form, the complaints, the contacts.
-    with django_assert_max_num_queries(10):
+    # departments for the form, the complaints, the contacts, the navigation's "in a
+    # council?".
+    with django_assert_max_num_queries(11):
         assert mine.get("/enterprise/").status_code == 200

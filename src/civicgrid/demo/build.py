@@ -14,6 +14,7 @@ from django.db import transaction
 
 from civicgrid.cases.models import Category
 from civicgrid.demo import naming
+from civicgrid.demo.councils import CouncilsSummary, seed_councils
 from civicgrid.demo.geography import DistrictShape, build_district, map_centre
 from civicgrid.demo.phrases import TOPICS
 from civicgrid.demo.taxonomy import seed_taxonomy
@@ -61,6 +62,7 @@ class DemoSummary:
     seconds: float = 0.0
     logins: list[tuple[DemoLogin, Unit]] = field(default_factory=list)
     classifier: int | None = None  # the id of the first classifier version
+    councils: CouncilsSummary | None = None
 
 
 Progress = Callable[[str], None]
@@ -135,8 +137,8 @@ def _create_people(
     centre: shapely.Point,
     rng: random.Random,
     summary: DemoSummary,
+    password: str,
 ) -> None:
-    password = make_password(DEMO_PASSWORD)  # hashed once: thousands of staff share it
     district = units[DISTRICT_CODE]
     street, community, grid = _at_the_map_centre(units, shapes, centre)
     urban = next(u for u in units.values() if u.name == naming.URBAN_MANAGEMENT)
@@ -283,11 +285,15 @@ def generate_demo(
         stage(f"storing {len(shapes):,} boundaries")
         set_boundaries((units[code].pk, polygon) for code, polygon in shapes)
         stage("creating staff accounts")
-        _create_people(units, dict(shapes), map_centre(shape), rng, summary)
+        password = make_password(DEMO_PASSWORD)  # hashed once: thousands share it
+        _create_people(units, dict(shapes), map_centre(shape), rng, summary, password)
         stage("naming estates and roads (the gazetteer)")
         summary.places = _gazetteer(specs, dict(shapes), units, rng)
         stage("seeding the category tree and deadline policies")
         summary.categories = seed_taxonomy()
+        stage("setting up councils and their members")
+        _street, community, _grid = _at_the_map_centre(units, dict(shapes), map_centre(shape))
+        summary.councils = seed_councils(rng, centre_community=community, password=password)
     if classifier:
         stage(
             f"training the first classifier on {FIRST_CLASSIFIER_PER_CATEGORY} generated"

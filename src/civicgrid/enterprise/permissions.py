@@ -88,11 +88,19 @@ def sees_whole_window(user: User | AnonymousUser) -> bool:
     return office_staff(user)
 
 
+_NONE = object()
+
+
 def enterprise_of(user: User | AnonymousUser | None) -> Enterprise | None:
-    """The enterprise this account speaks for, if any."""
+    """The enterprise this account speaks for, if any: read once per user object (so
+    once per request, as ``scope_of`` is)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return Enterprise.objects.filter(contacts__user=user).first()
+    cached = getattr(user, "_civicgrid_enterprise", None)
+    if cached is None:
+        cached = Enterprise.objects.filter(contacts__user=user).first() or _NONE
+        user._civicgrid_enterprise = cached  # type: ignore[union-attr]
+    return None if cached is _NONE else cached  # type: ignore[return-value]
 
 
 def sides(

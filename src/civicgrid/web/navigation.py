@@ -15,6 +15,21 @@ from civicgrid.org.scoping import scope_of
 from civicgrid.web import access
 
 
+def _in_a_council(user: User) -> bool:
+    return user.council_memberships.filter(left_on=None).exists()
+
+
+def _speaks_for_an_enterprise(user: User) -> bool:
+    """An enterprise's account (no staff role: staff are never asked, no query)."""
+    from civicgrid.enterprise.permissions import enterprise_of
+
+    return not scope_of(user).roles and enterprise_of(user) is not None
+
+
+def _not_superuser(user: User) -> bool:
+    return not user.is_superuser
+
+
 def _in_a_department(user: User) -> bool:
     return (
         user.is_superuser
@@ -29,6 +44,9 @@ class NavItem:
     roles: tuple[str, ...]
     superuser_or_staff_only: bool = False
     shown_to: Callable[[User], bool] | None = None
+    # Also shown to people without any of ``roles`` for whom this says yes (a council
+    # member, an enterprise: people with an account but no staff role).
+    or_to: Callable[[User], bool] | None = None
 
 
 NAVIGATION: tuple[NavItem, ...] = (
@@ -42,6 +60,14 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Rankings"), "evaluation:rankings", access.EVALUATION),
     NavItem(_("Enterprise window"), "enterprise:queue", access.ENTERPRISE_WINDOW),
     NavItem(_("Monthly bulletin"), "evaluation:bulletin", access.BULLETIN),
+    NavItem(_("Councils"), "councils:list", access.STAFF, or_to=_in_a_council),
+    NavItem(
+        _("My enterprise"),
+        "enterprise:window",
+        (),
+        shown_to=_not_superuser,
+        or_to=_speaks_for_an_enterprise,
+    ),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
@@ -69,7 +95,7 @@ def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[N
     scope = scope_of(user)
     links = []
     for item in NAVIGATION:
-        if not scope.has_role(*item.roles):
+        if not scope.has_role(*item.roles) and not (item.or_to is not None and item.or_to(user)):
             continue
         if item.superuser_or_staff_only and not user.is_staff:
             continue

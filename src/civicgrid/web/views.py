@@ -65,10 +65,14 @@ def home(request: HttpRequest) -> HttpResponse:
     """The workbench: the person's roles; for a leader, the figures of their scope for
     the period picked here, each drilling down to its cases."""
     scope = scope_of(request.user)
-    if not scope.roles and not scope.everything:
+    # Not staff: a council member's own pages are their home.
+    seated = request.user.council_memberships.filter(left_on=None)
+    if not scope.has_role(*Role.values) and seated.exists():
+        return redirect("councils:list")
+    # An enterprise's account holds no staff role either: its home is its window.
+    if not scope.has_role(*Role.values):
         from civicgrid.enterprise.permissions import enterprise_of
 
-        # An enterprise's account holds no staff role: its home is its window.
         if enterprise_of(request.user) is not None:
             return redirect("enterprise:window")
     memberships = request.user.memberships.filter(active=True).select_related("unit")

@@ -6,7 +6,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from civicgrid.councils.models import CouncilMember
 from civicgrid.demo.build import DEMO_LOGINS, DEMO_PASSWORD, generate_demo
+from civicgrid.demo.councils import COUNCIL_LOGINS
 from civicgrid.org.models import Role, Unit
 
 
@@ -106,3 +108,9 @@ class Command(BaseCommand):
         for login in DEMO_LOGINS:
             role = Role(login.role).label
             self.stdout.write(f"  {login.username:<20} {role:<8} {where.get(login.username, '')}")
+        seats = CouncilMember.objects.filter(
+            user__username__in=[c.username for c in COUNCIL_LOGINS], left_on=None
+        ).select_related("council", "user")
+        for seat in seats:
+            role = seat.get_role_display()
+            self.stdout.write(f"  {seat.user.username:<20} {role:<8} {seat.council.name}")
