@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.contrib.auth.hashers import make_password
 
 from civicgrid.cases.models import Channel, State
 from civicgrid.enterprise import demo
@@ -20,7 +21,8 @@ def test_the_demo_seeds_a_year_of_the_window(tree: TreeFixture) -> None:
 
     make_unit("D01P01", "高新产业园", UnitKind.PARK, tree.streets[0])
     make_unit("D02P01", "物流园", UnitKind.PARK, tree.streets[1])
-    summary = demo.seed(random.Random(3), enterprises=8)
+    password = make_password("civicgrid-demo")
+    summary = demo.seed(random.Random(3), enterprises=8, password=password)
     assert summary.enterprises == Enterprise.objects.count() == 8
     assert Complaint.objects.count() == summary.complaints >= 10
     assert set(Complaint.objects.values_list("case__channel", flat=True)) == {Channel.ENTERPRISE}
@@ -28,3 +30,5 @@ def test_the_demo_seeds_a_year_of_the_window(tree: TreeFixture) -> None:
     assert summary.rated > 0
     assert ServiceDayIssue.objects.filter(complaint__isnull=False).exists()
     assert Visit.objects.count() == summary.visits > 0
+    login = Enterprise.objects.first().contacts.get().user  # type: ignore[union-attr]
+    assert login.password == password and login.check_password("civicgrid-demo")

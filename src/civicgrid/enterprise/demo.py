@@ -88,15 +88,22 @@ def _office(district: Unit) -> Unit:
     return found
 
 
-def _staff(unit: Unit, role: str, username: str) -> User:
+def _staff(unit: Unit, role: str, username: str, password: str = "") -> User:
     member = (
         Membership.objects.filter(unit=unit, role=role, active=True).select_related("user").first()
     )
     if member is not None:
         return member.user
-    user = User.objects.filter(username=username).first() or User.objects.create_user(
-        username=username, password=DEMO_PASSWORD, display_name=unit.name
-    )
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_user(
+            username=username,
+            password=None if password else DEMO_PASSWORD,
+            display_name=unit.name,
+        )
+        if password:
+            user.password = password
+            user.save(update_fields=["password"])
     org_actions.grant_membership(user=user, unit=unit, role=role)
     return user
 
@@ -107,18 +114,24 @@ def _credit_code(rng: random.Random) -> str:
 
 
 def seed(
-    rng: random.Random, *, until: datetime | None = None, enterprises: int = 30
+    rng: random.Random,
+    *,
+    until: datetime | None = None,
+    enterprises: int = 30,
+    password: str = "",
 ) -> WindowSummary:
-    """The window's demo year up to ``until`` (default now); see the module's docstring."""
+    """The window's demo year up to ``until`` (default now); see the module's docstring.
+    The enterprises' logins (their mobile numbers, 1370000001…) get ``password``, a hash
+    (the staff's one), else the demo's password hashed for each."""
     until = until or timezone.now()
     summary = WindowSummary()
     district = the_district()
     office = _office(district)
     actions.set_up_window(actor=None, office=office)
-    office_staff = _staff(office, Role.DISPATCHER, OFFICE_LOGIN)
-    dispatcher = _staff(district, Role.DISPATCHER, "yingshang_qu")
+    office_staff = _staff(office, Role.DISPATCHER, OFFICE_LOGIN, password)
+    dispatcher = _staff(district, Role.DISPATCHER, "yingshang_qu", password)
     if dispatcher == office_staff:
-        dispatcher = _staff(district, Role.LEADER, "yingshang_ld")
+        dispatcher = _staff(district, Role.LEADER, "yingshang_ld", password)
     parks = list(Unit.objects.filter(kind=UnitKind.PARK, active=True).order_by("code")) or list(
         Unit.objects.filter(kind__in=(UnitKind.STREET, UnitKind.TOWN), active=True)
     )
@@ -144,6 +157,7 @@ def seed(
                             contact_name=rng.choice("王李张刘陈杨黄赵吴周") + "经理",
                             mobile=mobile,
                             password=DEMO_PASSWORD,
+                            password_hash=password,
                             address=f"{park.name if park else ''}创业路{n + 1}号",
                             unit=park,
                         )
