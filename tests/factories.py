@@ -228,3 +228,62 @@ def make_council(
         for seat, kind_, role, account in seats
     ]
     return CouncilFixture(council, made[0], made[1], made[2:])
+
+
+# --- the enterprise window ------------------------------------------------------------------
+
+
+def a_credit_code(n: int) -> str:
+    """A valid unified social credit code (its GB 32100 check character right), the
+    ``n``-th of a series."""
+    from civicgrid.inputs import credit_code_check
+
+    first17 = f"91330100MA{n:07d}"
+    return first17 + credit_code_check(first17)
+
+
+@dataclass
+class WindowFixture:
+    """The enterprise window on a test tree: a park under the first street, the
+    business-environment office (a department) with a dispatcher, two enterprises
+    registered in the park, and the district's dispatcher."""
+
+    tree: TreeFixture
+    park: Unit
+    office: Unit
+    office_staff: User
+    district_dispatcher: User
+    enterprises: list = field(default_factory=list)  # [(Enterprise, User)]
+
+
+def make_window(tree: TreeFixture) -> WindowFixture:
+    from civicgrid.enterprise import actions as window_actions
+
+    make_categories()
+    park = make_unit("D01P01", "高新园区", UnitKind.PARK, tree.streets[0])
+    office = make_unit("DX09", "区营商环境办", UnitKind.DEPARTMENT, tree.district)
+    window_actions.set_up_window(actor=None, office=office)
+    fixture = WindowFixture(
+        tree=tree,
+        park=park,
+        office=office,
+        office_staff=make_member(office, Role.DISPATCHER, username="yingshang"),
+        district_dispatcher=make_member(tree.district, Role.DISPATCHER, username="qu_diaodu"),
+    )
+    for n, (name, mobile) in enumerate(
+        [("甲科技有限公司", "13900000001"), ("乙制造有限公司", "13900000002")]
+    ):
+        fixture.enterprises.append(
+            window_actions.register_enterprise(
+                window_actions.Registration(
+                    name=name,
+                    credit_code=a_credit_code(n + 1),
+                    contact_name=f"联系人{n + 1}",
+                    mobile=mobile,
+                    password=PASSWORD,
+                    address="高新园区创业路1号",
+                    unit=park,
+                )
+            )
+        )
+    return fixture

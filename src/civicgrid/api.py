@@ -143,6 +143,7 @@ def _register_routers() -> None:
     from civicgrid.cases.api import router as cases_router
     from civicgrid.councils.api import router as councils_router
     from civicgrid.councils.convention_api import router as conventions_router
+    from civicgrid.enterprise.api import router as enterprise_router
     from civicgrid.evaluation.api import router as evaluation_router
     from civicgrid.evaluation.cockpit_api import router as cockpit_router
     from civicgrid.geo.api import router as geo_router
@@ -163,6 +164,7 @@ def _register_routers() -> None:
     # Conventions first: their /councils/convention-rankings before the councils' /{pk}.
     api.add_router("/councils", conventions_router)
     api.add_router("/councils", councils_router)
+    api.add_router("/enterprise", enterprise_router)
 
 
 _register_routers()

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "civicgrid.triage",
     "civicgrid.evaluation",
     "civicgrid.councils",
+    "civicgrid.enterprise",
     "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",
@@ -302,6 +303,10 @@ HOT_BOARD_INTERVAL_S = float(_env("HOT_BOARD_INTERVAL_S", "600"))
 # 申诉: a unit may appeal a case of month M until the end of this day of month M+1
 # (calendar days, the district's time zone); then the month's figures are closed.
 APPEAL_DAYS_AFTER_MONTH = int(_env("APPEAL_DAYS_AFTER_MONTH", "5"))
+# The enterprise window's category (营商环境 › 办不成事): its department is the
+# business-environment office that takes the complaints, its deadline policies the
+# window's shorter deadlines (``civicgrid.enterprise.window``).
+ENTERPRISE_WINDOW_CATEGORY = _env("ENTERPRISE_WINDOW_CATEGORY", "YS01")
 
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(_env("PHOTO_MAX_PIXELS", "40000000"))

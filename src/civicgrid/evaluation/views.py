@@ -27,6 +27,7 @@ from civicgrid.cases.models import Case, Channel, State, WhistleTask
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.photos import check_photos
 from civicgrid.councils.conventions import rankings as council_rankings
+from civicgrid.enterprise import figures as window_figures
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation import actions as appeal_actions
 from civicgrid.evaluation import appeal_list, cockpit_api, export, public, publishing, topics
@@ -523,6 +524,8 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
             "events": publishing.events(month.key),
             # The councils' convention scores (公约评分), beside the units' rankings.
             "council_ranking": council_rankings(request.user, limit=10),
+            # 企业服务窗口（办不成事）: its three rates, live (not part of the ranking)
+            "window": window_figures.panel(Selection(scope=scope_of(request.user), period=month)),
         },
     )
 

@@ -31,6 +31,9 @@ EVALUATION = (Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.ADMIN)
 # street's leader and dispatchers their street, a department its own tasks).
 COCKPIT = EVALUATION
 ADMINISTRATION = (Role.ADMIN,)
+# The enterprise window's queue (办不成事): the command centres and leaders (what each
+# sees of it is ``enterprise.models.Complaint.objects.visible_to``).
+ENTERPRISE_WINDOW = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 # The monthly bulletin (月度通报): the published month for leaders and command centres.
 BULLETIN = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
 

@@ -19,6 +19,17 @@ def _in_a_council(user: User) -> bool:
     return user.council_memberships.filter(left_on=None).exists()
 
 
+def _speaks_for_an_enterprise(user: User) -> bool:
+    """An enterprise's account (no staff role: staff are never asked, no query)."""
+    from civicgrid.enterprise.permissions import enterprise_of
+
+    return not scope_of(user).roles and enterprise_of(user) is not None
+
+
+def _not_superuser(user: User) -> bool:
+    return not user.is_superuser
+
+
 def _in_a_department(user: User) -> bool:
     return (
         user.is_superuser
@@ -47,8 +58,16 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Indicators"), "evaluation:indicators", access.EVALUATION),
     NavItem(_("Appeals"), "evaluation:appeals", access.EVALUATION),
     NavItem(_("Rankings"), "evaluation:rankings", access.EVALUATION),
+    NavItem(_("Enterprise window"), "enterprise:queue", access.ENTERPRISE_WINDOW),
     NavItem(_("Monthly bulletin"), "evaluation:bulletin", access.BULLETIN),
     NavItem(_("Councils"), "councils:list", access.STAFF, or_to=_in_a_council),
+    NavItem(
+        _("My enterprise"),
+        "enterprise:window",
+        (),
+        shown_to=_not_superuser,
+        or_to=_speaks_for_an_enterprise,
+    ),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),

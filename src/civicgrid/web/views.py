@@ -69,6 +69,12 @@ def home(request: HttpRequest) -> HttpResponse:
     seated = request.user.council_memberships.filter(left_on=None)
     if not scope.has_role(*Role.values) and seated.exists():
         return redirect("councils:list")
+    # An enterprise's account holds no staff role either: its home is its window.
+    if not scope.has_role(*Role.values):
+        from civicgrid.enterprise.permissions import enterprise_of
+
+        if enterprise_of(request.user) is not None:
+            return redirect("enterprise:window")
     memberships = request.user.memberships.filter(active=True).select_related("unit")
     context = {"memberships": memberships, "everything": scope.everything}
     if scope.has_role(Role.LEADER):
