@@ -64,3 +64,23 @@ def test_the_council_logins_land_on_their_council(demo: DemoSummary) -> None:
     page = client.get("/councils/", follow=True)
     assert page.redirect_chain[-1][0] == f"/councils/{demo.councils.first_merchants}/"
     assert 'id="add-member"' in page.content.decode()
+
+
+def test_after_the_history_councils_met_scored_and_enterprises_complained(
+    demo: DemoSummary,
+) -> None:
+    from civicgrid.councils.convention_models import ScoringPeriod
+    from civicgrid.councils.work_models import Meeting
+    from civicgrid.demo.councils import after_history
+    from civicgrid.enterprise.models import Complaint
+
+    written = after_history(1)
+    assert written["council_meetings"] and written["convention_periods"]
+    assert Meeting.objects.filter(council__kind=CouncilKind.MERCHANTS).exists()
+    assert Meeting.objects.exclude(council__kind=CouncilKind.MERCHANTS).exists()
+    assert ScoringPeriod.objects.filter(state="published").exists()
+    assert Complaint.objects.count() == written["window_cases"] > 0
+    # every council's log still reads in the order things happened
+    for council in Council.objects.all():
+        ats = list(council.events.order_by("seq").values_list("at", flat=True))
+        assert ats == sorted(ats), council

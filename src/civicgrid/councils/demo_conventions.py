@@ -40,7 +40,7 @@ class Seeded:
     photos: int = 0
 
 
-def _months_before(today: date, months: int) -> list[str]:
+def months_before(today: date, months: int) -> list[str]:
     keys = []
     year, month = today.year, today.month
     for _ in range(months):
@@ -97,7 +97,7 @@ def seed(
     today = today or clock.now().date()
     made = Seeded()
     template = scoring.district_template()
-    keys = _months_before(today, months)
+    keys = months_before(today, months)
     first_day = date.fromisoformat(keys[0] + "-01")
     for n, council in enumerate(councils):
         members = list(council.members.filter(left_on=None).order_by("pk"))

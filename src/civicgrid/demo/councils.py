@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from civicgrid.cases import clock
@@ -220,7 +221,7 @@ def seed_councils(
             seats.add(
                 name=f"{base}{naming.person_name(rng)[0]}{word}有限公司",
                 kind=MemberKind.ENTERPRISE,
-                on=after(founded, 600),
+                on=after(founded, 300),
             )
         if liaisons:
             seats.add(
@@ -273,7 +274,7 @@ def seed_councils(
         )
         if estate is None:
             continue
-        founded = some_day(500, 300)
+        founded = some_day(500, 250)
         council = _found(
             estate, f"{estate.name}红色业主委员会", CouncilKind.OWNERS, OWNERS_RULES, founded
         )
@@ -294,7 +295,7 @@ def seed_councils(
             seats.add(
                 name=naming.person_name(rng),
                 kind=MemberKind.RESIDENT,
-                on=after(founded, 400),
+                on=after(founded, 150),
             )
         seats.fill()
         owners += 1
@@ -333,7 +334,7 @@ def _merchants(
     )
     shops = rng.sample(SHOP_WORDS, min(len(SHOP_WORDS), founders + joined)) + list(SHOP_WORDS) * 4
     for index in range(founders + joined):
-        on = founded if index < founders else founded + timedelta(days=rng.randrange(20, 380))
+        on = founded if index < founders else founded + timedelta(days=rng.randrange(20, 230))
         name = f"{naming.person_name(rng)[0]}记{shops[index]}"
         if index == 0 and merchant is not None:
             seats.add(name=name, kind=MemberKind.MERCHANT, on=founded, user=merchant)
@@ -344,11 +345,30 @@ def _merchants(
 
 
 def after_history(seed: int) -> dict[str, object]:
-    """What the councils did over the demo's months, written after its year of cases (in
-    the worker, with the history: it goes through the real actions and makes cases, which
-    takes a minute at full scale): past meetings, items and problems."""
+    """What councils and enterprises did over the demo's months, written after its year of
+    cases (in the worker, with the history: all of it goes through the real actions and
+    makes cases, about a minute at full scale). Each council's log stays in time order:
+    the merchants' councils meet in the months before their convention's four scored
+    months (members joined before both), the other councils in the last half year."""
+    from civicgrid.councils import demo_conventions
     from civicgrid.councils.demo_meetings import seed as seed_meetings
+    from civicgrid.enterprise import demo as window_demo
 
     rng = random.Random(f"councils {seed}")
-    met = seed_meetings(Council.objects.order_by("pk"), rng)
-    return {"council_meetings": met.meetings, "council_cases": met.cases}
+    today = timezone.localdate()
+    merchants = Council.objects.filter(kind=CouncilKind.MERCHANTS).order_by("pk")
+    months = 4
+    scored_from = date.fromisoformat(demo_conventions.months_before(today, months)[0] + "-01")
+    met = seed_meetings(merchants, rng, today=scored_from - timedelta(days=11))
+    met_too = seed_meetings(Council.objects.exclude(kind=CouncilKind.MERCHANTS).order_by("pk"), rng)
+    scored = demo_conventions.seed(merchants, rng, months=months, today=today)
+    from civicgrid.demo.build import DEMO_PASSWORD  # (build imports this module)
+
+    hashed = make_password(DEMO_PASSWORD)  # once, for every enterprise's login
+    window = window_demo.seed(random.Random(f"{seed} window"), password=hashed)
+    return {
+        "council_meetings": met.meetings + met_too.meetings,
+        "council_cases": met.cases + met_too.cases,
+        "convention_periods": scored.periods,
+        "window_cases": window.complaints,
+    }
