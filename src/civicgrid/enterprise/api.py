@@ -77,7 +77,7 @@ class ComplaintOut(Schema):
     created_at: datetime
 
 
-class RateIn(Schema):
+class WindowRateIn(Schema):
     rating: WholeNumber(1, 5)  # type: ignore[valid-type]
     solved: bool
     comment: str = ""
@@ -276,7 +276,7 @@ class ContactIn(Schema):
     password: str
 
 
-class ContactOut(Schema):
+class EnterpriseContactOut(Schema):
     enterprise: int
     name: str
     mobile: str
@@ -284,14 +284,14 @@ class ContactOut(Schema):
 
 @router.post(
     "/contacts",
-    response=answers(ContactOut, status=201),
+    response=answers(EnterpriseContactOut, status=201),
     summary=gettext_lazy("Add a contact (another account) to an enterprise"),
     description=gettext_lazy(
         "By one of the enterprise's accounts (for its own enterprise) or by the "
         "business-environment office (naming the enterprise)."
     ),
 )
-def add_contact(request: HttpRequest, body: ContactIn) -> Status[ContactOut]:
+def add_contact(request: HttpRequest, body: ContactIn) -> Status[EnterpriseContactOut]:
     enterprise = permissions.enterprise_of(request.user)
     if enterprise is None or (body.enterprise is not None and body.enterprise != enterprise.pk):
         enterprise = Enterprise.objects.visible_to(request.user).filter(pk=body.enterprise).first()
@@ -301,7 +301,7 @@ def add_contact(request: HttpRequest, body: ContactIn) -> Status[ContactOut]:
         enterprise, actor=request.user, name=body.name, mobile=body.mobile, password=body.password
     )
     return Status(
-        201, ContactOut(enterprise=enterprise.pk, name=contact.name, mobile=contact.phone)
+        201, EnterpriseContactOut(enterprise=enterprise.pk, name=contact.name, mobile=contact.phone)
     )
 
 
@@ -346,7 +346,7 @@ def submit_complaint(request: HttpRequest, body: ComplaintIn) -> Status[Complain
     response=answers(ComplaintOut),
     summary=gettext_lazy("Rate a complaint's result (the enterprise)"),
 )
-def rate_complaint(request: HttpRequest, pk: Id, body: RateIn) -> ComplaintOut:
+def rate_complaint(request: HttpRequest, pk: Id, body: WindowRateIn) -> ComplaintOut:
     complaint = actions.rate_complaint(
         _complaint(request, pk),
         actor=request.user,
