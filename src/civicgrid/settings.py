@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "civicgrid.triage",
     "civicgrid.evaluation",
     "civicgrid.councils",
+    "civicgrid.people",
     "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("evaluation/", include("civicgrid.evaluation.urls")),
     path("councils/", include("civicgrid.councils.urls")),
+    path("people/", include("civicgrid.people.urls")),
     path("public/", evaluation_views.public_page, name="public"),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),

@@ -49,6 +49,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Rankings"), "evaluation:rankings", access.EVALUATION),
     NavItem(_("Monthly bulletin"), "evaluation:bulletin", access.BULLETIN),
     NavItem(_("Councils"), "councils:list", access.STAFF, or_to=_in_a_council),
+    NavItem(_("People and duties"), "people:list", access.STAFF),
+    NavItem(_("My duties"), "people:me", (), or_to=lambda u: hasattr(u, "person")),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
