@@ -87,7 +87,7 @@ def test_a_profile_is_checked(people: PeopleFixture, fields: dict, message: str)
 def test_a_week_is_made_planned_and_published_each_step_logged_once(
     people: PeopleFixture,
 ) -> None:
-    roster, mine, theirs = published_week(people, actions.today())
+    roster, _mine, _theirs = published_week(people, actions.today())
     roster.refresh_from_db()
     assert roster.state == RosterState.PUBLISHED
     assert [logged(a) for a in ("make_roster", "plan_duty", "publish_roster")] == [1, 2, 1]

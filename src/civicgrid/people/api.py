@@ -11,7 +11,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from civicgrid.cases.models import mask_phone
@@ -269,7 +269,7 @@ def _unit(code: str, field: str) -> Unit | None:
     summary=gettext_lazy("The duty rosters I may see, newest week first"),
 )
 def list_rosters(
-    request: HttpRequest, unit: str | None = Field(None, max_length=40), week: date | None = None
+    request: HttpRequest, unit: str | None = Query(None, max_length=40), week: date | None = None
 ) -> list[RosterOut]:
     rows = Roster.objects.visible_to(request.user).select_related("unit")
     if unit:
@@ -454,7 +454,7 @@ def decide_swap(request: HttpRequest, pk: Id, body: DecisionIn) -> SwapOut:
 def list_people(
     request: HttpRequest,
     kind: KindKey | None = None,
-    grid: str | None = Field(None, max_length=40),
+    grid: str | None = Query(None, max_length=40),
     after: Id | None = None,
 ) -> list[PersonOut]:
     rows = Person.objects.visible_to(request.user).filter(active=True)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.org.models import Unit
 
@@ -255,7 +256,7 @@ class Roster(models.Model):
 
 class DutyState(models.TextChoices):
     PLANNED = "planned", _("planned")
-    CHECKED_IN = "checked_in", _("checked in")
+    CHECKED_IN = "checked_in", pgettext_lazy("duty", "checked in")
     DONE = "done", _("done")
     ABSENT = "absent", _("absent")
 
@@ -371,7 +372,7 @@ class PeopleAction(models.TextChoices):
     MAKE_ROSTER = "make_roster", _("roster made")
     PLAN_DUTY = "plan_duty", _("duty planned")
     PUBLISH_ROSTER = "publish_roster", _("roster published")
-    CHECK_IN = "check_in", _("checked in")
+    CHECK_IN = "check_in", pgettext_lazy("duty", "checked in")
     FINISH_DUTY = "finish_duty", _("duty done")
     REPORT_ABSENCE = "report_absence", _("absence reported")
     ASK_SWAP = "ask_swap", _("swap asked")
