@@ -6,6 +6,7 @@ from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -35,7 +36,7 @@ def roster_workbook(roster: Roster) -> bytes:
         _("name"),
         _("phone"),
         _("state"),
-        _("checked in at"),
+        pgettext("duty", "checked in at"),
         _("in the unit served"),
         _("reason for absence"),
     ]
