@@ -11,6 +11,7 @@ from civicgrid.org.models import Role
 from civicgrid.people import actions
 from civicgrid.people.models import Duty, DutyState, PeopleAction, PeopleEvent
 from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import check
 from tests.browser.test_console import log_in
 from tests.factories import UserFactory, make_member, make_tree
 from tests.people.conftest import IN_GRID0, person, this_monday
@@ -73,6 +74,8 @@ def test_a_roster_week_with_check_ins_and_one_absence(page, live_server) -> None
     page.fill("form[data-absence] input[name=reason]", "孩子发烧")
     page.click("form[data-absence] button[type=submit]")
     page.wait_for_selector("text=缺勤已报告。")
+    problems: list[str] = []
+    check(page, "/people/me/", live_server, problems)
 
     states = dict(Duty.objects.values_list("person__user__username", "state"))
     assert states == {
@@ -96,6 +99,15 @@ def test_a_roster_week_with_check_ins_and_one_absence(page, live_server) -> None
     assert page.locator("#on-duty tr[data-state='checked_in']").count() == 2
     assert page.locator("#on-duty tr[data-state='absent']").count() == 1
     screenshot(page, "people-on-duty")
+    roster = Duty.objects.first().roster  # type: ignore[union-attr]
+    for path in (
+        "/people/",
+        "/people/rosters/",
+        f"/people/rosters/{roster.pk}/",
+        f"/people/{phones['wang'].pk}/",
+    ):
+        check(page, path, live_server, problems)
+    assert not problems, "\n".join(problems)
 
 
 def test_a_volunteer_who_tries_to_see_another_grids_people_is_refused(page, live_server) -> None:  # type: ignore[no-untyped-def]
