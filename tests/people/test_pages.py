@@ -168,3 +168,45 @@ def test_the_roster_page_offers_staff_the_forms_and_volunteers_only_the_view(
     volunteer_page = client_of(people.volunteer).get(f"/people/rosters/{roster.pk}/")
     assert volunteer_page.status_code == 200
     assert 'id="plan-duty"' not in volunteer_page.content.decode()
+
+
+def test_the_community_registers_a_person_and_gives_a_post_from_its_pages(
+    people: PeopleFixture,
+) -> None:
+    client = client_of(people.handler)
+    assert 'id="add-person"' in client.get("/people/").content.decode()
+    answer = client.post(
+        "/people/add/",
+        {
+            "name": "周在职",
+            "phone": "13600002222",
+            "home_grid": people.tree.grids[2].pk,
+            "party_member": "on",
+            "branch": people.branch.pk,
+            "in_service": "on",
+            "skills": "法律咨询",
+        },
+    )
+    added = Person.objects.get(name="周在职")
+    assert answer.status_code == 302 and answer["Location"] == f"/people/{added.pk}/"
+    assert added.in_service and added.reports_to == people.tree.communities[0]
+    client.post(f"/people/{added.pk}/posts/", {"role": "building_leader", "building": "5幢"})
+    assert list(added.posts.values_list("role", "building")) == [("building_leader", "5幢")]
+    assert [
+        PeopleEvent.objects.filter(action=a, person=added).count()
+        for a in (PeopleAction.ADD_PERSON, PeopleAction.ASSIGN_POST)
+    ] == [1, 1]
+
+
+def test_a_volunteer_gets_no_registration_form_and_is_refused_registering(
+    people: PeopleFixture,
+) -> None:
+    client = client_of(people.volunteer)
+    assert 'id="add-person"' not in client.get("/people/").content.decode()
+    answer = client.post(
+        "/people/add/",
+        {"name": "某人", "home_grid": people.tree.grids[0].pk, "volunteer": "on"},
+        follow=True,
+    )
+    assert "只有该网格的工作人员可以在此登记人员。" in answer.content.decode()
+    assert not Person.objects.filter(name="某人").exists()

@@ -28,13 +28,17 @@ from civicgrid import inputs
 from civicgrid.cases.models import mask_phone
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.org.models import Unit, UnitKind, User
+from civicgrid.org.scoping import scope_of
 from civicgrid.people import actions, export, permissions
 from civicgrid.people.models import (
+    Availability,
     Duty,
     DutyState,
     DutySwap,
+    PartyBranch,
     PeopleAction,
     Person,
+    PostRole,
     Roster,
     RosterState,
     SwapState,
@@ -165,8 +169,67 @@ def people_list(request: HttpRequest) -> HttpResponse:
             "q": name,
             "grids": list(grids.order_by("path").values_list("pk", "name")[:500]),
             "on_duty": on_duty_today(Roster.objects.visible_to(request.user)),
+            "may_add": scope_of(request.user).has_role(*permissions.STAFF_ROLES),
+            "branches": list(
+                PartyBranch.objects.filter(unit__in=Unit.objects.visible_to(request.user))
+                .order_by("unit__path", "name")
+                .values_list("pk", "name")[:500]
+            ),
+            "availabilities": Availability.choices,
         },
     )
+
+
+def _unit_of(value: str, field: str, kinds: frozenset[str] | None = None) -> Unit | None:
+    if not value:
+        return None
+    pk = inputs.whole_number(value, field, 1, inputs.ID_MAX)
+    unit = Unit.objects.filter(pk=pk).first()
+    if unit is None or (kinds is not None and unit.kind not in kinds):
+        raise Invalid(_("Choose a unit."), field=field)
+    return unit
+
+
+@require_POST
+@roles_required(access.STAFF)
+def add_person(request: HttpRequest) -> HttpResponse:
+    """登记: a party member, cadre or volunteer of a grid in one's scope."""
+    post = request.POST
+
+    def change() -> Person:
+        from civicgrid.org.models import COMMUNITY_KINDS
+
+        branch = None
+        if post.get("branch"):
+            branch_id = inputs.whole_number(post.get("branch", ""), "branch", 1, inputs.ID_MAX)
+            branch = PartyBranch.objects.filter(pk=branch_id).first()
+            if branch is None:
+                raise Invalid(_("Unknown party branch."), field="branch")
+        party = post.get("party_member") == "on"
+        in_service = post.get("in_service") == "on"
+        grid = _unit_of(post.get("home_grid", ""), "home_grid")
+        return actions.add_person(
+            actions.Profile(
+                name=post.get("name", ""),
+                phone=post.get("phone", ""),
+                home_grid=grid,
+                party_member=party,
+                branch=branch,
+                in_service=in_service,
+                reports_to=Unit.objects.filter(pk=grid.parent_id, kind__in=COMMUNITY_KINDS).first()
+                if in_service and grid is not None
+                else None,
+                volunteer=post.get("volunteer") == "on",
+                skills=post.get("skills", ""),
+                availability=post.get("availability", ""),
+            ),
+            actor=request.user,
+        )
+
+    person = act(request, change, _("The person is registered."))
+    if isinstance(person, Person):
+        return redirect("people:person", pk=person.pk)
+    return redirect("people:list")
 
 
 def _person_page(request: HttpRequest, person: Person, revealed: str = "") -> HttpResponse:
@@ -182,6 +245,9 @@ def _person_page(request: HttpRequest, person: Person, revealed: str = "") -> Ht
             "may_reveal": bool(person.phone)
             and permissions.may(PeopleAction.REVEAL_PHONE, request.user, unit),
             "posts": list(person.posts.select_related("grid")),
+            "may_post": person.home_grid is not None
+            and permissions.may(PeopleAction.ASSIGN_POST, request.user, person.home_grid),
+            "post_roles": PostRole.choices,
             "duties": duties,
         },
     )
@@ -205,6 +271,27 @@ def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, refusal.message)
         return redirect("people:person", pk=person.pk)
     return _person_page(request, person, phone)
+
+
+@require_POST
+@login_required
+def assign_post(request: HttpRequest, pk: int) -> HttpResponse:
+    """任命: a post in the person's home grid."""
+    person = visible_person(request.user, pk)
+
+    def change() -> object:
+        if person.home_grid is None:
+            raise Invalid(_("A post is in a grid."), field="grid")
+        return actions.assign_post(
+            person,
+            actor=request.user,
+            grid=person.home_grid,
+            role=request.POST.get("role", ""),
+            building=request.POST.get("building", ""),
+        )
+
+    act(request, change, _("The post is assigned."))
+    return redirect("people:person", pk=person.pk)
 
 
 # --- rosters -------------------------------------------------------------------------------
