@@ -4,6 +4,7 @@ phone page, and the roster's Excel export."""
 from __future__ import annotations
 
 import json
+from datetime import time
 from io import BytesIO
 
 import pytest
@@ -15,7 +16,7 @@ from civicgrid.org.models import Role
 from civicgrid.people import actions
 from civicgrid.people.models import DutyState, PeopleAction, PeopleEvent, Person
 from tests.factories import make_member
-from tests.people.conftest import IN_GRID0, PeopleFixture, published_week
+from tests.people.conftest import IN_GRID0, PeopleFixture, person, published_week
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +211,33 @@ def test_a_volunteer_gets_no_registration_form_and_is_refused_registering(
     )
     assert "只有该网格的工作人员可以在此登记人员。" in answer.content.decode()
     assert not Person.objects.filter(name="某人").exists()
+
+
+def test_the_people_page_and_the_roster_page_query_the_same_for_more_people(
+    people: PeopleFixture,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    roster, _mine, _theirs = published_week(people, actions.today())
+    client = client_of(people.handler)
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    paths = ("/people/", f"/people/rosters/{roster.pk}/", "/people/rosters/")
+    before = [queries(p) for p in paths]
+    for n in range(20):
+        person(people.tree.grids[n % 4], f"新人{n}")
+    for n in range(1, 4):
+        actions.plan_duty(
+            roster,
+            actor=people.handler,
+            person=Person.objects.get(name=f"新人{n}"),
+            day=actions.today(),
+            starts=time(6 + n),
+            ends=time(7 + n),
+        )
+    assert [queries(p) for p in paths] == before
