@@ -134,9 +134,16 @@ def test_working_groups_take_only_active_members_of_the_council(
         council.council, actor=chair, name="门前三包专班", member_ids=[council.members[0].pk]
     )
     assert list(group.members.all()) == [council.members[0]]
+    changed = actions.change_group(
+        group, actor=chair, member_ids=[m.pk for m in council.members[:2]]
+    )
+    assert set(changed.members.all()) == set(council.members[:2])
+    event = council.council.events.order_by("seq").last()
+    assert event is not None and event.action == CouncilAction.CHANGE_GROUP
+    assert event.data["members"] == sorted(m.pk for m in council.members[:2])
     with pytest.raises(Invalid, match="本理事会"):
         actions.change_group(group, actor=chair, member_ids=[other.members[0].pk])
-    assert list(group.members.all()) == [council.members[0]]
+    assert set(group.members.all()) == set(council.members[:2])
 
 
 def test_who_sees_which_council(tree: TreeFixture, council: CouncilFixture) -> None:

@@ -43,6 +43,7 @@ from civicgrid.cases.models import (
 from civicgrid.cases.paging import Page, keyset
 from civicgrid.cases.permissions import allowed_actions, known_residents, may_know_resident
 from civicgrid.cases.photos import CheckedPhoto, check_photos, open_photo
+from civicgrid.councils.work_views import case_origin
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation.views import appeal_panel
 from civicgrid.geo.models import Boundary
@@ -310,6 +311,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
         "tile_url": settings.MAP_TILE_URL,
     }
     context.update(appeal_panel(case, request.user))
+    context["council_origin"] = case_origin(case, request.user)
     if "triage" in allowed:
         context["category_groups"] = choice_groups()
     if "follow_up" in allowed:

@@ -331,11 +331,6 @@ def change_group(group: WorkingGroup, *, actor: User, member_ids: Iterable[int])
     def change(locked: Council, _s: Standing) -> Done[WorkingGroup]:
         members = _members_of(locked, ids)
         group.members.set(members)
-        return (
-            group,
-            None,
-            group.name,
-            {"group": group.pk, "members": sorted(m.pk for m in members)},
-        )
+        return Done(group, note=group.name, data={"group": group.pk, "members": _ids(members)})
 
     return record(group.council, CouncilAction.CHANGE_GROUP, actor, change)

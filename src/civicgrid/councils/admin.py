@@ -6,7 +6,15 @@ from __future__ import annotations
 from django.contrib import admin
 
 from civicgrid.cases.admin import ReadOnly
-from civicgrid.councils.models import Council, CouncilEvent, CouncilMember, WorkingGroup
+from civicgrid.councils.models import (
+    ActionItem,
+    Council,
+    CouncilEvent,
+    CouncilMember,
+    Meeting,
+    Problem,
+    WorkingGroup,
+)
 
 
 @admin.register(Council)
@@ -32,3 +40,24 @@ class WorkingGroupAdmin(ReadOnly):
 class CouncilEventAdmin(ReadOnly):
     list_display = ["council", "seq", "action", "actor", "at"]
     list_filter = ["action"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnly):
+    list_display = ["title", "council", "kind", "starts_at", "state"]
+    list_filter = ["kind", "state"]
+    search_fields = ["title", "council__name"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(ReadOnly):
+    list_display = ["text", "council", "due_on", "state", "case"]
+    list_filter = ["state"]
+    search_fields = ["text", "council__name"]
+
+
+@admin.register(Problem)
+class ProblemAdmin(ReadOnly):
+    list_display = ["title", "council", "raised_at", "state", "deadline", "case"]
+    list_filter = ["state"]
+    search_fields = ["title", "council__name"]

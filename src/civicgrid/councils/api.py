@@ -338,3 +338,7 @@ def list_events(request: HttpRequest, pk: Id) -> list[EventOut]:
         )
         for e in events
     ]
+
+
+# Meetings, follow-up items and problems add their operations to this router.
+from civicgrid.councils import work_api  # noqa: E402, F401

@@ -195,6 +195,24 @@ class CouncilAction(models.TextChoices):
     CHANGE_ROLE = "change_role", _("role or term changed")
     FORM_GROUP = "form_group", _("working group formed")
     CHANGE_GROUP = "change_group", _("working group changed")
+    # meetings and their follow-up items (civicgrid.councils.meetings)
+    PLAN_MEETING = "plan_meeting", _("meeting planned")
+    HOLD_MEETING = "hold_meeting", _("meeting held")
+    CANCEL_MEETING = "cancel_meeting", _("meeting cancelled")
+    RECORD_MINUTES = "record_minutes", _("minutes recorded")
+    TAKE_ROLL = "take_roll", _("attendance recorded")
+    CONFIRM_ATTENDANCE = "confirm_attendance", _("attendance confirmed by the member")
+    RECORD_DECISION = "record_decision", _("decision recorded")
+    ADD_ITEM = "add_item", _("follow-up item set")
+    FINISH_ITEM = "finish_item", _("follow-up item done")
+    DROP_ITEM = "drop_item", _("follow-up item dropped")
+    ITEM_TO_CASE = "item_to_case", _("follow-up item turned into a case")
+    # problems raised (civicgrid.councils.problems)
+    RAISE_PROBLEM = "raise_problem", _("problem raised")
+    SHARE_PROBLEM = "share_problem", _("problem shared by another member")
+    TAKE_UP_PROBLEM = "take_up_problem", _("problem taken up by the council")
+    SOLVE_PROBLEM = "solve_problem", _("problem solved by the council")
+    WHISTLE_PROBLEM = "whistle_problem", _("problem whistled to the district")
 
 
 class CouncilEvent(models.Model):
@@ -244,3 +262,13 @@ class CouncilEvent(models.Model):
             return str(CouncilAction(self.action).label)
         except ValueError:
             return self.action
+
+
+# A council's work (meetings, follow-up items, problems raised) has its own module.
+from civicgrid.councils.work_models import (  # noqa: E402, F401
+    ActionItem,
+    Attendance,
+    Decision,
+    Meeting,
+    Problem,
+)

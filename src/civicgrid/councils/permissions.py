@@ -57,6 +57,33 @@ RULES: dict[str, Rule] = {
     CouncilAction.CHANGE_ROLE: Rule(RUNS_IT, _RUN),
     CouncilAction.FORM_GROUP: Rule(RUNS_IT, _RUN),
     CouncilAction.CHANGE_GROUP: Rule(RUNS_IT, _RUN),
+    # meetings: officers and staff run them; a member confirms their own attendance
+    CouncilAction.PLAN_MEETING: Rule(RUNS_IT, _RUN),
+    CouncilAction.HOLD_MEETING: Rule(RUNS_IT, _RUN),
+    CouncilAction.CANCEL_MEETING: Rule(RUNS_IT, _RUN),
+    CouncilAction.RECORD_MINUTES: Rule(RUNS_IT, _RUN),
+    CouncilAction.TAKE_ROLL: Rule(RUNS_IT, _RUN),
+    CouncilAction.CONFIRM_ATTENDANCE: Rule(
+        frozenset({SELF}), _("Only the member themself may confirm their attendance.")
+    ),
+    CouncilAction.RECORD_DECISION: Rule(RUNS_IT, _RUN),
+    CouncilAction.ADD_ITEM: Rule(RUNS_IT, _RUN),
+    CouncilAction.FINISH_ITEM: Rule(
+        frozenset({OFFICER, STAFF, SELF}),
+        _("Only the item's owner, the council's chair or secretary, or staff may mark it done."),
+    ),
+    CouncilAction.DROP_ITEM: Rule(RUNS_IT, _RUN),
+    CouncilAction.ITEM_TO_CASE: Rule(RUNS_IT, _RUN),
+    # problems: members raise and share them; officers and staff decide what happens
+    CouncilAction.RAISE_PROBLEM: Rule(
+        frozenset({MEMBER}), _("Only a member of the council may raise a problem to it.")
+    ),
+    CouncilAction.SHARE_PROBLEM: Rule(
+        frozenset({MEMBER}), _("Only a member of the council may say a problem concerns them.")
+    ),
+    CouncilAction.TAKE_UP_PROBLEM: Rule(RUNS_IT, _RUN),
+    CouncilAction.SOLVE_PROBLEM: Rule(RUNS_IT, _RUN),
+    CouncilAction.WHISTLE_PROBLEM: Rule(RUNS_IT, _RUN),
 }
 
 

@@ -52,10 +52,14 @@ class Tab:
 # The council page's tabs; each domain of the app appends its own.
 TABS: list[Tab] = [
     Tab("members", gettext_lazy("Members"), "councils:council"),
+    Tab("meetings", gettext_lazy("Meetings"), "councils:meetings"),
+    Tab("problems", gettext_lazy("Problems"), "councils:problems"),
     Tab("log", gettext_lazy("Log"), "councils:log"),
 ]
 
 View = Callable[..., HttpResponse]
+# Members are listed chair first, then secretary, advisers, members.
+ROLE_ORDER = [CouncilRole.CHAIR, CouncilRole.SECRETARY, CouncilRole.ADVISER, CouncilRole.MEMBER]
 
 
 def council_view(view: View) -> View:
@@ -183,8 +187,9 @@ class MemberLine:
 def council_page(request: HttpRequest, council: Council, standing: Standing) -> HttpResponse:
     """成员: who sits in the council (and who left), its working groups, and for its
     officers and staff the forms to add members and form groups."""
-    members = list(
-        council.members.select_related("user", "department").order_by("left_on", "role", "name")
+    members = sorted(
+        council.members.select_related("user", "department"),
+        key=lambda m: (m.left_on is not None, ROLE_ORDER.index(m.role), m.joined_on, m.name),
     )
     lines = [
         MemberLine(

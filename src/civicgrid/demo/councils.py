@@ -341,3 +341,14 @@ def _merchants(
         seats.add(name=name, kind=MemberKind.MERCHANT, on=min(on, today))
     seats.fill()
     return council
+
+
+def after_history(seed: int) -> dict[str, object]:
+    """What the councils did over the demo's months, written after its year of cases (in
+    the worker, with the history: it goes through the real actions and makes cases, which
+    takes a minute at full scale): past meetings, items and problems."""
+    from civicgrid.councils.demo_meetings import seed as seed_meetings
+
+    rng = random.Random(f"councils {seed}")
+    met = seed_meetings(Council.objects.order_by("pk"), rng)
+    return {"council_meetings": met.meetings, "council_cases": met.cases}

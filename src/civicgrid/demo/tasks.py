@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from civicgrid.demo.councils import after_history
 from civicgrid.demo.history import HistoryInterrupted, generate_history
 from civicgrid.demo.models import HistoryRun
 from civicgrid.demo.rankings import publish_past_months
@@ -75,6 +76,7 @@ def generate_history_task(count: int, seed: int = 1) -> dict[str, Any]:
             return {"cases": run.done, "refused": run.refused, "interrupted": True}
     trained = train_demo_classifier()
     ranked = publish_past_months(seed)
+    councils = after_history(seed)
     run.refresh_from_db()
     HistoryRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
     return {
@@ -84,6 +86,7 @@ def generate_history_task(count: int, seed: int = 1) -> dict[str, Any]:
         "published": len(ranked.published),
         "appeals": ranked.appeals,
         "classifier": trained,
+        **councils,
         **summary.states,
     }
 

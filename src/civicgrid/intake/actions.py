@@ -156,7 +156,8 @@ def check_request(
     ``submit_case``'s to check."""
     text = check_text(request.text)
     title = (request.title or "").strip()[:MAX_TITLE] or text[:30]
-    phone = check_phone(request.phone, required=actor is None)
+    # A council's request needs no number: the case is the council's (civicgrid.councils).
+    phone = check_phone(request.phone, required=actor is None and channel != Channel.COUNCIL)
     category = check_category(request.category)
     address = (request.address or "").strip()[:200]
     lon, lat = request.lon, request.lat
