@@ -6,6 +6,7 @@ civicgrid import-grids FILE.geojson                grids from GeoJSON, all or no
 civicgrid indicators-doc docs/indicators.md        the indicators' definitions into the doc
 civicgrid rankings show|publish|correct|export MONTH …  the monthly rankings (月度榜单)
 civicgrid conventions import|export|scores|template …  conventions (公约) and scores in Excel
+civicgrid roster export --unit CODE --week DATE   a roster week as .xlsx (下沉轮值)
 civicgrid notify [--send-now] [--retry-failed]     the outbox's round now; its counts
 civicgrid notify-receiver --secret S [--port 8025] a webhook receiver to try a gateway setup
 civicgrid working-seconds                          cases' working seconds (calendar changed)

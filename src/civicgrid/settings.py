@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "civicgrid.evaluation",
     "civicgrid.councils",
     "civicgrid.enterprise",
+    "civicgrid.people",
     "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("evaluation/", include("civicgrid.evaluation.urls")),
     path("councils/", include("civicgrid.councils.urls")),
     path("enterprise/", include("civicgrid.enterprise.urls")),
+    path("people/", include("civicgrid.people.urls")),
     path("public/", evaluation_views.public_page, name="public"),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),

@@ -68,6 +68,8 @@ NAVIGATION: tuple[NavItem, ...] = (
         shown_to=_not_superuser,
         or_to=_speaks_for_an_enterprise,
     ),
+    NavItem(_("People and duties"), "people:list", access.STAFF),
+    NavItem(_("My duties"), "people:me", (), or_to=lambda u: hasattr(u, "person")),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),

@@ -1,0 +1,105 @@
+"""Who may do what with the people in the grids and their duties: one table
+(``RULES``), read by the actions to refuse (403) and by the pages and the API to offer
+only what a person may do.
+
+A person stands to a unit (a person's home grid, a roster's unit) on one or more sides:
+
+* ``STAFF``: a handler, dispatcher, leader, administrator or grid worker of the unit or
+  of a unit above it (the grid's worker, its community, its street, the district), or a
+  superuser: they register people, make rosters and decide swaps;
+* ``CALLER``: staff who call people (the same roles but the grid worker's volunteers):
+  they may see a whole phone number, each time logged with the reason;
+* ``SELF``: the duty (or person) is their own (check in, report an absence, ask a swap).
+
+Seeing is ``Person.objects.visible_to`` and ``Roster.objects.visible_to``; what a person
+may not see is a 404 before any of this is asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.errors import Forbidden
+from civicgrid.org.models import Role, Unit, User
+from civicgrid.org.scoping import scope_of
+from civicgrid.people.models import PeopleAction, Person
+
+STAFF = "staff"
+CALLER = "caller"
+SELF = "self"
+
+STAFF_ROLES = frozenset({Role.HANDLER, Role.DISPATCHER, Role.LEADER, Role.ADMIN, Role.GRID_WORKER})
+CALLER_ROLES = STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class Rule:
+    sides: frozenset[str]
+    refusal: Promise  # what a person without the right reads
+
+
+_STAFF = frozenset({STAFF})
+_UNIT_STAFF = _("Only staff of the unit may do this.")
+_OWN = _("Only the person on duty may do this.")
+
+RULES: dict[str, Rule] = {
+    PeopleAction.ADD_PERSON: Rule(_STAFF, _("Only staff of the grid may register people there.")),
+    PeopleAction.CHANGE_PERSON: Rule(_STAFF, _UNIT_STAFF),
+    PeopleAction.ASSIGN_POST: Rule(_STAFF, _("Only staff of the grid may assign its posts.")),
+    PeopleAction.REVEAL_PHONE: Rule(
+        frozenset({CALLER}), _("Your role does not need this person's phone number.")
+    ),
+    PeopleAction.MAKE_ROSTER: Rule(_STAFF, _("Only staff of the unit may make its rosters.")),
+    PeopleAction.PLAN_DUTY: Rule(_STAFF, _("Only staff of the unit may plan its duties.")),
+    PeopleAction.PUBLISH_ROSTER: Rule(_STAFF, _("Only staff of the unit may publish its rosters.")),
+    PeopleAction.CHECK_IN: Rule(frozenset({SELF}), _OWN),
+    PeopleAction.FINISH_DUTY: Rule(frozenset({SELF, STAFF}), _OWN),
+    PeopleAction.REPORT_ABSENCE: Rule(
+        frozenset({SELF, STAFF}),
+        _("Only the person on duty or staff of the unit may report an absence."),
+    ),
+    PeopleAction.ASK_SWAP: Rule(frozenset({SELF}), _OWN),
+    PeopleAction.DECIDE_SWAP: Rule(_STAFF, _("Only staff of the roster's unit may decide a swap.")),
+}
+
+
+def sides(
+    user: User | AnonymousUser | None, unit: Unit | None, person: Person | None = None
+) -> set[str]:
+    """How ``user`` stands to ``unit`` (and to ``person``, for the rules about one's own
+    duties)."""
+    found: set[str] = set()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return found
+    scope = scope_of(user)
+    if unit is not None or scope.everything:
+        roles = scope.roles_over(unit) if unit is not None else set()
+        if scope.everything or roles & STAFF_ROLES:
+            found.add(STAFF)
+        if scope.everything or roles & CALLER_ROLES:
+            found.add(CALLER)
+    if person is not None and person.user_id is not None and person.user_id == user.pk:
+        found.add(SELF)
+    return found
+
+
+def may(
+    action: str, user: User | AnonymousUser | None, unit: Unit | None, person: Person | None = None
+) -> bool:
+    return bool(RULES[action].sides & sides(user, unit, person))
+
+
+def check(action: str, user: User | None, unit: Unit | None, person: Person | None = None) -> None:
+    """Refuse (403) what ``user`` may not do over ``unit`` (or ``person``'s own)."""
+    if not may(action, user, unit, person):
+        raise Forbidden(str(RULES[action].refusal))
+
+
+def person_unit(person: Person) -> Unit | None:
+    """The unit whose staff answer for a person: their home grid, else the community
+    they report to, else their employer."""
+    return person.home_grid or person.reports_to or person.employer

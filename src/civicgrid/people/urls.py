@@ -1,0 +1,24 @@
+from django.urls import path
+
+from civicgrid.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.people_list, name="list"),
+    path("me/", views.me, name="me"),
+    path("add/", views.add_person, name="add"),
+    path("<int:pk>/posts/", views.assign_post, name="assign_post"),
+    path("<int:pk>/", views.person_page, name="person"),
+    path("<int:pk>/phone/", views.reveal_phone, name="reveal_phone"),
+    path("rosters/", views.roster_list, name="rosters"),
+    path("rosters/make/", views.make_roster, name="make_roster"),
+    path("rosters/<int:pk>/", views.roster_page, name="roster"),
+    path("rosters/<int:pk>/duties/", views.plan_duty, name="plan_duty"),
+    path("rosters/<int:pk>/publish/", views.publish_roster, name="publish"),
+    path("rosters/<int:pk>/export/", views.export_roster, name="export"),
+    path("duties/<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("duties/<int:pk>/done/", views.finish_duty, name="finish"),
+    path("duties/<int:pk>/absence/", views.report_absence, name="absence"),
+    path("duties/<int:pk>/swap/", views.ask_swap, name="ask_swap"),
+    path("swaps/<int:pk>/decide/", views.decide_swap, name="decide_swap"),
+]
