@@ -22,6 +22,8 @@ from civicgrid.demo.texts import training_set
 from civicgrid.geo.actions import set_boundaries
 from civicgrid.org.actions import UnitSpec, bulk_create_units
 from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
+from civicgrid.people.demo import PeopleSummary
+from civicgrid.people.demo import seed as seed_people
 from civicgrid.triage.models import ModelVersion
 
 DEMO_PASSWORD = "civicgrid-demo"
@@ -63,6 +65,7 @@ class DemoSummary:
     logins: list[tuple[DemoLogin, Unit]] = field(default_factory=list)
     classifier: int | None = None  # the id of the first classifier version
     councils: CouncilsSummary | None = None
+    people: PeopleSummary | None = None
 
 
 Progress = Callable[[str], None]
@@ -292,8 +295,10 @@ def generate_demo(
         stage("seeding the category tree and deadline policies")
         summary.categories = seed_taxonomy()
         stage("setting up councils and their members")
-        _street, community, _grid = _at_the_map_centre(units, dict(shapes), map_centre(shape))
+        _street, community, grid = _at_the_map_centre(units, dict(shapes), map_centre(shape))
         summary.councils = seed_councils(rng, centre_community=community, password=password)
+        stage("party members, volunteers and duty rosters")
+        summary.people = seed_people(random.Random(seed + 18), centre_grid=grid, password=password)
     if classifier:
         stage(
             f"training the first classifier on {FIRST_CLASSIFIER_PER_CATEGORY} generated"

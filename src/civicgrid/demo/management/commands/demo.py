@@ -10,6 +10,8 @@ from civicgrid.councils.models import CouncilMember
 from civicgrid.demo.build import DEMO_LOGINS, DEMO_PASSWORD, generate_demo
 from civicgrid.demo.councils import COUNCIL_LOGINS
 from civicgrid.org.models import Role, Unit
+from civicgrid.people.demo import LOGIN as PEOPLE_LOGIN
+from civicgrid.people.models import Person
 
 
 def _scale(text: str) -> float:
@@ -114,3 +116,9 @@ class Command(BaseCommand):
         for seat in seats:
             role = seat.get_role_display()
             self.stdout.write(f"  {seat.user.username:<20} {role:<8} {seat.council.name}")
+        person = (
+            Person.objects.filter(user__username=PEOPLE_LOGIN).select_related("home_grid").first()
+        )
+        if person is not None:
+            grid = person.home_grid.name if person.home_grid else ""
+            self.stdout.write(f"  {PEOPLE_LOGIN:<20} {_('party member'):<8} {grid}")
