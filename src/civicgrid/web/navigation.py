@@ -6,24 +6,67 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.org.models import UnitKind, User
+from civicgrid.org.models import Membership, UnitKind, User
 from civicgrid.org.scoping import scope_of
 from civicgrid.web import access
 
 
+@dataclass(frozen=True)
+class Account:
+    """What an account is beside its staff roles, asked of the database once per user
+    object (so once per page, whatever the items that need it): a department's staff
+    (whistle tasks), a council member, an enterprise's contact, a person on duty."""
+
+    in_a_department: bool
+    in_a_council: bool
+    speaks_for_an_enterprise: bool
+    has_duties: bool
+
+
+def account_of(user: User) -> Account:
+    cached = getattr(user, "_civicgrid_account", None)
+    if cached is not None:
+        return cached
+    from civicgrid.councils.models import CouncilMember
+    from civicgrid.enterprise.models import EnterpriseContact
+    from civicgrid.people.models import Person
+
+    mine = OuterRef("pk")
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            department=Exists(
+                Membership.objects.filter(user=mine, active=True, unit__kind=UnitKind.DEPARTMENT)
+            ),
+            council=Exists(CouncilMember.objects.filter(user=mine, left_on=None)),
+            enterprise=Exists(EnterpriseContact.objects.filter(user=mine)),
+            on_duty=Exists(Person.objects.filter(user=mine)),
+        )
+        .values("department", "council", "enterprise", "on_duty")
+        .first()
+    ) or {}
+    account = Account(
+        in_a_department=user.is_superuser or bool(row.get("department")),
+        in_a_council=bool(row.get("council")),
+        speaks_for_an_enterprise=bool(row.get("enterprise")),
+        has_duties=bool(row.get("on_duty")),
+    )
+    user._civicgrid_account = account  # type: ignore[attr-defined]
+    return account
+
+
 def _in_a_council(user: User) -> bool:
-    return user.council_memberships.filter(left_on=None).exists()
+    return account_of(user).in_a_council
 
 
 def _speaks_for_an_enterprise(user: User) -> bool:
-    """An enterprise's account (no staff role: staff are never asked, no query)."""
-    from civicgrid.enterprise.permissions import enterprise_of
-
-    return not scope_of(user).roles and enterprise_of(user) is not None
+    """An enterprise's account with no staff role."""
+    return not scope_of(user).roles and account_of(user).speaks_for_an_enterprise
 
 
 def _not_superuser(user: User) -> bool:
@@ -31,10 +74,11 @@ def _not_superuser(user: User) -> bool:
 
 
 def _in_a_department(user: User) -> bool:
-    return (
-        user.is_superuser
-        or user.memberships.filter(active=True, unit__kind=UnitKind.DEPARTMENT).exists()
-    )
+    return account_of(user).in_a_department
+
+
+def _has_duties(user: User) -> bool:
+    return account_of(user).has_duties
 
 
 @dataclass(frozen=True)
@@ -69,7 +113,7 @@ NAVIGATION: tuple[NavItem, ...] = (
         or_to=_speaks_for_an_enterprise,
     ),
     NavItem(_("People and duties"), "people:list", access.STAFF),
-    NavItem(_("My duties"), "people:me", (), or_to=lambda u: hasattr(u, "person")),
+    NavItem(_("My duties"), "people:me", (), or_to=_has_duties),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
