@@ -113,3 +113,22 @@ def test_the_first_unstorable_field_is_named_where_it_sits() -> None:
         None,
         "pair",  # a pair written as two escapes is one character once JSON is read
     )
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-02-30", "２０２６-01-01", "20260101", "1800-01-01", "2026-1-5", "", "明天"]
+)
+def test_a_day_from_a_form_is_refused_unless_written_as_a_date_field_sends_it(value: str) -> None:
+    from civicgrid.inputs import day
+
+    with pytest.raises(Invalid, match="term_end"):
+        day(value, "term_end")
+
+
+def test_a_day_from_a_form() -> None:
+    from datetime import date
+
+    from civicgrid.inputs import day, optional_day
+
+    assert day(" 2026-03-15 ", "on") == date(2026, 3, 15)
+    assert optional_day("", "on") is None and optional_day("2026-03-15", "on") == date(2026, 3, 15)

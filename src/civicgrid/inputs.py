@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
@@ -155,6 +155,32 @@ def month(value: Any, field: str) -> tuple[int, int]:
         field=field,
         kind="month",
     )
+
+
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def optional_day(value: str | None, field: str) -> date | None:
+    """``day``, or None for an empty field."""
+    return day(value, field) if (value or "").strip() else None
+
+
+def day(value: str | None, field: str) -> date:
+    """A date as a form's date field sends it (``YYYY-MM-DD``, ASCII digits) in the years
+    any moment from outside may fall in."""
+    text = (value or "").strip()
+    refusal = Invalid(
+        _("%(field)s is not a date (YYYY-MM-DD).") % {"field": field}, field=field, kind="date"
+    )
+    if not DAY.fullmatch(text):
+        raise refusal
+    try:
+        found = date.fromisoformat(text)
+    except ValueError:
+        raise refusal from None
+    if not YEARS[0] <= found.year <= YEARS[1]:
+        raise refusal
+    return found
 
 
 def finite(value: Any) -> float | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -161,12 +160,12 @@ def council_list(request: HttpRequest) -> HttpResponse:
         # A member of one council goes straight to it (the phone's first screen).
         return redirect("councils:council", pk=councils[0].pk)
     councils.sort(key=lambda c: (c.pk not in seats,))
+    rows = [(c, seats.get(c.pk)) for c in councils]
     return render(
         request,
         "councils/list.html",
         {
-            "councils": councils,
-            "seats": seats,
+            "rows": rows,
             "kinds": CouncilKind.choices,
             "kind": kind,
         },
@@ -223,19 +222,6 @@ def council_page(request: HttpRequest, council: Council, standing: Standing) -> 
     )
 
 
-def _day(value: str, field: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(_("%(field)s is not a date (YYYY-MM-DD).") % {"field": field}) from None
-    if not 1900 <= day.year <= 9000:
-        raise Invalid(_("%(field)s is not a date (YYYY-MM-DD).") % {"field": field})
-    return day
-
-
 def _department(value: str) -> Unit | None:
     if not value:
         return None
@@ -260,8 +246,8 @@ def add_member(request: HttpRequest, council: Council, standing: Standing) -> Ht
             phone=post.get("phone", ""),
             credit_code=post.get("credit_code", ""),
             department=_department(post.get("department", "")),
-            term_start=_day(post.get("term_start", ""), _("term starts")),
-            term_end=_day(post.get("term_end", ""), _("term ends")),
+            term_start=inputs.optional_day(post.get("term_start", ""), _("term starts")),
+            term_end=inputs.optional_day(post.get("term_end", ""), _("term ends")),
         )
         return actions.add_member(council, seat, actor=request.user)
 
@@ -305,8 +291,8 @@ def change_role(
             member,
             actor=request.user,
             role=post.get("role", ""),
-            term_start=_day(post.get("term_start", ""), _("term starts")),
-            term_end=_day(post.get("term_end", ""), _("term ends")),
+            term_start=inputs.optional_day(post.get("term_start", ""), _("term starts")),
+            term_end=inputs.optional_day(post.get("term_end", ""), _("term ends")),
         ),
         _("The role is changed."),
     )

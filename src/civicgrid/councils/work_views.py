@@ -10,7 +10,7 @@ its meetings, items and problems looked up inside it (404), every change through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
@@ -27,7 +27,7 @@ from civicgrid.cases.models import Case, Channel
 from civicgrid.councils import meetings, problems
 from civicgrid.councils.models import Council, CouncilAction, CouncilMember
 from civicgrid.councils.permissions import Standing
-from civicgrid.councils.views import _day, act, council_view, done, page
+from civicgrid.councils.views import act, council_view, done, page
 from civicgrid.councils.work_models import (
     ActionItem,
     Attendance,
@@ -56,13 +56,6 @@ def _moment(value: str, field: str) -> datetime:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return inputs.moment(moment, field)
-
-
-def _need_day(value: str, field: str) -> date:
-    day = _day(value, field)
-    if day is None:
-        raise Invalid(_("%(field)s is not a date (YYYY-MM-DD).") % {"field": field}, field=field)
-    return day
 
 
 def _meeting(council: Council, meeting_id: int) -> Meeting:
@@ -314,7 +307,7 @@ def add_item(
             meeting,
             actor=request.user,
             text=post.get("text", ""),
-            due_on=_need_day(post.get("due_on", ""), _("due on")),
+            due_on=inputs.day(post.get("due_on", ""), _("due on")),
             owner_member_id=member_id,
             owner_group_id=group_id,
         )
@@ -436,7 +429,7 @@ def problem_change(
             lambda: problems.take_up_problem(
                 problem,
                 actor=user,
-                deadline=_need_day(post.get("deadline", ""), _("deadline")),
+                deadline=inputs.day(post.get("deadline", ""), _("deadline")),
                 note=post.get("note", ""),
             ),
             _("The council handles it, by the deadline."),

@@ -5,8 +5,6 @@ and what a person may not see is a 404."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -43,16 +41,6 @@ def _unit(value: str, kinds: frozenset[str] | set[str], field: str) -> Unit | No
     if unit is None:
         raise Invalid(_("Unknown unit."), field=field)
     return unit
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        found = date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise Invalid(_("Give a date such as 2026-03-15."), field=field) from None
-    if not 2000 <= found.year <= 2099:
-        raise Invalid(_("Give a date such as 2026-03-15."), field=field)
-    return found
 
 
 def _departments() -> list[Unit]:
@@ -316,7 +304,7 @@ def hold_day(request: HttpRequest) -> HttpResponse:
             raise Invalid(_("Choose the park or street and the host agency."))
         actions.hold_service_day(
             actor=request.user,
-            on=_day(post.get("on", ""), "on"),
+            on=inputs.day(post.get("on", ""), "on"),
             unit=unit,
             host=host,
             theme=post.get("theme", ""),
@@ -419,7 +407,7 @@ def log_visit(request: HttpRequest, pk: int) -> HttpResponse:
         actions.log_visit(
             pairing,
             actor=request.user,
-            on=_day(post.get("on", ""), "on"),
+            on=inputs.day(post.get("on", ""), "on"),
             visitors=post.get("visitors", ""),
             notes=post.get("notes", ""),
             issues_found=post.get("issues_found", ""),

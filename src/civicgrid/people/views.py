@@ -110,16 +110,6 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def parse_day(value: str, field: str) -> date:
-    try:
-        day = date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise Invalid(_("%(field)s is not a date (YYYY-MM-DD).") % {"field": field}) from None
-    if not 2000 <= day.year <= 2100:
-        raise Invalid(_("%(field)s is not a date (YYYY-MM-DD).") % {"field": field})
-    return day
-
-
 def parse_time(value: str, field: str) -> time:
     try:
         return time.fromisoformat((value or "").strip()[:5])
@@ -332,7 +322,7 @@ def make_roster(request: HttpRequest) -> HttpResponse:
         unit = Unit.objects.visible_to(request.user).filter(pk=pk).first()
         if unit is None:
             raise Invalid(_("Choose a unit."), field="unit")
-        week = parse_day(request.POST.get("week", ""), _("week starting"))
+        week = inputs.day(request.POST.get("week", ""), _("week starting"))
         return actions.make_roster(actor=request.user, unit=unit, week=week)
 
     roster = act(request, change, _("The roster is made."))
@@ -417,7 +407,7 @@ def plan_duty(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             person=person,
             unit=unit,
-            day=parse_day(post.get("day", ""), _("day")),
+            day=inputs.day(post.get("day", ""), _("day")),
             starts=parse_time(post.get("starts", ""), _("starts")),
             ends=parse_time(post.get("ends", ""), _("ends")),
         )
