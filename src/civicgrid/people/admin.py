@@ -11,6 +11,7 @@ from civicgrid.people.models import (
     Duty,
     DutySwap,
     GridPost,
+    LedgerEntry,
     PartyBranch,
     PeopleEvent,
     Person,
@@ -59,6 +60,12 @@ class DutySwapAdmin(ReadOnly):
 @admin.register(CheckIn)
 class CheckInAdmin(ReadOnly):
     list_display = ["duty", "at", "grid", "in_place"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnly):
+    list_display = ["person", "at", "source", "hours", "points", "unit"]
+    list_filter = ["source"]
 
 
 @admin.register(PeopleEvent)

@@ -4,10 +4,12 @@ communities and villages (下沉轮值), volunteers with their skills and availa
 the grid roles (网格长, 网格员, 楼栋长).
 
 Their weekly duty rosters (``Roster``, ``Duty``), swaps (``DutySwap``) and check-ins
-(``CheckIn``) live here too. Everything here changes only through
-``civicgrid.people.actions``, which writes one ``PeopleEvent`` per change (the app's
-log); a person's whole phone number is shown only through ``actions.reveal_phone``,
-which logs the reason the same way.
+(``CheckIn``) live here too, and the ledger of their service hours and points
+(``LedgerEntry``: earned by grid calls and activities, spent at a public-welfare
+supermarket; written through ``civicgrid.people.ledger`` inside those actions).
+Everything here changes only through ``civicgrid.people.actions``, which writes one
+``PeopleEvent`` per change (the app's log); a person's whole phone number is shown
+only through ``actions.reveal_phone``, which logs the reason the same way.
 """
 
 from __future__ import annotations
@@ -359,6 +361,55 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.duty} @ {self.at:%H:%M}"
+
+
+class LedgerSource(models.TextChoices):
+    """What a ledger entry is for."""
+
+    GRID_CALL = "grid_call", _("grid call")
+    ACTIVITY = "activity", _("activity")
+    REDEMPTION = "redemption", _("redemption")
+    ADJUSTMENT = "adjustment", _("adjustment")
+
+
+class LedgerEntry(models.Model):
+    """One line of a person's service ledger (志愿服务时长与积分): hours served and points
+    earned (positive) or spent (negative). Written only by ``people.ledger``, inside
+    the action that earns or spends (which writes the event); never changed after.
+
+    ``source_key`` names what the line is for ("grid_call:12", "redemption:5"): one line
+    per person and source, so nothing is credited twice."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="ledger"
+    )
+    at = models.DateTimeField(_("at"))
+    source = models.CharField(_("for"), max_length=16, choices=LedgerSource.choices)
+    source_key = models.CharField(_("source"), max_length=40)
+    hours = models.DecimalField(_("service hours"), max_digits=6, decimal_places=1, default=0)
+    points = models.IntegerField(_("points"), default=0)
+    # The community (or grid) where it was earned or spent: the monthly recognition list.
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "source_key"], name="one_entry_per_source")
+        ]
+        indexes = [models.Index(fields=["unit", "at"], name="ledger_of_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.points:+d} · {self.hours}h"
 
 
 class PeopleAction(models.TextChoices):
