@@ -125,6 +125,28 @@ def test_a_role_change_logs_before_and_after(council: CouncilFixture) -> None:
     assert Standing(council.council, council.user(member)).officer
 
 
+def test_an_ordinary_member_may_not_change_roles_nor_form_or_change_groups(
+    council: CouncilFixture,
+) -> None:
+    """Roles and working groups are the officers' (and the unit's staff's) to decide: an
+    ordinary member is refused and nothing is written, not even for their own seat."""
+    member = council.members[0]
+    ordinary = council.user(member)
+    group = actions.form_group(council.council, actor=council.user(council.chair), name="专班")
+    before = list(CouncilEvent.objects.values_list("pk", flat=True))
+    with pytest.raises(Forbidden):
+        actions.change_role(member, actor=ordinary, role=CouncilRole.CHAIR)
+    with pytest.raises(Forbidden):
+        actions.change_role(council.members[1], actor=ordinary, role=CouncilRole.SECRETARY)
+    with pytest.raises(Forbidden):
+        actions.form_group(council.council, actor=ordinary, name="自封专班")
+    with pytest.raises(Forbidden):
+        actions.change_group(group, actor=ordinary, member_ids=[member.pk])
+    assert list(CouncilEvent.objects.values_list("pk", flat=True)) == before
+    assert CouncilMember.objects.get(pk=member.pk).role == CouncilRole.MEMBER
+    assert council.council.groups.count() == 1 and not group.members.exists()
+
+
 def test_working_groups_take_only_active_members_of_the_council(
     tree: TreeFixture, council: CouncilFixture
 ) -> None:
