@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.org.models import Unit
 
@@ -71,7 +72,7 @@ class ActivityKind(models.TextChoices):
 
 class ActivityState(models.TextChoices):
     PLANNED = "planned", _("planned")
-    HELD = "held", _("held")
+    HELD = "held", pgettext_lazy("activity", "held")
     CANCELLED = "cancelled", _("cancelled")
 
 
