@@ -212,3 +212,40 @@ def test_the_recognition_page_and_its_export(people: PeopleFixture) -> None:
     assert (
         client_of(far).get("/people/recognition/", {"community": community.pk}).status_code == 404
     )
+
+
+def test_the_lists_ask_the_same_queries_for_one_activity_or_many(
+    people: PeopleFixture,
+) -> None:
+    staff, phone = client_of(people.handler), client_of(people.member_user)
+    item = shop_with(people)
+
+    def counted() -> tuple[int, int, int]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        found = []
+        for client, url in (
+            (staff, "/people/activities/"),
+            (phone, "/people/me/activities/"),
+            (staff, f"/people/shops/{item.shop_id}/"),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return tuple(found)  # type: ignore[return-value]
+
+    activity = planned(people, days=1)
+    activities.sign_up(activity, actor=people.member_user, person=people.member)
+    earned(people, people.member, 50)
+    activities.redeem(item, actor=people.handler, person=people.member)
+    once = counted()
+    for n in range(4):
+        more = planned(people, days=2 + n, title=f"活动{n}")
+        activities.sign_up(more, actor=people.member_user, person=people.member)
+        activities.sign_up(more, actor=people.handler, person=people.neighbour)
+    activities.restock(item, actor=people.handler, quantity=5)
+    towel = activities.add_item(item.shop, actor=people.handler, name="毛巾", price=1, stock=9)
+    earned(people, people.neighbour, 5)
+    activities.redeem(towel, actor=people.handler, person=people.neighbour)
+    assert counted() == once
