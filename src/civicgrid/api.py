@@ -150,6 +150,7 @@ def _register_routers() -> None:
     from civicgrid.intake.api import router as intake_router
     from civicgrid.notify.api import router as notify_router
     from civicgrid.org.api import router as org_router
+    from civicgrid.people.activity_api import router as activities_router
     from civicgrid.people.api import router as people_router
 
     # Intake first: the public endpoint most called, found after the fewest patterns.
@@ -166,6 +167,8 @@ def _register_routers() -> None:
     api.add_router("/councils", conventions_router)
     api.add_router("/councils", councils_router)
     api.add_router("/enterprise", enterprise_router)
+    # Activities first: their /people/activities, /shops, … before the people's /{pk}.
+    api.add_router("/people", activities_router)
     api.add_router("/people", people_router)
 
 

@@ -7,7 +7,8 @@ them, serving party members (在职党员) reporting to their communities, and c
 district's departments who rotate down. What changes state (rosters, duties, check-ins,
 absences, a swap) goes through ``people.actions`` with its day on the clock
 (``clock.at``) and ``actor=None`` for the system: the centre community's and the centre
-grid's rosters for the last three weeks and this one.
+grid's rosters for the last three weeks and this one; then the centre community's
+activities and supermarket (``activity_demo``).
 
 The lead calls ``seed(rng, centre_grid=grid, password=password)`` from the demo build;
 the login ``party_member`` is a party member of the centre grid on duty today.
@@ -27,7 +28,7 @@ from civicgrid.demo import naming
 from civicgrid.errors import Conflict
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import COMMUNITY_KINDS, Unit, UnitKind, User
-from civicgrid.people import actions
+from civicgrid.people import actions, activity_demo
 from civicgrid.people.models import (
     Availability,
     GridPost,
@@ -63,6 +64,7 @@ class PeopleSummary:
     absences: int = 0
     login: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    activities: dict[str, int] = field(default_factory=dict)
 
 
 def _phone(rng: random.Random) -> str:
@@ -199,6 +201,7 @@ def seed(
     if centre_grid is not None:
         centre_people = [p for p in created if p.home_grid_id == centre_grid.pk]
         _rosters(rng, centre_grid, created, centre_people, summary)
+        summary.activities = activity_demo.seed(rng, Unit.objects.get(pk=centre_grid.parent_id))
         summary.login = LOGIN
     summary.counts = {
         "party_members": sum(p.party_member for p in created),

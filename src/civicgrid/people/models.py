@@ -428,6 +428,16 @@ class PeopleAction(models.TextChoices):
     REPORT_ABSENCE = "report_absence", _("absence reported")
     ASK_SWAP = "ask_swap", _("swap asked")
     DECIDE_SWAP = "decide_swap", _("swap decided")
+    # Activities and the public-welfare supermarket (people.activities).
+    CREATE_ACTIVITY = "create_activity", _("activity created")
+    CANCEL_ACTIVITY = "cancel_activity", _("activity cancelled")
+    SIGN_UP = "sign_up", _("signed up for an activity")
+    CANCEL_SIGN_UP = "cancel_sign_up", _("sign-up cancelled")
+    RECORD_ATTENDANCE = "record_attendance", _("attendance recorded")
+    OPEN_SHOP = "open_shop", _("supermarket opened")
+    ADD_ITEM = "add_item", _("item added")
+    RESTOCK_ITEM = "restock_item", _("item restocked")
+    REDEEM = "redeem", _("points redeemed")
 
 
 class PeopleEvent(models.Model):
@@ -497,3 +507,14 @@ class PeopleEvent(models.Model):
             return str(PeopleAction(self.action).label)
         except ValueError:
             return self.action
+
+
+# Activities and the public-welfare supermarket have their own module; imported here so
+# Django finds their models.
+from civicgrid.people.activity_models import (  # noqa: E402, F401
+    Activity,
+    Item,
+    Redemption,
+    Shop,
+    SignUp,
+)

@@ -64,6 +64,35 @@ RULES: dict[str, Rule] = {
     ),
     PeopleAction.ASK_SWAP: Rule(frozenset({SELF}), _OWN),
     PeopleAction.DECIDE_SWAP: Rule(_STAFF, _("Only staff of the roster's unit may decide a swap.")),
+    # Activities and the public-welfare supermarket (people.activities).
+    PeopleAction.CREATE_ACTIVITY: Rule(
+        _STAFF, _("Only staff of the community may create its activities.")
+    ),
+    PeopleAction.CANCEL_ACTIVITY: Rule(
+        _STAFF, _("Only staff of the community may cancel its activities.")
+    ),
+    PeopleAction.SIGN_UP: Rule(
+        frozenset({SELF, STAFF}), _("Only the person or staff of the community may sign up.")
+    ),
+    PeopleAction.CANCEL_SIGN_UP: Rule(
+        frozenset({SELF, STAFF}),
+        _("Only the person or staff of the community may cancel a sign-up."),
+    ),
+    PeopleAction.RECORD_ATTENDANCE: Rule(
+        _STAFF, _("Only staff of the community may record attendance.")
+    ),
+    PeopleAction.OPEN_SHOP: Rule(
+        _STAFF, _("Only staff of the community may open its supermarket.")
+    ),
+    PeopleAction.ADD_ITEM: Rule(
+        _STAFF, _("Only staff of the community may stock its supermarket.")
+    ),
+    PeopleAction.RESTOCK_ITEM: Rule(
+        _STAFF, _("Only staff of the community may stock its supermarket.")
+    ),
+    PeopleAction.REDEEM: Rule(
+        _STAFF, _("Only staff at the community's supermarket may hand out goods for points.")
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicgrid.people import views
+from civicgrid.people import activity_urls, views
 
 app_name = "people"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("duties/<int:pk>/absence/", views.report_absence, name="absence"),
     path("duties/<int:pk>/swap/", views.ask_swap, name="ask_swap"),
     path("swaps/<int:pk>/decide/", views.decide_swap, name="decide_swap"),
+    *activity_urls.urlpatterns,
 ]

@@ -114,6 +114,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     ),
     NavItem(_("People and duties"), "people:list", access.STAFF),
     NavItem(_("My duties"), "people:me", (), or_to=_has_duties),
+    NavItem(_("Activities"), "people:activities", access.STAFF),
+    NavItem(_("My activities and points"), "people:my_activities", (), or_to=_has_duties),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
