@@ -47,6 +47,10 @@ def percent_done(milestones: Iterable[tuple[int, bool]]) -> int:
     return done * 100 // total
 
 
+def percent_of(milestones: Iterable[Milestone]) -> int:
+    return percent_done((m.weight, m.done_on is not None) for m in milestones)
+
+
 class ProjectKind(models.TextChoices):
     LIVELIHOOD = "livelihood", _("livelihood project (民生实事)")
     CONSTRUCTION = "construction", _("construction project")
@@ -117,7 +121,7 @@ class Project(models.Model):
         return self.name
 
     def percent_done(self) -> int:
-        return percent_done((m.weight, m.done_on is not None) for m in self.milestones.all())
+        return percent_of(self.milestones.all())
 
 
 class BudgetLine(models.Model):
