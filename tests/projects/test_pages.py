@@ -117,9 +117,7 @@ def test_the_monitor_files_from_the_phone_page_and_the_problem_becomes_a_case(
     stranger = actions.recruit_monitor(
         projects.other, actor=None, name="李四", phone="13800001111", role="progress"
     )
-    refused = client.post(
-        f"/projects/monitors/{stranger.pk}/observations/", {"text": "看到了"}
-    )
+    refused = client.post(f"/projects/monitors/{stranger.pk}/observations/", {"text": "看到了"})
     assert refused.status_code == 404 and Observation.objects.count() == 1
 
 
