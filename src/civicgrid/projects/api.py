@@ -111,7 +111,7 @@ class MilestoneIn(Schema):
     weight: int = Field(1, description="1 to 100")
 
 
-class DoneIn(Schema):
+class MilestoneDoneIn(Schema):
     done_on: date | None = Field(None, description="default: today")
 
 
@@ -130,15 +130,15 @@ class PhoneOut(Schema):
     phone: str
 
 
-class CaseIn(Schema):
+class ObservationCaseIn(Schema):
     note: str = Field("", max_length=500)
 
 
-class CaseOut(Schema):
+class ObservationCaseOut(Schema):
     case: str = Field(description="the new case's tracking code")
 
 
-class EventOut(Schema):
+class ProjectEventOut(Schema):
     action: str
     actor: str | None
     at: datetime
@@ -400,7 +400,9 @@ def add_milestone(request: HttpRequest, pk: Id, body: MilestoneIn) -> Status[Mil
     response=answers(MilestoneOut),
     summary=gettext_lazy("Mark a milestone done (the responsible department or the district)"),
 )
-def complete_milestone(request: HttpRequest, pk: Id, milestone: Id, body: DoneIn) -> MilestoneOut:
+def complete_milestone(
+    request: HttpRequest, pk: Id, milestone: Id, body: MilestoneDoneIn
+) -> MilestoneOut:
     project = visible_project(request.user, pk)
     found = project.milestones.filter(pk=milestone).first()
     if found is None:
@@ -458,27 +460,29 @@ def list_observations(request: HttpRequest, pk: Id) -> list[ObservationOut]:
 
 @router.post(
     "/{pk}/observations/{observation}/case",
-    response=answers(CaseOut, status=201),
+    response=answers(ObservationCaseOut, status=201),
     summary=gettext_lazy("转为工单 Make a case of an observation"),
 )
-def make_case(request: HttpRequest, pk: Id, observation: Id, body: CaseIn) -> Status[CaseOut]:
+def make_case(
+    request: HttpRequest, pk: Id, observation: Id, body: ObservationCaseIn
+) -> Status[ObservationCaseOut]:
     project = visible_project(request.user, pk)
     found = project.observations.select_related("monitor").filter(pk=observation).first()
     if found is None:
         raise NotFound(str(gettext_lazy("No such observation of this project.")))
     case = actions.make_case(found, actor=request.user, note=body.note)
-    return Status(201, CaseOut(case=case.tracking_code))
+    return Status(201, ObservationCaseOut(case=case.tracking_code))
 
 
 @router.get(
     "/{pk}/events",
-    response=answers(list[EventOut]),
+    response=answers(list[ProjectEventOut]),
     summary=gettext_lazy("A project's log, newest first"),
 )
-def list_events(request: HttpRequest, pk: Id) -> list[EventOut]:
+def list_events(request: HttpRequest, pk: Id) -> list[ProjectEventOut]:
     project = visible_project(request.user, pk)
     return [
-        EventOut(
+        ProjectEventOut(
             action=e.action,
             actor=e.actor.username if e.actor else None,
             at=e.at,
