@@ -213,3 +213,27 @@ def test_the_public_page_shows_no_personal_data(projects: ProjectsFixture) -> No
     # Nothing of the staff pages without a login.
     assert anonymous.get(f"/projects/{projects.project.pk}/").status_code == 302
     assert anonymous.get("/api/projects").status_code == 401
+
+
+def test_the_lists_cost_the_same_queries_whatever_the_number_of_projects(
+    projects: ProjectsFixture,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.projects.conftest import make_project
+
+    client = client_of(projects.district)
+
+    def counted(url: str) -> int:
+        client.get(url)  # warm the session and the scope
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    urls = ("/projects/", "/api/projects", "/public/projects/")
+    before = [counted(url) for url in urls]
+    for n in range(4):
+        project = make_project(projects.tree, n % 4, f"项目{n}")
+        actions.add_milestone(project, actor=None, name="开工", planned_on=actions.today())
+    assert [counted(url) for url in urls] == before
