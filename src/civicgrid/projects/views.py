@@ -27,6 +27,7 @@ from civicgrid.cases.photos import open_photo
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.people.views import act, back
+from civicgrid.privacy.masking import mask_personal_data
 from civicgrid.projects import actions, permissions
 from civicgrid.projects.models import (
     Milestone,
@@ -395,16 +396,22 @@ class PublicObservation:
 
 
 def public_observations(project: Project, limit: int = 50) -> list[PublicObservation]:
+    """The project's observations as the public reads them, their words masked too
+    (``privacy.masking``: a number or an ID a monitor typed, any monitor's name)."""
+    rows = list(project.observations.select_related("monitor")[:limit])
+    names = tuple(
+        {o.monitor.name for o in rows} | set(project.monitors.values_list("name", flat=True))
+    )
     return [
         PublicObservation(
             o.observed_on,
             str(o.get_kind_display()),
             str(o.monitor.get_role_display()),
             mask_name(o.monitor.name),
-            o.text,
+            mask_personal_data(o.text, names),
             o.case_id is not None,
         )
-        for o in project.observations.select_related("monitor")[:limit]
+        for o in rows
     ]
 
 
