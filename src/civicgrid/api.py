@@ -152,6 +152,7 @@ def _register_routers() -> None:
     from civicgrid.org.api import router as org_router
     from civicgrid.people.activity_api import router as activities_router
     from civicgrid.people.api import router as people_router
+    from civicgrid.projects.api import router as projects_router
 
     # Intake first: the public endpoint most called, found after the fewest patterns.
     api.add_router("/requests", intake_router)
@@ -170,6 +171,7 @@ def _register_routers() -> None:
     # Activities first: their /people/activities, /shops, … before the people's /{pk}.
     api.add_router("/people", activities_router)
     api.add_router("/people", people_router)
+    api.add_router("/projects", projects_router)
 
 
 _register_routers()

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "civicgrid.councils",
     "civicgrid.enterprise",
     "civicgrid.people",
+    "civicgrid.projects",
     "civicgrid.notify",
     "civicgrid.demo",
     "civicgrid.backup",

@@ -7,6 +7,7 @@ from django.views.generic.base import RedirectView
 from civicgrid.api import api
 from civicgrid.evaluation import views as evaluation_views
 from civicgrid.intake import urls as intake_urls
+from civicgrid.projects import urls as projects_urls
 
 # The admin speaks of the platform, not of Django.
 admin.site.site_header = _("civicgrid administration")
@@ -26,6 +27,8 @@ urlpatterns = [
     path("councils/", include("civicgrid.councils.urls")),
     path("enterprise/", include("civicgrid.enterprise.urls")),
     path("people/", include("civicgrid.people.urls")),
+    path("projects/", include("civicgrid.projects.urls")),
+    path("public/projects/", include(projects_urls.public)),
     path("public/", evaluation_views.public_page, name="public"),
     path("", include("civicgrid.cases.urls")),
     path("", include("civicgrid.web.urls")),

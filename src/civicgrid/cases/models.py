@@ -69,6 +69,8 @@ class Channel(models.TextChoices):
     COUNCIL = "council", _("council")
     # The enterprise window, 办不成事 (civicgrid.enterprise).
     ENTERPRISE = "enterprise", _("enterprise window")
+    # A project monitor's observation of a problem (civicgrid.projects).
+    PROJECT = "project", _("project monitor")
 
 
 # For checks on every request: ``Choices.values`` builds its list anew on each use.

@@ -24,6 +24,8 @@ from civicgrid.org.actions import UnitSpec, bulk_create_units
 from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
 from civicgrid.people.demo import PeopleSummary
 from civicgrid.people.demo import seed as seed_people
+from civicgrid.projects.demo import ProjectsSummary
+from civicgrid.projects.demo import seed as seed_projects
 from civicgrid.triage.models import ModelVersion
 
 DEMO_PASSWORD = "civicgrid-demo"
@@ -66,6 +68,7 @@ class DemoSummary:
     classifier: int | None = None  # the id of the first classifier version
     councils: CouncilsSummary | None = None
     people: PeopleSummary | None = None
+    projects: ProjectsSummary | None = None
 
 
 Progress = Callable[[str], None]
@@ -299,6 +302,10 @@ def generate_demo(
         summary.councils = seed_councils(rng, centre_community=community, password=password)
         stage("party members, volunteers and duty rosters")
         summary.people = seed_people(random.Random(seed + 18), centre_grid=grid, password=password)
+        stage("projects with their monitors and observations")
+        summary.projects = seed_projects(
+            random.Random(seed + 19), centre_grid=grid, password=password
+        )
     if classifier:
         stage(
             f"training the first classifier on {FIRST_CLASSIFIER_PER_CATEGORY} generated"

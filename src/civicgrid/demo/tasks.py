@@ -21,6 +21,7 @@ from civicgrid.demo.councils import after_history
 from civicgrid.demo.history import HistoryInterrupted, generate_history
 from civicgrid.demo.models import HistoryRun
 from civicgrid.demo.rankings import publish_past_months
+from civicgrid.projects.demo import after_history as projects_after_history
 
 HISTORY_TASK_PATH = "civicgrid.demo.tasks.generate_history_task"
 # A history task still marked running whose run has not moved for this long lost its
@@ -77,6 +78,7 @@ def generate_history_task(count: int, seed: int = 1) -> dict[str, Any]:
     trained = train_demo_classifier()
     ranked = publish_past_months(seed)
     councils = after_history(seed)
+    councils.update(projects_after_history())
     run.refresh_from_db()
     HistoryRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
     return {

@@ -20,12 +20,14 @@ from civicgrid.web import access
 class Account:
     """What an account is beside its staff roles, asked of the database once per user
     object (so once per page, whatever the items that need it): a department's staff
-    (whistle tasks), a council member, an enterprise's contact, a person on duty."""
+    (whistle tasks), a council member, an enterprise's contact, a person on duty, a
+    project's monitor."""
 
     in_a_department: bool
     in_a_council: bool
     speaks_for_an_enterprise: bool
     has_duties: bool
+    monitors_a_project: bool = False
 
 
 def account_of(user: User) -> Account:
@@ -35,6 +37,7 @@ def account_of(user: User) -> Account:
     from civicgrid.councils.models import CouncilMember
     from civicgrid.enterprise.models import EnterpriseContact
     from civicgrid.people.models import Person
+    from civicgrid.projects.models import Monitor
 
     mine = OuterRef("pk")
     row = (
@@ -46,8 +49,9 @@ def account_of(user: User) -> Account:
             council=Exists(CouncilMember.objects.filter(user=mine, left_on=None)),
             enterprise=Exists(EnterpriseContact.objects.filter(user=mine)),
             on_duty=Exists(Person.objects.filter(user=mine)),
+            monitor=Exists(Monitor.objects.filter(user=mine, active=True)),
         )
-        .values("department", "council", "enterprise", "on_duty")
+        .values("department", "council", "enterprise", "on_duty", "monitor")
         .first()
     ) or {}
     account = Account(
@@ -55,6 +59,7 @@ def account_of(user: User) -> Account:
         in_a_council=bool(row.get("council")),
         speaks_for_an_enterprise=bool(row.get("enterprise")),
         has_duties=bool(row.get("on_duty")),
+        monitors_a_project=bool(row.get("monitor")),
     )
     user._civicgrid_account = account  # type: ignore[attr-defined]
     return account
@@ -79,6 +84,10 @@ def _in_a_department(user: User) -> bool:
 
 def _has_duties(user: User) -> bool:
     return account_of(user).has_duties
+
+
+def _monitors_a_project(user: User) -> bool:
+    return account_of(user).monitors_a_project
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("My duties"), "people:me", (), or_to=_has_duties),
     NavItem(_("Activities"), "people:activities", access.STAFF),
     NavItem(_("My activities and points"), "people:my_activities", (), or_to=_has_duties),
+    NavItem(_("Projects"), "projects:list", access.STAFF),
+    NavItem(_("My projects"), "projects:me", (), or_to=_monitors_a_project),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),

@@ -75,6 +75,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
         if enterprise_of(request.user) is not None:
             return redirect("enterprise:window")
+        # A project's monitor (a resident): their phone page.
+        if request.user.project_monitors.filter(active=True).exists():
+            return redirect("projects:me")
     memberships = request.user.memberships.filter(active=True).select_related("unit")
     context = {"memberships": memberships, "everything": scope.everything}
     if scope.has_role(Role.LEADER):

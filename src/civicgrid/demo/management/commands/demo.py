@@ -12,6 +12,7 @@ from civicgrid.demo.councils import COUNCIL_LOGINS
 from civicgrid.org.models import Role, Unit
 from civicgrid.people.demo import LOGIN as PEOPLE_LOGIN
 from civicgrid.people.models import Person
+from civicgrid.projects.demo import LOGIN as PROJECTS_LOGIN
 
 
 def _scale(text: str) -> float:
@@ -122,3 +123,8 @@ class Command(BaseCommand):
         if person is not None:
             grid = person.home_grid.name if person.home_grid else ""
             self.stdout.write(f"  {PEOPLE_LOGIN:<20} {_('party member'):<8} {grid}")
+        from civicgrid.projects.models import Monitor
+
+        seat = Monitor.objects.filter(user__username=PROJECTS_LOGIN).select_related("project")
+        for s in seat.order_by("pk"):
+            self.stdout.write(f"  {PROJECTS_LOGIN:<20} {s.get_role_display():<8} {s.project.name}")
