@@ -98,13 +98,13 @@ class ShopOut(Schema):
     place: str
 
 
-class ItemIn(Schema):
+class ShopItemIn(Schema):
     name: str = Field(max_length=60)
     price: int = Field(ge=1, le=activities.MAX_POINTS, description="in points")
     stock: int = Field(ge=0, le=activities.MAX_STOCK)
 
 
-class ItemOut(Schema):
+class ShopItemOut(Schema):
     id: int
     shop: int
     name: str
@@ -195,8 +195,8 @@ def sign_up_out(s: SignUp) -> SignUpOut:
     )
 
 
-def item_out(i: Item) -> ItemOut:
-    return ItemOut(
+def item_out(i: Item) -> ShopItemOut:
+    return ShopItemOut(
         id=i.pk, shop=i.shop_id, name=i.name, price=i.price, stock=i.stock, active=i.active
     )
 
@@ -368,20 +368,20 @@ def open_shop(request: HttpRequest, body: ShopIn) -> Status[ShopOut]:
 
 @router.get(
     "/shops/{pk}/items",
-    response=answers(list[ItemOut]),
+    response=answers(list[ShopItemOut]),
     summary=gettext_lazy("A supermarket's goods, their prices and stock"),
 )
-def list_items(request: HttpRequest, pk: Id) -> list[ItemOut]:
+def list_items(request: HttpRequest, pk: Id) -> list[ShopItemOut]:
     shop = activity_views.visible_shop(request.user, pk)
     return [item_out(i) for i in shop.items.order_by("name", "pk")]
 
 
 @router.post(
     "/shops/{pk}/items",
-    response=answers(ItemOut, status=201),
+    response=answers(ShopItemOut, status=201),
     summary=gettext_lazy("上架 Put goods on a supermarket's shelf (staff)"),
 )
-def add_item(request: HttpRequest, pk: Id, body: ItemIn) -> Status[ItemOut]:
+def add_item(request: HttpRequest, pk: Id, body: ShopItemIn) -> Status[ShopItemOut]:
     shop = activity_views.visible_shop(request.user, pk)
     item = activities.add_item(
         shop, actor=request.user, name=body.name, price=body.price, stock=body.stock
@@ -391,10 +391,10 @@ def add_item(request: HttpRequest, pk: Id, body: ItemIn) -> Status[ItemOut]:
 
 @router.post(
     "/items/{pk}/restock",
-    response=answers(ItemOut),
+    response=answers(ShopItemOut),
     summary=gettext_lazy("补货 Restock goods (staff)"),
 )
-def restock(request: HttpRequest, pk: Id, body: RestockIn) -> ItemOut:
+def restock(request: HttpRequest, pk: Id, body: RestockIn) -> ShopItemOut:
     item = activity_views.visible_item(request.user, pk)
     return item_out(activities.restock(item, actor=request.user, quantity=body.quantity))
 
