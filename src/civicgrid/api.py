@@ -151,6 +151,7 @@ def _register_routers() -> None:
     from civicgrid.notify.api import router as notify_router
     from civicgrid.org.api import router as org_router
     from civicgrid.people.api import router as people_router
+    from civicgrid.people.call_api import router as grid_calls_router
 
     # Intake first: the public endpoint most called, found after the fewest patterns.
     api.add_router("/requests", intake_router)
@@ -167,6 +168,7 @@ def _register_routers() -> None:
     api.add_router("/councils", councils_router)
     api.add_router("/enterprise", enterprise_router)
     api.add_router("/people", people_router)
+    api.add_router("/grid-calls", grid_calls_router)
 
 
 _register_routers()

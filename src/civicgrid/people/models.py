@@ -428,6 +428,12 @@ class PeopleAction(models.TextChoices):
     REPORT_ABSENCE = "report_absence", _("absence reported")
     ASK_SWAP = "ask_swap", _("swap asked")
     DECIDE_SWAP = "decide_swap", _("swap decided")
+    BROADCAST_CALL = "broadcast_call", _("grid call broadcast")
+    CLAIM_CALL = "claim_call", _("grid call claimed")
+    WITHDRAW_CLAIM = "withdraw_claim", _("claim withdrawn")
+    REPORT_CLAIM = "report_claim", _("grid call reported done")
+    CLOSE_CALL = "close_call", _("grid call closed")
+    CANCEL_CALL = "cancel_call", _("grid call cancelled")
 
 
 class PeopleEvent(models.Model):
@@ -497,3 +503,7 @@ class PeopleEvent(models.Model):
             return str(PeopleAction(self.action).label)
         except ValueError:
             return self.action
+
+
+# Grid calls (一呼百应) have their own module; imported here so Django finds their models.
+from civicgrid.people.call_models import CallClaim, GridCall  # noqa: E402, F401

@@ -114,6 +114,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     ),
     NavItem(_("People and duties"), "people:list", access.STAFF),
     NavItem(_("My duties"), "people:me", (), or_to=_has_duties),
+    NavItem(_("Grid calls"), "people:calls", access.STAFF),
+    NavItem(_("My grid calls"), "people:my_calls", (), or_to=_has_duties),
     NavItem(_("Hotline"), "intake:hotline", access.HOTLINE),
     NavItem(_("Follow-up"), "cases:followup", access.FOLLOW_UP),
     NavItem(_("Patrol"), "intake:patrol", access.PATROL),
