@@ -92,13 +92,13 @@ def test_the_first_n_win_and_the_next_is_refused_with_a_clear_message(
     second = helper(people, "乙", "yi")
     third = helper(people, "丙", "bing")
     calls.claim_call(call, actor=first.user, person=first)
-    with pytest.raises(Conflict, match="already claimed"):
+    with pytest.raises(Conflict, match="您已认领过该呼叫"):
         calls.claim_call(call, actor=first.user, person=first)
     calls.claim_call(call, actor=second.user, person=second)
     with pytest.raises(Conflict) as refused:
         calls.claim_call(call, actor=third.user, person=third)
     assert refused.value.status == 409
-    assert "2" in refused.value.message
+    assert refused.value.message == "来晚了：该呼叫需要的2人已认领满。"
     assert CallClaim.objects.filter(call=call).count() == 2
     assert events(PeopleAction.CLAIM_CALL) == 2
     # One withdraws: the call takes claims again.
@@ -115,7 +115,7 @@ def test_only_the_grids_people_claim_and_only_staff_broadcast(people: PeopleFixt
     far = helper(people, "远", "yuan", grid=4)
     other = helper(people, "邻", "lin", grid=1)
     for who in (far, other):
-        with pytest.raises(Forbidden, match="Only a volunteer or party member of the grid"):
+        with pytest.raises(Forbidden, match="只有本网格的志愿者或党员可以认领呼叫"):
             calls.claim_call(call, actor=who.user, person=who)
     # Someone claiming for another person: refused too.
     with pytest.raises(Forbidden):
@@ -123,7 +123,7 @@ def test_only_the_grids_people_claim_and_only_staff_broadcast(people: PeopleFixt
     # A volunteer (role) of the grid may not broadcast; staff of another community may not.
     stranger = make_member(people.tree.communities[1], Role.HANDLER, username="other")
     for actor in (people.volunteer, stranger):
-        with pytest.raises(Forbidden, match="Only staff of the grid"):
+        with pytest.raises(Forbidden, match="只有网格的工作人员或工单的处置人"):
             calls.broadcast_call(calls.Call(title="x"), actor=actor, grid=people.tree.grids[0])
     assert GridCall.objects.count() == 1 and not CallClaim.objects.exists()
     # Seeing: a volunteer of another grid sees nothing of grid 0's calls.
@@ -190,7 +190,7 @@ def test_a_refused_report_stores_no_photo_and_credits_nothing(
 
 def test_staff_close_or_cancel_a_call(people: PeopleFixture) -> None:
     call = a_call(people, wanted=3)
-    with pytest.raises(Conflict, match="cancel it instead"):
+    with pytest.raises(Conflict, match="请改为取消"):
         calls.close_call(call, actor=people.handler)
     claim = calls.claim_call(call, actor=people.member_user, person=people.member)
     with pytest.raises(Forbidden):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.cases.models import Case
 from civicgrid.org.models import Unit
@@ -30,8 +31,8 @@ CALL_PHOTOS = "call-photos"
 
 
 class CallState(models.TextChoices):
-    OPEN = "open", _("open")
-    FULL = "full", _("full")
+    OPEN = "open", pgettext_lazy("grid call", "open")
+    FULL = "full", pgettext_lazy("grid call", "full")
     DONE = "done", _("done")
     CANCELLED = "cancelled", _("cancelled")
 
