@@ -29,6 +29,8 @@ router = Router(tags=["grid calls"])
 
 LIMIT = 200
 StateKey = Literal["open", "full", "done", "cancelled"]
+Wanted = WholeNumber(1, calls.MAX_WANTED)
+Points = WholeNumber(0, calls.MAX_POINTS)
 
 
 class ClaimOut(Schema):
@@ -65,9 +67,9 @@ class CallIn(Schema):
     )
     title: str = Field(max_length=80)
     detail: str = Field("", max_length=1000)
-    wanted: int = WholeNumber(1, calls.MAX_WANTED)
+    wanted: Wanted
     hours: Decimal = Field(Decimal("0"), ge=0, le=24, decimal_places=1)
-    points: int = WholeNumber(0, calls.MAX_POINTS)
+    points: Points = 0
 
 
 PHOTO_FILE = File(..., description="JPEG, PNG or WebP")
