@@ -220,7 +220,8 @@ def claim_call(call: GridCall, *, actor: User | None, person: Person) -> CallCla
                 raise Conflict(str(permissions.RULES[PeopleAction.CLAIM_CALL].refusal))
             if CallClaim.objects.filter(call=locked, person=person).exists():
                 raise Conflict(_("You have already claimed this call."))
-            if locked.state == CallState.FULL:
+            taken = CallClaim.objects.filter(call=locked, state__in=TAKEN).count()
+            if locked.state != CallState.CANCELLED and taken >= locked.wanted:
                 raise Conflict(
                     _("Too late: the %(n)s people this call asked for have claimed it.")
                     % {"n": locked.wanted}
@@ -228,7 +229,7 @@ def claim_call(call: GridCall, *, actor: User | None, person: Person) -> CallCla
             if locked.state != CallState.OPEN:
                 raise Conflict(_("This call is closed."))
             claim = CallClaim.objects.create(call=locked, person=person, claimed_at=clock.now())
-            taken = CallClaim.objects.filter(call=locked, state__in=TAKEN).count()
+            taken += 1
             if taken >= locked.wanted:
                 locked.state = CallState.FULL
                 locked.save(update_fields=["state"])
