@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -164,7 +166,11 @@ def fan_out_call(call_id: int) -> dict[str, int]:
     from civicgrid.notify.tasks import schedule_delivery
 
     call = GridCall.objects.select_related("grid").filter(pk=call_id).first()
-    if call is None or call.state == CallState.CANCELLED:
+    # A call that no longer takes claims, or older than the outbox's messages may be
+    # (as for the case events: a worker switched on late texts nobody about the past),
+    # tells nobody.
+    oldest = timezone.now() - timedelta(hours=settings.NOTIFY_MAX_AGE_HOURS)
+    if call is None or call.state != CallState.OPEN or call.created_at < oldest:
         return {"people": 0, "messages": 0}
     subject, body = grid_call_message(
         title=call.title,

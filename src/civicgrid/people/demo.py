@@ -7,7 +7,7 @@ them, serving party members (在职党员) reporting to their communities, and c
 district's departments who rotate down. What changes state (rosters, duties, check-ins,
 absences, a swap) goes through ``people.actions`` with its day on the clock
 (``clock.at``) and ``actor=None`` for the system: the centre community's and the centre
-grid's rosters for the last three weeks and this one.
+grid's rosters for the last three weeks and this one. Grid calls: ``call_demo``.
 
 The lead calls ``seed(rng, centre_grid=grid, password=password)`` from the demo build;
 the login ``party_member`` is a party member of the centre grid on duty today.
@@ -28,6 +28,7 @@ from civicgrid.errors import Conflict
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import COMMUNITY_KINDS, Unit, UnitKind, User
 from civicgrid.people import actions
+from civicgrid.people.call_demo import seed_calls
 from civicgrid.people.models import (
     Availability,
     GridPost,
@@ -62,6 +63,7 @@ class PeopleSummary:
     duties: int = 0
     absences: int = 0
     login: str | None = None
+    grid_calls: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -200,6 +202,7 @@ def seed(
         centre_people = [p for p in created if p.home_grid_id == centre_grid.pk]
         _rosters(rng, centre_grid, created, centre_people, summary)
         summary.login = LOGIN
+    summary.grid_calls = seed_calls(rng, centre_grid=centre_grid, password=password)
     summary.counts = {
         "party_members": sum(p.party_member for p in created),
         "in_service": sum(p.in_service for p in created),
