@@ -187,3 +187,26 @@ def test_the_case_page_shows_who_helped_and_calls_from_the_case(people: PeopleFi
     calls.claim_call(call, actor=people.member_user, person=people.member)
     page = client.get(f"/cases/{case.tracking_code}/").content.decode()
     assert 'id="case-helpers"' in page and "王**" in page and "王党员" not in page
+
+
+def test_the_list_and_a_call_page_read_a_fixed_number_of_queries(people: PeopleFixture) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of(people.handler)
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get(path).status_code == 200
+        return len(seen)
+
+    first = broadcast(people, wanted=5)
+    calls.claim_call(first, actor=people.member_user, person=people.member)
+    few = queries("/people/calls/"), queries(f"/people/calls/{first.pk}/")
+    for i in range(10):
+        made = broadcast(people, wanted=5)
+        helper = person(people.tree.grids[0], f"志愿{i}", user=UserFactory(username=f"q{i}"))
+        calls.claim_call(made, actor=helper.user, person=helper)
+        if i < 4:  # the first call's claims grow too
+            calls.claim_call(first, actor=helper.user, person=helper)
+    assert (queries("/people/calls/"), queries(f"/people/calls/{first.pk}/")) == few
