@@ -148,6 +148,8 @@ def test_a_case_handler_calls_the_cases_grid_and_the_case_lists_its_helpers(
     call = calls.broadcast_call(
         calls.Call(title="搬运", wanted=1), actor=officer, grid=tree.grids[0], case=case
     )
+    # The department's handler follows the call made from their case.
+    assert list(GridCall.objects.visible_to(officer)) == [call]
     claim = calls.claim_call(call, actor=people.member_user, person=people.member)
     [shown] = calls.helpers_of_case(case)
     assert shown.call == call

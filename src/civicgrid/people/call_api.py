@@ -20,7 +20,7 @@ from civicgrid.cases.models import Case
 from civicgrid.cases.photos import check_photos
 from civicgrid.errors import Invalid, NotFound, answers
 from civicgrid.inputs import Id, WholeNumber
-from civicgrid.org.models import Unit, User
+from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.people import calls, ledger, permissions
 from civicgrid.people.call_models import CallClaim, CallState, GridCall, masked_name
 from civicgrid.people.models import PeopleAction, Person
@@ -199,7 +199,8 @@ def broadcast(request: HttpRequest, body: CallIn) -> Status[CallOut]:
         if grid is None:
             raise Invalid(_("This case lies in no grid."), field="case")
     else:
-        grid = Unit.objects.visible_to(request.user).filter(code=body.grid or "").first()
+        # Any grid: one the caller does not serve is refused by the rule (403).
+        grid = Unit.objects.filter(code=body.grid or "", kind=UnitKind.GRID).first()
         if grid is None:
             raise Invalid(_("Choose a grid."), field="grid")
     made = calls.broadcast_call(

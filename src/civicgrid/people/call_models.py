@@ -39,15 +39,22 @@ class CallState(models.TextChoices):
 
 class GridCallQuerySet(models.QuerySet["GridCall"]):
     def visible_to(self, user: User | AnonymousUser) -> GridCallQuerySet:
-        """The calls of the grids in ``user``'s scope, and of the grid a volunteer or
-        party member lives in (their own). Another grid's calls: none."""
+        """The calls of the grids in ``user``'s scope, of the grid a volunteer or party
+        member lives in (their own), and those made from a case they may see (a
+        department's handler who called a grid from its case). Another grid's: none."""
         ids = reach_ids(user)
         if ids is None:
             return self.all()
         if not user.is_authenticated:
             return self.none()
         home = Person.objects.filter(user_id=user.pk, active=True).values("home_grid_id")
-        return self.filter(Q(grid_id__in=ids) | Q(grid_id__in=home))
+        cases = Case.objects.visible_to(user).values("pk")
+        return self.filter(
+            Q(grid_id__in=ids)
+            | Q(grid_id__in=home)
+            | Q(called_by_id=user.pk)
+            | Q(case_id__in=cases)
+        )
 
 
 class GridCall(models.Model):

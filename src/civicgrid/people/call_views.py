@@ -114,7 +114,8 @@ def broadcast(request: HttpRequest) -> HttpResponse:
                 raise Invalid(_("This case lies in no grid."), field="grid")
         else:
             pk = inputs.whole_number(post.get("grid", ""), "grid", 1, inputs.ID_MAX)
-            grid = Unit.objects.visible_to(request.user).filter(pk=pk).first()
+            # Any grid: one the caller does not serve is refused by the rule (403).
+            grid = Unit.objects.filter(pk=pk, kind=UnitKind.GRID).first()
             if grid is None:
                 raise Invalid(_("Choose a grid."), field="grid")
         return calls.broadcast_call(
