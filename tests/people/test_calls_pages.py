@@ -212,3 +212,16 @@ def test_the_list_and_a_call_page_read_a_fixed_number_of_queries(people: PeopleF
         if i < 4:  # the first call's claims grow too
             calls.claim_call(first, actor=helper.user, person=helper)
     assert (queries("/people/calls/"), queries(f"/people/calls/{first.pk}/")) == few
+
+
+def test_the_admin_shows_calls_and_claims_read_only(people: PeopleFixture) -> None:
+    call = broadcast(people)
+    claim = calls.claim_call(call, actor=people.member_user, person=people.member)
+    admin = client_of(UserFactory(username="root", is_superuser=True, is_staff=True))
+    for path in (
+        "/admin/people/gridcall/",
+        f"/admin/people/gridcall/{call.pk}/change/",
+        f"/admin/people/callclaim/{claim.pk}/change/",
+    ):
+        assert admin.get(path).status_code == 200, path
+    assert admin.get("/admin/people/gridcall/add/").status_code == 403
