@@ -152,6 +152,7 @@ def _register_routers() -> None:
     from civicgrid.org.api import router as org_router
     from civicgrid.people.activity_api import router as activities_router
     from civicgrid.people.api import router as people_router
+    from civicgrid.people.call_api import router as grid_calls_router
     from civicgrid.projects.api import router as projects_router
 
     # Intake first: the public endpoint most called, found after the fewest patterns.
@@ -172,6 +173,7 @@ def _register_routers() -> None:
     api.add_router("/people", activities_router)
     api.add_router("/people", people_router)
     api.add_router("/projects", projects_router)
+    api.add_router("/grid-calls", grid_calls_router)
 
 
 _register_routers()

@@ -47,6 +47,7 @@ def test_the_gateway_gets_each_message_signed(staff: Staff, settings, gateway: G
         "id": row.pk,
         "template": "received",
         "case": case.tracking_code,
+        "topic": "",
         "recipient": {"kind": "resident", "phone": "13812345678"},
         "subject": "您的诉求已受理",
         "text": row.body,

@@ -48,6 +48,7 @@ from civicgrid.errors import Invalid, Refusal
 from civicgrid.evaluation.views import appeal_panel
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import Unit, UnitKind
+from civicgrid.people.call_views import case_panel
 from civicgrid.projects.views import case_origin as project_origin
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
@@ -314,6 +315,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
     context.update(appeal_panel(case, request.user))
     context["council_origin"] = case_origin(case, request.user)
     context["project_origin"] = project_origin(case, request.user)
+    context.update(case_panel(case, request.user))
     if "triage" in allowed:
         context["category_groups"] = choice_groups()
     if "follow_up" in allowed:

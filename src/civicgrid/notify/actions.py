@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import Action, Case, CaseEvent, WhistleTask
 from civicgrid.notify import horizon, rules
-from civicgrid.notify.models import Delivery, Notification, Watermark
+from civicgrid.notify.models import Delivery, Notification, RecipientKind, Watermark
 from civicgrid.org.models import Membership, Unit
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,54 @@ def staff_for(events: Iterable[CaseEvent]) -> rules.Staff:
         departments=departments,
         task_departments=task_departments,
     )
+
+
+# --- messages about no case ---------------------------------------------------------------------
+
+
+def queue_messages(
+    *,
+    topic: str,
+    template: str,
+    people: Sequence[rules.Person],
+    unit_id: int | None,
+    subject: str,
+    body: str,
+    link: str = "",
+    now: datetime | None = None,
+) -> int:
+    """Messages about no case (a grid call to a grid's people): one per person of
+    ``people`` and configured channel that can reach them, due now. Once per (topic,
+    recipient, channel): writing the same batch again adds nothing, so the task that
+    calls this may run twice. Returns how many rows were offered (one statement per
+    500)."""
+    now = now or timezone.now()
+    staff = rules.Staff(people={p.user_id: p for p in people})
+    rows = [
+        Notification(
+            topic=topic,
+            template=template,
+            recipient_kind=recipient.kind,
+            recipient_key=recipient.key,
+            user_id=recipient.user_id,
+            unit_id=unit_id,
+            channel=channel,
+            subject=subject[:200],
+            body=body,
+            link=link[:300],
+            state=Delivery.PENDING,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for recipient in (
+            rules.Recipient(RecipientKind.VOLUNTEER, user_id=p.user_id, unit_id=unit_id)
+            for p in people
+        )
+        for channel in settings.NOTIFY_ADAPTERS
+        if rules.reachable(recipient, channel, None, staff)
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
 
 
 # --- sending ----------------------------------------------------------------------------------

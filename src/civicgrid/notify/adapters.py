@@ -84,7 +84,8 @@ def webhook_payload(notification: Notification) -> dict[str, Any]:
     return {
         "id": notification.pk,
         "template": notification.template,
-        "case": notification.case.tracking_code,
+        "case": notification.case.tracking_code if notification.case is not None else None,
+        "topic": notification.topic,
         "recipient": recipient,
         "subject": notification.subject,
         "text": notification.body,

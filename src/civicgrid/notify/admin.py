@@ -18,6 +18,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "id",
         "created_at",
         "case",
+        "topic",
         "template",
         "recipient",
         "channel",
@@ -27,12 +28,13 @@ class NotificationAdmin(admin.ModelAdmin):
         "last_error",
     ]
     list_filter = ["state", "channel", "template", "recipient_kind"]
-    search_fields = ["case__tracking_code", "user__username"]
+    search_fields = ["case__tracking_code", "topic", "user__username"]
     list_select_related = ["case__contact", "user"]
     show_full_result_count = False  # the outbox grows with every event: no COUNT(*) per page
     actions = ["retry"]
     fields = [
         "case",
+        "topic",
         "template",
         "recipient",
         "unit",

@@ -1,10 +1,12 @@
 """The outbox: one row per message to one person through one channel, and the
 watermark that says how far the event log has been read for messages.
 
-A ``Notification`` is written by ``actions.derive_notifications`` only, once per
-(event, recipient, channel) (a unique constraint: deriving an event again cannot
-make a second row), and changes state only through ``actions``: pending → sending →
-sent, or back to pending with the next attempt's time, or failed after the last one.
+A ``Notification`` about a case is written by ``actions.derive_notifications`` only,
+once per (event, recipient, channel) (a unique constraint: deriving an event again
+cannot make a second row); one about no case (a grid call to a grid's people) by
+``actions.queue_messages``, once per (topic, recipient, channel). Either changes state
+only through ``actions``: pending → sending → sent, or back to pending with the next
+attempt's time, or failed after the last one.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Template(models.TextChoices):
     REMINDER = "reminder", _("reminder")
     SUPERVISION = "supervision", _("supervision")
     WHISTLE = "whistle", _("whistle")
+    # to the volunteers and party members of a grid
+    GRID_CALL = "grid_call", _("grid call")
 
 
 class Channel(models.TextChoices):
@@ -54,6 +58,7 @@ class Channel(models.TextChoices):
 class RecipientKind(models.TextChoices):
     RESIDENT = "resident", _("resident")
     STAFF = "staff", _("staff")
+    VOLUNTEER = "volunteer", _("volunteer or party member")
 
 
 class Delivery(models.TextChoices):
@@ -65,18 +70,29 @@ class Delivery(models.TextChoices):
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def visible_to(self, user: User | Scope) -> NotificationQuerySet:
-        """The notifications of the cases ``user`` may see (``Case.objects.visible_to``)."""
+        """The notifications of the cases ``user`` may see (``Case.objects.visible_to``),
+        and the messages about no case (a grid call) to people of the units in their
+        reach."""
         from civicgrid.org.scoping import scope_of
 
-        if scope_of(user).reach.everywhere:
+        reach = scope_of(user).reach
+        if reach.everywhere:
             return self
-        return self.filter(case__in=Case.objects.visible_to(user).values("pk"))
+        units = set(reach.unit_ids) | set(reach.grid_ids)
+        return self.filter(
+            Q(case__in=Case.objects.visible_to(user).values("pk"))
+            | Q(case__isnull=True, unit_id__in=sorted(units))
+        )
 
 
 class Notification(models.Model):
+    # A message is about a case (derived from one of its events) or, without a case,
+    # about a ``topic`` ("grid_call:12": a grid call to the grid's people).
     case = models.ForeignKey(
         Case,
         verbose_name=_("case"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,  # (case, id) below
@@ -84,10 +100,13 @@ class Notification(models.Model):
     event = models.ForeignKey(
         CaseEvent,
         verbose_name=_("event"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,  # the unique (event, recipient, channel) serves
     )
+    topic = models.CharField(_("topic"), max_length=40, blank=True, default="")
     template = models.CharField(_("message"), max_length=20, choices=Template.choices)
     recipient_kind = models.CharField(_("recipient"), max_length=10, choices=RecipientKind.choices)
     # "resident" or "user:<id>": one key per person, for the unique constraint (a NULL
@@ -134,7 +153,12 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "recipient_key", "channel"], name="one_message_per_event"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["topic", "recipient_key", "channel"],
+                condition=~Q(topic=""),
+                name="one_message_per_topic",
+            ),
         ]
         indexes = [
             # The sender's claim: the pending rows whose time has come, oldest first.

@@ -53,6 +53,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.models import Action, Case, CaseEvent, State
 from civicgrid.cases.permissions import DISPATCH, FOLLOW_UP, HANDLING, TASK_ROLES
 from civicgrid.notify.models import Channel, RecipientKind, Template
+from civicgrid.privacy.masking import mask_personal_data
 from civicgrid.privacy.publish import public_text, reply_needs_a_look
 
 # Texts travel by SMS: quoted free text is cut to these lengths.
@@ -120,14 +121,14 @@ def messages_for(event: CaseEvent, case: Case, staff: Staff) -> list[Message]:
         return [*_to_resident(event, case, staff), *_to_staff(event, case, staff)]
 
 
-def reachable(recipient: Recipient, channel: str, case: Case, staff: Staff) -> bool:
+def reachable(recipient: Recipient, channel: str, case: Case | None, staff: Staff) -> bool:
     """Whether ``channel`` can carry a message to ``recipient``: the log always; e-mail a
     member of staff with an address (residents give none); the gateway anyone with a
     mobile number."""
     if channel == Channel.LOG:
         return True
     if recipient.user_id is None:
-        return channel == Channel.WEBHOOK and bool(_phone(case))
+        return channel == Channel.WEBHOOK and case is not None and bool(_phone(case))
     person = staff.people.get(recipient.user_id)
     if person is None:
         return False
@@ -319,3 +320,28 @@ def _when(value: object) -> str:
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     return f"{timezone.localtime(at):%m-%d %H:%M}"
+
+
+# --- about no case ----------------------------------------------------------------------------
+
+
+def grid_call_message(
+    *, title: str, grid: str, wanted: int, hours: str, points: int, link: str
+) -> tuple[str, str]:
+    """The subject and text of a grid call (一呼百应) to a grid's volunteers and party
+    members: what, how many are wanted, what it earns, where to claim it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        quoted = mask_personal_data(title)[:TITLE_CHARS]
+        subject = _("Grid call in %(grid)s: %(title)s") % {"grid": grid, "title": quoted}
+        body = _(
+            "%(grid)s needs %(wanted)s people: %(title)s. Service hours %(hours)s, "
+            "points %(points)s. The first to claim it take it: %(link)s"
+        ) % {
+            "grid": grid,
+            "wanted": wanted,
+            "title": quoted,
+            "hours": hours,
+            "points": points,
+            "link": link,
+        }
+        return subject, body

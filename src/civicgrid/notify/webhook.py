@@ -12,9 +12,12 @@ and this body:
     {"id": 42,                      the notification: the same id when a message is retried,
                                     so a gateway can drop a repeat
      "template": "received",        received | dispatched | resolved | please_rate |
-                                    new_case | returned | reminder | supervision | whistle
-     "case": "K7QH3MZP2A",          the tracking code
-     "recipient": {"kind": "resident" | "staff", "phone": "138…", "user": "<login>" (staff)},
+                                    new_case | returned | reminder | supervision | whistle |
+                                    grid_call
+     "case": "K7QH3MZP2A",          the tracking code (null for a message about no case)
+     "topic": "grid_call:12",       what a message about no case is about ("" otherwise)
+     "recipient": {"kind": "resident" | "staff" | "volunteer", "phone": "138…",
+                   "user": "<login>" (staff, volunteer)},
      "subject": "…", "text": "…", "link": "https://…" (or ""),
      "created_at": "2024-06-10T08:00:00+00:00"}
 

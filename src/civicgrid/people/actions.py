@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -43,6 +43,9 @@ from civicgrid.people.models import (
     SwapState,
 )
 
+if TYPE_CHECKING:
+    from civicgrid.cases.models import Case
+
 T = TypeVar("T")
 
 ROSTER_UNIT_KINDS = frozenset({UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.VILLAGE})
@@ -68,13 +71,14 @@ def record(
     unit: Unit | None,
     about: Person | None = None,
     roster: Roster | None = None,
+    case: Case | None = None,
 ) -> T:
     """Refuse an ``actor`` without the right to ``action`` over ``unit`` (or over their
     own ``about``), run ``change``, and append the one event; all or nothing. The
     caller has locked what must not change meanwhile (in the same transaction)."""
     with transaction.atomic():
         if actor is not None:
-            permissions.check(action, actor, unit, about)
+            permissions.check(action, actor, unit, about, case)
         done = change()
         PeopleEvent.objects.create(
             action=action,

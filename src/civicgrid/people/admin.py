@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from civicgrid.cases.admin import ReadOnly
+from civicgrid.people.call_models import CallClaim, GridCall
 from civicgrid.people.models import (
     CheckIn,
     Duty,
@@ -72,3 +73,16 @@ class LedgerEntryAdmin(ReadOnly):
 class PeopleEventAdmin(ReadOnly):
     list_display = ["action", "actor", "at", "unit", "person"]
     list_filter = ["action"]
+
+
+@admin.register(GridCall)
+class GridCallAdmin(ReadOnly):
+    list_display = ["title", "grid", "wanted", "state", "reached", "case", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["title"]
+
+
+@admin.register(CallClaim)
+class CallClaimAdmin(ReadOnly):
+    list_display = ["call", "person", "state", "claimed_at", "done_at"]
+    list_filter = ["state"]

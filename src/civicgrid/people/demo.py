@@ -8,7 +8,7 @@ district's departments who rotate down. What changes state (rosters, duties, che
 absences, a swap) goes through ``people.actions`` with its day on the clock
 (``clock.at``) and ``actor=None`` for the system: the centre community's and the centre
 grid's rosters for the last three weeks and this one; then the centre community's
-activities and supermarket (``activity_demo``).
+activities and supermarket (``activity_demo``). Grid calls: ``call_demo``.
 
 The lead calls ``seed(rng, centre_grid=grid, password=password)`` from the demo build;
 the login ``party_member`` is a party member of the centre grid on duty today.
@@ -29,6 +29,7 @@ from civicgrid.errors import Conflict
 from civicgrid.geo.models import Boundary
 from civicgrid.org.models import COMMUNITY_KINDS, Unit, UnitKind, User
 from civicgrid.people import actions, activity_demo
+from civicgrid.people.call_demo import seed_calls
 from civicgrid.people.models import (
     Availability,
     GridPost,
@@ -63,6 +64,7 @@ class PeopleSummary:
     duties: int = 0
     absences: int = 0
     login: str | None = None
+    grid_calls: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     activities: dict[str, int] = field(default_factory=dict)
 
@@ -203,6 +205,7 @@ def seed(
         _rosters(rng, centre_grid, created, centre_people, summary)
         summary.activities = activity_demo.seed(rng, Unit.objects.get(pk=centre_grid.parent_id))
         summary.login = LOGIN
+    summary.grid_calls = seed_calls(rng, centre_grid=centre_grid, password=password)
     summary.counts = {
         "party_members": sum(p.party_member for p in created),
         "in_service": sum(p.in_service for p in created),

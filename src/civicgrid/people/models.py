@@ -438,6 +438,12 @@ class PeopleAction(models.TextChoices):
     ADD_ITEM = "add_item", _("item added")
     RESTOCK_ITEM = "restock_item", _("item restocked")
     REDEEM = "redeem", _("points redeemed")
+    BROADCAST_CALL = "broadcast_call", _("grid call broadcast")
+    CLAIM_CALL = "claim_call", _("grid call claimed")
+    WITHDRAW_CLAIM = "withdraw_claim", _("claim withdrawn")
+    REPORT_CLAIM = "report_claim", _("grid call reported done")
+    CLOSE_CALL = "close_call", _("grid call closed")
+    CANCEL_CALL = "cancel_call", _("grid call cancelled")
 
 
 class PeopleEvent(models.Model):
@@ -518,3 +524,6 @@ from civicgrid.people.activity_models import (  # noqa: E402, F401
     Shop,
     SignUp,
 )
+
+# Grid calls (一呼百应) have their own module; imported here so Django finds their models.
+from civicgrid.people.call_models import CallClaim, GridCall  # noqa: E402, F401

@@ -9,7 +9,10 @@ A person stands to a unit (a person's home grid, a roster's unit) on one or more
   superuser: they register people, make rosters and decide swaps;
 * ``CALLER``: staff who call people (the same roles but the grid worker's volunteers):
   they may see a whole phone number, each time logged with the reason;
-* ``SELF``: the duty (or person) is their own (check in, report an absence, ask a swap).
+* ``SELF``: the duty (or person) is their own (check in, report an absence, ask a swap);
+* ``NEIGHBOUR``: the person is their own, an active volunteer or party member living in
+  the unit (a grid): they may claim the grid's calls;
+* ``CASE_HANDLER``: they may handle the case a grid call is made from.
 
 Seeing is ``Person.objects.visible_to`` and ``Roster.objects.visible_to``; what a person
 may not see is a 404 before any of this is asked.
@@ -18,6 +21,7 @@ may not see is a 404 before any of this is asked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import Promise
@@ -28,9 +32,14 @@ from civicgrid.org.models import Role, Unit, User
 from civicgrid.org.scoping import scope_of
 from civicgrid.people.models import PeopleAction, Person
 
+if TYPE_CHECKING:
+    from civicgrid.cases.models import Case
+
 STAFF = "staff"
 CALLER = "caller"
 SELF = "self"
+NEIGHBOUR = "neighbour"
+CASE_HANDLER = "case_handler"
 
 STAFF_ROLES = frozenset({Role.HANDLER, Role.DISPATCHER, Role.LEADER, Role.ADMIN, Role.GRID_WORKER})
 CALLER_ROLES = STAFF_ROLES
@@ -45,6 +54,7 @@ class Rule:
 _STAFF = frozenset({STAFF})
 _UNIT_STAFF = _("Only staff of the unit may do this.")
 _OWN = _("Only the person on duty may do this.")
+_CLAIMANT = _("Only the person who claimed may do this.")
 
 RULES: dict[str, Rule] = {
     PeopleAction.ADD_PERSON: Rule(_STAFF, _("Only staff of the grid may register people there.")),
@@ -93,14 +103,29 @@ RULES: dict[str, Rule] = {
     PeopleAction.REDEEM: Rule(
         _STAFF, _("Only staff at the community's supermarket may hand out goods for points.")
     ),
+    PeopleAction.BROADCAST_CALL: Rule(
+        frozenset({STAFF, CASE_HANDLER}),
+        _("Only staff of the grid, or the handler of the case, may call its volunteers."),
+    ),
+    PeopleAction.CLAIM_CALL: Rule(
+        frozenset({NEIGHBOUR}),
+        _("Only a volunteer or party member of the grid may claim its calls."),
+    ),
+    PeopleAction.WITHDRAW_CLAIM: Rule(frozenset({SELF}), _CLAIMANT),
+    PeopleAction.REPORT_CLAIM: Rule(frozenset({SELF}), _CLAIMANT),
+    PeopleAction.CLOSE_CALL: Rule(_STAFF, _("Only staff of the grid may close its calls.")),
+    PeopleAction.CANCEL_CALL: Rule(_STAFF, _("Only staff of the grid may cancel its calls.")),
 }
 
 
 def sides(
-    user: User | AnonymousUser | None, unit: Unit | None, person: Person | None = None
+    user: User | AnonymousUser | None,
+    unit: Unit | None,
+    person: Person | None = None,
+    case: Case | None = None,
 ) -> set[str]:
     """How ``user`` stands to ``unit`` (and to ``person``, for the rules about one's own
-    duties)."""
+    duties and calls; to ``case``, for a grid call made from it)."""
     found: set[str] = set()
     if user is None or not user.is_authenticated or not user.is_active:
         return found
@@ -113,18 +138,42 @@ def sides(
             found.add(CALLER)
     if person is not None and person.user_id is not None and person.user_id == user.pk:
         found.add(SELF)
+        if (
+            unit is not None
+            and person.active
+            and (person.volunteer or person.party_member)
+            and person.home_grid_id == unit.pk
+        ):
+            found.add(NEIGHBOUR)
+    if case is not None:
+        from civicgrid.cases.models import Action
+        from civicgrid.cases.permissions import may as may_on_case
+
+        if may_on_case(case, Action.HANDLE, user):
+            found.add(CASE_HANDLER)
     return found
 
 
 def may(
-    action: str, user: User | AnonymousUser | None, unit: Unit | None, person: Person | None = None
+    action: str,
+    user: User | AnonymousUser | None,
+    unit: Unit | None,
+    person: Person | None = None,
+    case: Case | None = None,
 ) -> bool:
-    return bool(RULES[action].sides & sides(user, unit, person))
+    return bool(RULES[action].sides & sides(user, unit, person, case))
 
 
-def check(action: str, user: User | None, unit: Unit | None, person: Person | None = None) -> None:
-    """Refuse (403) what ``user`` may not do over ``unit`` (or ``person``'s own)."""
-    if not may(action, user, unit, person):
+def check(
+    action: str,
+    user: User | None,
+    unit: Unit | None,
+    person: Person | None = None,
+    case: Case | None = None,
+) -> None:
+    """Refuse (403) what ``user`` may not do over ``unit`` (or ``person``'s own, or
+    ``case``'s)."""
+    if not may(action, user, unit, person, case):
         raise Forbidden(str(RULES[action].refusal))
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicgrid.people import activity_urls, views
+from civicgrid.people import activity_urls, call_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -22,4 +22,14 @@ urlpatterns = [
     path("duties/<int:pk>/swap/", views.ask_swap, name="ask_swap"),
     path("swaps/<int:pk>/decide/", views.decide_swap, name="decide_swap"),
     *activity_urls.urlpatterns,
+    path("calls/", call_views.call_list, name="calls"),
+    path("calls/mine/", call_views.my_calls, name="my_calls"),
+    path("calls/broadcast/", call_views.broadcast, name="broadcast"),
+    path("calls/<int:pk>/", call_views.call_page, name="call"),
+    path("calls/<int:pk>/claim/", call_views.claim, name="claim"),
+    path("calls/<int:pk>/close/", call_views.close, name="close_call"),
+    path("calls/<int:pk>/cancel/", call_views.cancel, name="cancel_call"),
+    path("claims/<int:pk>/withdraw/", call_views.withdraw, name="withdraw_claim"),
+    path("claims/<int:pk>/report/", call_views.report, name="report_claim"),
+    path("claims/<int:pk>/photo/", call_views.claim_photo, name="claim_photo"),
 ]

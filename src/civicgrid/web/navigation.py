@@ -123,6 +123,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     ),
     NavItem(_("People and duties"), "people:list", access.STAFF),
     NavItem(_("My duties"), "people:me", (), or_to=_has_duties),
+    NavItem(_("Grid calls"), "people:calls", access.STAFF),
+    NavItem(_("My grid calls"), "people:my_calls", (), or_to=_has_duties),
     NavItem(_("Activities"), "people:activities", access.STAFF),
     NavItem(_("My activities and points"), "people:my_activities", (), or_to=_has_duties),
     NavItem(_("Projects"), "projects:list", access.STAFF),
