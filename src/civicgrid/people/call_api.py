@@ -33,7 +33,7 @@ Wanted = WholeNumber(1, calls.MAX_WANTED)
 Points = WholeNumber(0, calls.MAX_POINTS)
 
 
-class ClaimOut(Schema):
+class CallClaimOut(Schema):
     id: int
     call: int
     person: str = Field(description="the name; masked (王**) unless you are staff of the grid")
@@ -44,7 +44,7 @@ class ClaimOut(Schema):
     photo: bool = Field(description="whether a photo was reported")
 
 
-class CallOut(Schema):
+class GridCallOut(Schema):
     id: int
     grid: str = Field(description="the grid's code")
     title: str
@@ -57,10 +57,10 @@ class CallOut(Schema):
     case: str | None = Field(description="the tracking code of the case it came from")
     reached: int = Field(description="the grid's people with an account who were told")
     created_at: datetime
-    claims: list[ClaimOut] = Field(default_factory=list)
+    claims: list[CallClaimOut] = Field(default_factory=list)
 
 
-class CallIn(Schema):
+class GridCallIn(Schema):
     grid: str | None = Field(None, max_length=40, description="the grid's code (or give case)")
     case: str | None = Field(
         None, max_length=12, description="a case's tracking code: the call goes to its grid"
@@ -76,19 +76,21 @@ PHOTO_FILE = File(..., description="JPEG, PNG or WebP")
 REPORT_TEXT = Form("", alias="report", max_length=500)
 
 
-class ReasonIn(Schema):
+class CallReasonIn(Schema):
     reason: str = Field(max_length=200)
 
 
-class MineOut(Schema):
+class MyCallsOut(Schema):
     hours: Decimal = Field(description="service hours, all time")
     points: int = Field(description="points to spend (earned less spent)")
-    open_calls: list[CallOut] = Field(description="the open calls of my grid I have not claimed")
-    claims: list[ClaimOut]
+    open_calls: list[GridCallOut] = Field(
+        description="the open calls of my grid I have not claimed"
+    )
+    claims: list[CallClaimOut]
 
 
-def claim_out(claim: CallClaim, *, staff: bool) -> ClaimOut:
-    return ClaimOut(
+def claim_out(claim: CallClaim, *, staff: bool) -> CallClaimOut:
+    return CallClaimOut(
         id=claim.pk,
         call=claim.call_id,
         person=claim.person.name if staff else masked_name(claim.person.name),
@@ -100,15 +102,15 @@ def claim_out(claim: CallClaim, *, staff: bool) -> ClaimOut:
     )
 
 
-def call_out(call: GridCall, user: User, *, taken: int, with_claims: bool = False) -> CallOut:
-    claims: list[ClaimOut] = []
+def call_out(call: GridCall, user: User, *, taken: int, with_claims: bool = False) -> GridCallOut:
+    claims: list[CallClaimOut] = []
     if with_claims:
         staff = permissions.may(PeopleAction.CLOSE_CALL, user, call.grid)
         claims = [
             claim_out(c, staff=staff)
             for c in call.claims.select_related("person").order_by("claimed_at", "pk")
         ]
-    return CallOut(
+    return GridCallOut(
         id=call.pk,
         grid=call.grid.code,
         title=call.title,
@@ -137,7 +139,7 @@ def _call(request: HttpRequest, pk: int) -> GridCall:
     return call
 
 
-def _detail(request: HttpRequest, pk: int) -> CallOut:
+def _detail(request: HttpRequest, pk: int) -> GridCallOut:
     call = _call(request, pk)
     return call_out(
         call, request.user, taken=calls.taken_counts([call]).get(call.pk, 0), with_claims=True
@@ -159,7 +161,7 @@ def _claim(request: HttpRequest, pk: int) -> CallClaim:
 
 @router.get(
     "",
-    response=answers(list[CallOut]),
+    response=answers(list[GridCallOut]),
     summary=gettext_lazy("一呼百应 The grid calls I may see, newest first"),
     description=gettext_lazy(
         "Staff see the calls of the grids in their scope, a volunteer or party member "
@@ -168,7 +170,7 @@ def _claim(request: HttpRequest, pk: int) -> CallClaim:
 )
 def list_calls(
     request: HttpRequest, state: StateKey | None = None, after: Id | None = None
-) -> list[CallOut]:
+) -> list[GridCallOut]:
     rows = GridCall.objects.visible_to(request.user)
     if state:
         rows = rows.filter(state=state)
@@ -181,7 +183,7 @@ def list_calls(
 
 @router.post(
     "",
-    response=answers(CallOut, status=201),
+    response=answers(GridCallOut, status=201),
     summary=gettext_lazy("一呼百应 Call a grid's volunteers (staff of the grid, a case's handler)"),
     description=gettext_lazy(
         "Give grid (a grid's code) or case (a case's tracking code: the call goes to the "
@@ -189,7 +191,7 @@ def list_calls(
         "the messages to the grid's people go out through the outbox."
     ),
 )
-def broadcast(request: HttpRequest, body: CallIn) -> Status[CallOut]:
+def broadcast(request: HttpRequest, body: GridCallIn) -> Status[GridCallOut]:
     case = None
     if body.case:
         case = Case.objects.visible_to(request.user).filter(tracking_code=body.case).first()
@@ -220,10 +222,10 @@ def broadcast(request: HttpRequest, body: CallIn) -> Status[CallOut]:
 
 @router.get(
     "/mine",
-    response=answers(MineOut),
+    response=answers(MyCallsOut),
     summary=gettext_lazy("My hours and points, my claims and my grid's open calls"),
 )
-def mine(request: HttpRequest) -> MineOut:
+def mine(request: HttpRequest) -> MyCallsOut:
     me = Person.objects.filter(user_id=request.user.pk).first()
     if me is None:
         raise NotFound(_("Your account is not registered as a volunteer or party member."))
@@ -240,7 +242,7 @@ def mine(request: HttpRequest) -> MineOut:
         if c.pk not in claimed
     ]
     taken = calls.taken_counts(open_calls)
-    return MineOut(
+    return MyCallsOut(
         hours=totals.hours,
         points=totals.points,
         open_calls=[call_out(c, request.user, taken=taken.get(c.pk, 0)) for c in open_calls],
@@ -249,22 +251,22 @@ def mine(request: HttpRequest) -> MineOut:
 
 
 @router.get(
-    "/{pk}", response=answers(CallOut), summary=gettext_lazy("A grid call with who claimed it")
+    "/{pk}", response=answers(GridCallOut), summary=gettext_lazy("A grid call with who claimed it")
 )
-def get_call(request: HttpRequest, pk: Id) -> CallOut:
+def get_call(request: HttpRequest, pk: Id) -> GridCallOut:
     return _detail(request, pk)
 
 
 @router.post(
     "/{pk}/claim",
-    response=answers(ClaimOut, status=201),
+    response=answers(CallClaimOut, status=201),
     summary=gettext_lazy("认领 Claim a call of my grid (the first N win)"),
     description=gettext_lazy(
         "For an active volunteer or party member of the call's grid. 409 when the call "
         "already has the people it asked for, or you claimed it before."
     ),
 )
-def claim(request: HttpRequest, pk: Id) -> Status[ClaimOut]:
+def claim(request: HttpRequest, pk: Id) -> Status[CallClaimOut]:
     call = _call(request, pk)
     me = Person.objects.filter(user_id=request.user.pk).first()
     if me is None:
@@ -275,16 +277,16 @@ def claim(request: HttpRequest, pk: Id) -> Status[ClaimOut]:
 
 @router.post(
     "/claims/{pk}/withdraw",
-    response=answers(ClaimOut),
+    response=answers(CallClaimOut),
     summary=gettext_lazy("Withdraw my claim (before reporting it done)"),
 )
-def withdraw(request: HttpRequest, pk: Id) -> ClaimOut:
+def withdraw(request: HttpRequest, pk: Id) -> CallClaimOut:
     return claim_out(calls.withdraw_claim(_claim(request, pk), actor=request.user), staff=True)
 
 
 @router.post(
     "/claims/{pk}/report",
-    response=answers(ClaimOut),
+    response=answers(CallClaimOut),
     summary=gettext_lazy("完成 Report my claim done with a photo (hours and points credited)"),
     description=gettext_lazy(
         "multipart/form-data: photo (one JPEG, PNG or WebP, checked by content, stored "
@@ -296,7 +298,7 @@ def report(
     pk: Id,
     photo: UploadedFile = PHOTO_FILE,
     text: str = REPORT_TEXT,
-) -> ClaimOut:
+) -> CallClaimOut:
     found = _claim(request, pk)
     checked = check_photos([photo], [photo.name or ""])
     done = calls.report_claim(found, actor=request.user, report=text, photos=checked)
@@ -305,19 +307,19 @@ def report(
 
 @router.post(
     "/{pk}/close",
-    response=answers(CallOut),
+    response=answers(GridCallOut),
     summary=gettext_lazy("Close a call: no more claims (staff of the grid)"),
 )
-def close(request: HttpRequest, pk: Id) -> CallOut:
+def close(request: HttpRequest, pk: Id) -> GridCallOut:
     calls.close_call(_call(request, pk), actor=request.user)
     return _detail(request, pk)
 
 
 @router.post(
     "/{pk}/cancel",
-    response=answers(CallOut),
+    response=answers(GridCallOut),
     summary=gettext_lazy("Cancel a call nobody has done yet, with the reason (staff of the grid)"),
 )
-def cancel(request: HttpRequest, pk: Id, body: ReasonIn) -> CallOut:
+def cancel(request: HttpRequest, pk: Id, body: CallReasonIn) -> GridCallOut:
     calls.cancel_call(_call(request, pk), actor=request.user, reason=body.reason)
     return _detail(request, pk)
