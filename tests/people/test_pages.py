@@ -241,3 +241,39 @@ def test_the_people_page_and_the_roster_page_query_the_same_for_more_people(
             ends=time(7 + n),
         )
     assert [queries(p) for p in paths] == before
+
+
+def test_the_community_sees_its_open_calls_and_this_month_s_hours_and_no_other_s(
+    people: PeopleFixture,
+) -> None:
+    """The community's view (/people/): beside who is on duty, the grid calls still
+    taking claims in its grids and the service hours earned there this month; another
+    community sees neither."""
+    from civicgrid.people import calls, ledger
+    from civicgrid.people.models import LedgerSource
+
+    grids = people.tree.grids
+    ours = calls.broadcast_call(
+        calls.Call(title="帮忙搬运物资", wanted=2, hours="2", points=4),
+        actor=people.handler,
+        grid=grids[1],
+    )
+    theirs = calls.broadcast_call(calls.Call(title="远方的呼叫"), actor=None, grid=grids[4])
+    ledger.credit(
+        people.neighbour,
+        source=LedgerSource.ACTIVITY,
+        source_key="activity:1",
+        hours="1.5",
+        unit=people.tree.communities[0],
+    )
+    ledger.credit(
+        people.far, source=LedgerSource.ACTIVITY, source_key="activity:2", hours=4, unit=grids[4]
+    )
+    page = client_of(people.handler).get("/people/").content.decode()
+    assert f'data-call="{ours.pk}"' in page and f'data-call="{theirs.pk}"' not in page
+    assert "待认领的一呼百应（1）" in page
+    assert "本月服务时长：1.5 小时，共 1 人参与。" in page
+    other = client_of(make_member(people.tree.communities[1], Role.HANDLER))
+    page = other.get("/people/").content.decode()
+    assert f'data-call="{ours.pk}"' not in page and f'data-call="{theirs.pk}"' in page
+    assert "本月服务时长：4.0 小时，共 1 人参与。" in page

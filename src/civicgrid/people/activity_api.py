@@ -441,7 +441,7 @@ def my_points(request: HttpRequest) -> PointsOut:
     person = activity_views.own_person(request.user)
     if person is None:
         raise NotFound(str(gettext_lazy("Your account is not a person in the grids.")))
-    start, _end = activity_views.month_bounds(*activity_views.this_month())
+    start, _end = ledger.month_bounds(*ledger.this_month())
     everything, month = ledger.totals(person), ledger.totals(person, since=start)
     lines: list[LedgerEntry] = list(person.ledger.order_by("-at", "-pk")[:100])
     return PointsOut(
@@ -482,8 +482,8 @@ def recognition_list(
     ids = reach_ids(request.user)
     if unit is None or (ids is not None and unit.pk not in ids):
         raise NotFound(str(gettext_lazy("No community that you may see.")))
-    year, number = inputs.month(month, "month") if month else activity_views.this_month()
-    places = recognition.rank(activity_views.recognition_lines(unit, year, number))
+    year, number = inputs.month(month, "month") if month else ledger.this_month()
+    places = recognition.rank(ledger.recognition_lines(unit, year, number))
     return [
         PlaceOut(
             rank=p.rank,

@@ -12,8 +12,6 @@ every change through ``people.activities``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
@@ -22,7 +20,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -42,8 +39,6 @@ from civicgrid.people.activity_models import (
     own_communities,
 )
 from civicgrid.people.models import (
-    LedgerEntry,
-    LedgerSource,
     PeopleAction,
     Person,
     reach_ids,
@@ -120,43 +115,6 @@ def staff_communities(user: User, action: str) -> list[Unit]:
     ]
 
 
-def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    zone = timezone.get_default_timezone()
-    start = datetime(year, month, 1, tzinfo=zone)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    return start, end
-
-
-def this_month() -> tuple[int, int]:
-    today = activities.today()
-    return today.year, today.month
-
-
-def earned_this_month(units: tuple[int, ...] | None) -> tuple[Decimal, int]:
-    """The service hours earned this month in ``units`` (None: everywhere), and by how
-    many people."""
-    start, end = month_bounds(*this_month())
-    rows = LedgerEntry.objects.filter(at__gte=start, at__lt=end).exclude(
-        source=LedgerSource.REDEMPTION
-    )
-    if units is not None:
-        rows = rows.filter(unit_id__in=units)
-    sums = rows.aggregate(hours=Coalesce(Sum("hours"), Decimal("0")))
-    hours = Decimal(sums["hours"]).quantize(Decimal("0.1"))
-    return hours, rows.values("person_id").distinct().count()
-
-
-def recognition_lines(community: Unit, year: int, month: int) -> list[recognition.Line]:
-    """The month's earning ledger lines of ``community`` (its grids included)."""
-    start, end = month_bounds(year, month)
-    rows = (
-        LedgerEntry.objects.filter(unit__path__startswith=community.path, at__gte=start, at__lt=end)
-        .exclude(source=LedgerSource.REDEMPTION)
-        .values_list("person_id", "person__name", "hours", "points")
-    )
-    return [recognition.Line(pk, name, Decimal(hours), points) for pk, name, hours, points in rows]
-
-
 # --- activities ----------------------------------------------------------------------------------
 
 
@@ -175,7 +133,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
         .values_list("activity_id", "n")
     )
-    hours, people = earned_this_month(reach_ids(request.user))
+    hours, people = ledger.earned_this_month(reach_ids(request.user))
     return render(
         request,
         "people/activities/list.html",
@@ -459,7 +417,7 @@ def _recognition_of(request: HttpRequest) -> tuple[list[Unit], Unit | None, tupl
         if community is None:
             raise Http404(_("No community %(id)s that you may see.") % {"id": pk})
     month = request.GET.get("month", "")
-    return communities, community, inputs.month(month, "month") if month else this_month()
+    return communities, community, inputs.month(month, "month") if month else ledger.this_month()
 
 
 @roles_required(access.STAFF)
@@ -467,7 +425,7 @@ def recognition_page(request: HttpRequest) -> HttpResponse:
     """月度志愿之星: a community's people ranked by the hours, then the points, they
     earned in a month."""
     communities, community, (year, month) = _recognition_of(request)
-    places = recognition.rank(recognition_lines(community, year, month)) if community else []
+    places = recognition.rank(ledger.recognition_lines(community, year, month)) if community else []
     return render(
         request,
         "people/activities/recognition.html",
@@ -487,7 +445,7 @@ def recognition_export(request: HttpRequest) -> HttpResponse:
     _communities, community, (year, month) = _recognition_of(request)
     if community is None:
         raise Http404(_("No community that you may see."))
-    places = recognition.rank(recognition_lines(community, year, month))
+    places = recognition.rank(ledger.recognition_lines(community, year, month))
     book = Workbook()
     sheet = book.active
     sheet.title = f"{year:04d}-{month:02d}"
@@ -533,10 +491,12 @@ def my_activities(request: HttpRequest) -> HttpResponse:
             activity__in=[a.pk for a in upcoming], state__in=activities.TAKING_PLACES
         ).values_list("activity_id", flat=True):
             taken[activity_id] += 1
-        start, _end = month_bounds(*this_month())
+        start, _end = ledger.month_bounds(*ledger.this_month())
         community = Unit.objects.filter(pk__in=mine_communities[:1]).first()
         places = (
-            recognition.rank(recognition_lines(community, *this_month()))[:10] if community else []
+            recognition.rank(ledger.recognition_lines(community, *ledger.this_month()))[:10]
+            if community
+            else []
         )
         context.update(
             {

@@ -5,6 +5,10 @@ These functions write ``LedgerEntry`` rows and nothing else; they are called ins
 action that earns or spends (completing a grid call, attendance at an activity, a
 redemption), within that action's transaction, and that action writes the one event.
 A line is never changed: a correction is a new line (``LedgerSource.ADJUSTMENT``).
+
+The readers at the end give a month's lines to the pages and the API: the hours earned
+in a community's units (the community's view, the activities list) and the lines of
+the monthly recognition list (``recognition.rank``).
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import clock
 from civicgrid.errors import Conflict, Invalid
 from civicgrid.org.models import Unit
+from civicgrid.people import recognition
 from civicgrid.people.models import LedgerEntry, LedgerSource, Person
 
 # Hours of one grid call or activity at most (a typo of 80 for 8 is refused).
@@ -127,3 +133,43 @@ def spend(
         note=note,
         at=at,
     )
+
+
+# --- readers: a month's lines ----------------------------------------------------------------
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def this_month() -> tuple[int, int]:
+    day = timezone.localdate(clock.now())
+    return day.year, day.month
+
+
+def earned_this_month(units: tuple[int, ...] | None) -> tuple[Decimal, int]:
+    """The service hours earned this month in ``units`` (None: everywhere), and by how
+    many people."""
+    start, end = month_bounds(*this_month())
+    rows = LedgerEntry.objects.filter(at__gte=start, at__lt=end).exclude(
+        source=LedgerSource.REDEMPTION
+    )
+    if units is not None:
+        rows = rows.filter(unit_id__in=units)
+    sums = rows.aggregate(hours=Coalesce(Sum("hours"), Decimal("0")))
+    hours = Decimal(sums["hours"]).quantize(Decimal("0.1"))
+    return hours, rows.values("person_id").distinct().count()
+
+
+def recognition_lines(community: Unit, year: int, month: int) -> list[recognition.Line]:
+    """The month's earning ledger lines of ``community`` (its grids included)."""
+    start, end = month_bounds(year, month)
+    rows = (
+        LedgerEntry.objects.filter(unit__path__startswith=community.path, at__gte=start, at__lt=end)
+        .exclude(source=LedgerSource.REDEMPTION)
+        .values_list("person_id", "person__name", "hours", "points")
+    )
+    return [recognition.Line(pk, name, Decimal(hours), points) for pk, name, hours, points in rows]

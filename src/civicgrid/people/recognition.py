@@ -1,6 +1,6 @@
 """The monthly recognition list of a community (月度志愿之星): its people ranked by the
 service hours they earned in the month, then by the points. Pure: ledger lines in, the
-ranked list out; the pages read the lines (``activity_views.recognition_lines``).
+ranked list out; the pages read the lines (``ledger.recognition_lines``).
 
 Only what was earned counts (hours and points credited): points spent at the
 supermarket do not lower a person's place.

@@ -29,7 +29,8 @@ from civicgrid.cases.models import mask_phone
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.org.scoping import scope_of
-from civicgrid.people import actions, export, permissions
+from civicgrid.people import actions, export, ledger, permissions
+from civicgrid.people.call_models import CallState, GridCall
 from civicgrid.people.models import (
     Availability,
     Duty,
@@ -42,6 +43,7 @@ from civicgrid.people.models import (
     Roster,
     RosterState,
     SwapState,
+    reach_ids,
 )
 from civicgrid.web import access
 from civicgrid.web.access import roles_required
@@ -128,6 +130,25 @@ def on_duty_today(rosters: QuerySet[Roster]) -> list[Duty]:
     )
 
 
+OPEN_CALLS_SHOWN = 5
+
+
+def this_month_in_the_grids(user: User) -> dict[str, Any]:
+    """What the community sees beside who is on duty: the grid calls still taking
+    claims in its grids (the newest few, and how many) and the service hours earned this
+    month in its units, by how many people."""
+    open_calls = GridCall.objects.visible_to(user).filter(state=CallState.OPEN)
+    hours, people = ledger.earned_this_month(reach_ids(user))
+    return {
+        "open_calls": list(
+            open_calls.select_related("grid").order_by("-created_at", "-pk")[:OPEN_CALLS_SHOWN]
+        ),
+        "open_call_count": open_calls.count(),
+        "month_hours": hours,
+        "month_people": people,
+    }
+
+
 # --- people ------------------------------------------------------------------------------------
 
 
@@ -159,6 +180,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
             "q": name,
             "grids": list(grids.order_by("path").values_list("pk", "name")[:500]),
             "on_duty": on_duty_today(Roster.objects.visible_to(request.user)),
+            **this_month_in_the_grids(request.user),
             "may_add": scope_of(request.user).has_role(*permissions.STAFF_ROLES),
             "branches": list(
                 PartyBranch.objects.filter(unit__in=Unit.objects.visible_to(request.user))
