@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.logs import LogEntry
 from civicgrid.org.models import Unit
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ class CouncilAction(models.TextChoices):
     PUBLISH_PERIOD = "publish_period", _("scores published")
 
 
-class CouncilEvent(models.Model):
+class CouncilEvent(LogEntry):
     """The council's log: one row per change, written by the action that made it."""
 
     council = models.ForeignKey(
@@ -235,15 +236,6 @@ class CouncilEvent(models.Model):
     # A name from CouncilAction (no ``choices`` on the column: each domain of the app
     # adds names without a migration); ``label`` reads it.
     action = models.CharField(_("action"), max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("at"))
     member = models.ForeignKey(
         CouncilMember,
         verbose_name=_("member"),
@@ -252,8 +244,6 @@ class CouncilEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("council event")

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import Case
+from civicgrid.logs import LogEntry
 from civicgrid.org.models import Unit
 
 if TYPE_CHECKING:
@@ -296,19 +297,10 @@ class WindowAction(models.TextChoices):
     LOG_VISIT = "log_visit", _("visit logged")
 
 
-class WindowEvent(models.Model):
+class WindowEvent(LogEntry):
     """The window's log: one row per change, written by the action that made it."""
 
     action = models.CharField(_("action"), max_length=32, choices=WindowAction.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("at"))
     enterprise = models.ForeignKey(
         Enterprise,
         verbose_name=_("enterprise"),
@@ -325,8 +317,6 @@ class WindowEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("window event")

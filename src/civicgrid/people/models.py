@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from civicgrid.logs import LogEntry
 from civicgrid.org.models import Unit
 
 if TYPE_CHECKING:
@@ -446,22 +447,13 @@ class PeopleAction(models.TextChoices):
     CANCEL_CALL = "cancel_call", _("grid call cancelled")
 
 
-class PeopleEvent(models.Model):
+class PeopleEvent(LogEntry):
     """The app's log: one row per change (and per phone number shown), written by the
     action that made it, with what it is about."""
 
     # A name from PeopleAction (no ``choices``: later domains add names without a
     # migration); ``label`` reads it.
     action = models.CharField(_("action"), max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("at"))
     # The unit whose staff answer for the change (a roster's unit, a person's grid).
     unit = models.ForeignKey(
         Unit,
@@ -495,17 +487,12 @@ class PeopleEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("people event")
         verbose_name_plural = _("people events")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["unit", "at"], name="people_events_of_unit")]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
 
     @property
     def label(self) -> str:

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import Case
+from civicgrid.logs import LogEntry
 from civicgrid.org.models import Unit
 from civicgrid.people.models import reach_ids
 
@@ -297,20 +298,11 @@ class ProjectAction(models.TextChoices):
     MAKE_CASE = "make_case", _("observation made a case")
 
 
-class ProjectEvent(models.Model):
+class ProjectEvent(LogEntry):
     """The app's log: one row per change (and per phone number shown), written by the
     action that made it."""
 
     action = models.CharField(_("action"), max_length=32, choices=ProjectAction.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("at"))
     project = models.ForeignKey(
         Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="events"
     )
@@ -330,14 +322,9 @@ class ProjectEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("project event")
         verbose_name_plural = _("project events")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["project", "at"], name="project_events_by_time")]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
