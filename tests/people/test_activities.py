@@ -23,6 +23,7 @@ from civicgrid.people.activity_models import (
     SignUpState,
 )
 from civicgrid.people.models import LedgerEntry, LedgerSource, PeopleAction, PeopleEvent
+from tests.factories import UserFactory
 from tests.people.conftest import PeopleFixture, person
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +234,14 @@ def test_the_recognition_list_ranks_hours_then_points_and_ignores_spending() -> 
         (3, "钱四", Decimal("3"), 5),
     ]
     assert recognition.mask_name("王一") == "王*" and recognition.mask_name("欧阳小明") == "欧***"
+
+
+def test_nobody_else_cancels_a_person_s_sign_up(people: PeopleFixture) -> None:
+    """Another person of the community (not staff) may not give back someone's place."""
+    activity = planned(people, capacity=2)
+    mine = activities.sign_up(activity, actor=people.member_user, person=people.member)
+    stranger = UserFactory(username="linju")
+    person(people.tree.grids[1], "邻居", user=stranger)  # lives in the same community
+    with pytest.raises(Forbidden):
+        activities.cancel_sign_up(mine, actor=stranger)
+    assert SignUp.objects.get(pk=mine.pk).state == SignUpState.SIGNED

@@ -262,3 +262,18 @@ def test_the_fan_out_queues_one_message_per_person_and_channel_once(
     assert Notification.objects.visible_to(people.handler).count() == rows.count()
     stranger = make_member(people.tree.communities[1], Role.DISPATCHER, username="d2")
     assert not Notification.objects.visible_to(stranger).exists()
+
+
+def test_only_the_claimant_withdraws_a_claim(people: PeopleFixture) -> None:
+    """Another helper of the same grid, or a neighbour volunteer, may not take back a
+    claim that is not theirs; the claim stands and nothing is logged."""
+    call = a_call(people, wanted=2)
+    first = helper(people, "甲", "jia")
+    second = helper(people, "乙", "yi")
+    claim = calls.claim_call(call, actor=first.user, person=first)
+    before = events(PeopleAction.WITHDRAW_CLAIM)
+    for stranger in (second.user, people.volunteer):
+        with pytest.raises(Forbidden):
+            calls.withdraw_claim(claim, actor=stranger)
+    assert CallClaim.objects.get(pk=claim.pk).state == ClaimState.CLAIMED
+    assert events(PeopleAction.WITHDRAW_CLAIM) == before
