@@ -133,6 +133,53 @@ def _cases_select(vendor: str, base: int, months: int = 36) -> str:
     """
 
 
+# The shares of all cases that ``focus`` gives to the units of the people whose pages
+# are timed, in the console benchmark's reference database: their queues then hold
+# about as many rows at 20,000 cases as at 10 million with a uniform spread (uniform,
+# a grid worker's grid holds 3 cases of 20,000 and 1,400 of 10 million; an empty page
+# is no reference for a full one).
+FOCUS_SHARES = {"grid": 0.08, "community": 0.15, "department": 0.30}
+
+
+def _weigh(cursor, focus: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """Repeat the rows of ``bench_grid`` and ``bench_dept`` that belong to ``focus`` so
+    that a uniform pick lands on them with ``FOCUS_SHARES``: the grid (``focus["grid"]``)
+    8 % of the cases, its community with all its grids 15 %, the department 30 % of the
+    departments' picks."""
+    cursor.execute("SELECT grid, community, street, district FROM bench_grid ORDER BY idx")
+    grids = cursor.fetchall()
+    mine = [row for row in grids if row[1] == focus.get("community")]
+    one = [row for row in mine if row[0] == focus.get("grid")]
+    rest = [row for row in mine if row[0] != focus.get("grid")]
+    others = len(grids) - len(mine)
+    total = others / (1 - FOCUS_SHARES["community"])  # the weight of every pick
+    copies: dict[int, int] = {row[0]: 1 for row in grids}
+    for row in one:
+        copies[row[0]] = max(1, round(FOCUS_SHARES["grid"] * total))
+    for row in rest:
+        share = FOCUS_SHARES["community"] - (FOCUS_SHARES["grid"] if one else 0)
+        copies[row[0]] = max(1, round(share * total / len(rest)))
+    cursor.execute("DELETE FROM bench_grid")
+    rows = [row for row in grids for _ in range(copies[row[0]])]
+    cursor.executemany(
+        "INSERT INTO bench_grid (idx, grid, community, street, district)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        [(k + 1, *row) for k, row in enumerate(rows)],
+    )
+    cursor.execute("SELECT id FROM bench_dept ORDER BY idx")
+    departments = [row[0] for row in cursor.fetchall()]
+    if focus.get("department") in departments:
+        share = FOCUS_SHARES["department"]
+        extra = round(share * (len(departments) - 1) / (1 - share))
+        departments = [d for d in departments if d != focus["department"]]
+        departments += [focus["department"]] * extra
+        cursor.execute("DELETE FROM bench_dept")
+        cursor.executemany(
+            "INSERT INTO bench_dept (idx, id) VALUES (%s, %s)",
+            [(k + 1, d) for k, d in enumerate(departments)],
+        )
+
+
 def _later(vendor: str, column: str, seconds: str) -> str:
     """``column`` plus ``seconds`` (an expression), to the whole second."""
     if vendor == "postgresql":
@@ -149,10 +196,13 @@ def load(  # type: ignore[no-untyped-def]
     *,
     months: int = 36,
     history: bool = True,
+    focus: dict[str, int] | None = None,
 ) -> dict[str, float]:
     """Write ``n`` cases over the last ``months`` and what belongs to them; returns
     seconds per table. ``history`` False leaves out each case's contact and events
-    (nothing the indicators read: a 10-million-case load in a fraction of the time)."""
+    (nothing the indicators read: a 10-million-case load in a fraction of the time).
+    ``focus`` ({"grid": id, "community": id, "department": id}) gives those units the
+    fixed shares of ``FOCUS_SHARES`` (see ``_weigh``)."""
     vendor = connection.vendor
     true, false = ("true", "false") if vendor == "postgresql" else ("1", "0")
     seconds: dict[str, float] = {}
@@ -179,6 +229,8 @@ def load(  # type: ignore[no-untyped-def]
             """CREATE TEMP TABLE bench_dept AS SELECT row_number() OVER (ORDER BY id) AS idx, id
                FROM org_unit WHERE kind = 'department'"""
         )
+        if focus:
+            _weigh(cursor, focus)
         cursor.execute(
             """CREATE TEMP TABLE bench_cat AS SELECT row_number() OVER (ORDER BY id) AS idx, id
                FROM cases_category c

@@ -117,9 +117,8 @@ def main() -> None:
     )
     env = console._env(url, args.data_dir)
     started = time.perf_counter()
-    fixture = console.prepare(
-        url, args.cases, args.reuse, args.data_dir, {"months": args.months, "history": False}
-    )
+    options = {"months": args.months, "history": False}
+    fixture = console.prepare(url, args.cases, args.reuse, args.data_dir, options)
     fixture_s = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     stored_said = "not written (--no-store)"

@@ -136,3 +136,25 @@ def test_moving_a_community_repaths_its_grids(tree: TreeFixture) -> None:
     assert grid.path == f"D/D02/{community.code}/{grid.code}/"
     with pytest.raises(Invalid):
         actions.update_unit(tree.streets[0], name="x", parent=tree.streets[0], active=True)
+
+
+def test_units_where_a_role_is_held_are_read_once_and_not_at_all_for_the_whole_tree(
+    tree: TreeFixture, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from civicgrid.cases.permissions import CONTACT_ROLES, known_residents
+
+    street = tree.streets[0]
+    dispatcher = make_member(street, Role.DISPATCHER)
+    scope = scope_of(dispatcher)
+    mine = set(Unit.objects.subtree(street).values_list("pk", flat=True))
+    with django_assert_num_queries(2):  # the roots, then the street's units
+        assert set(scope.units_where(CONTACT_ROLES) or ()) == mine
+        assert set(scope.units_where(CONTACT_ROLES) or ()) == mine
+        known_residents(scope)
+    assert scope.units_where({Role.VOLUNTEER}) == (), "a role not held: no unit"
+    # A contact role over the root: the whole tree, no list of ids in the query.
+    district = scope_of(make_member(tree.district, Role.DISPATCHER))
+    assert district.units_where(CONTACT_ROLES) is None
+    assert str(known_residents(district)) == "(AND: )"
+    # A handler holds no contact role: they may not know residents anywhere.
+    assert known_residents(make_member(street, Role.HANDLER)) is None

@@ -365,3 +365,32 @@ def test_boards_are_refreshed_while_looked_at_and_dropped_when_not(setup, settin
     HotBoard.objects.filter(pk=board.pk).update(viewed_at=timezone.now() - timedelta(days=8))
     boards.refresh()
     assert not HotBoard.objects.exists(), "nobody looked at it for a week"
+
+
+def test_the_triage_queue_costs_the_same_queries_for_one_case_or_many(setup) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicgrid.cases.permissions import allowed_actions, allowed_actions_for
+
+    tree, _ = setup
+    dispatcher = make_member(tree.district, Role.DISPATCHER)
+    client = Client()
+    client.force_login(dispatcher)
+
+    def queries() -> int:
+        client.get("/triage/")
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/triage/").content.decode()
+        assert page.count('name="category"') == Case.objects.filter(category=None).count()
+        return len(captured)
+
+    first = submit(tree, title="楼道堆物", text="三单元楼道里堆满了纸箱杂物。")
+    one = queries()
+    more = [submit(tree, title=f"噪音{i}", text="楼上邻居半夜跺脚。") for i in range(5)]
+    assert queries() == one, "what lies around each case is read once for the page"
+    # The page's buttons are each case's own: the same as asked one case at a time.
+    cases = list(Case.objects.filter(pk__in=[first.pk, *(c.pk for c in more)]))
+    batch = allowed_actions_for(cases, dispatcher)
+    assert batch == {c.pk: allowed_actions(c, dispatcher) for c in cases}
+    assert all("triage" in batch[c.pk] for c in cases)

@@ -9,6 +9,7 @@ across a join that no index can serve (see docs/architecture.md, "Lists at scale
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, reduce
 from operator import or_
@@ -72,12 +73,37 @@ class Scope:
         return self.everything or bool(self.roles.intersection(roles))
 
     @cached_property
+    def _roots(self) -> frozenset[str]:
+        return frozenset(Unit.objects.filter(parent=None).values_list("path", flat=True))
+
+    def _whole_tree(self, paths: Iterable[str]) -> bool:
+        """Whether ``paths`` take in every root, so the whole tree."""
+        return bool(self._roots) and self._roots <= set(paths)
+
+    def units_where(self, roles: Iterable[str]) -> tuple[int, ...] | None:
+        """The ids of the units where the person holds one of ``roles``, with everything
+        below them; None for the whole tree (a superuser, or such a role over every
+        root). Read once per scope and set of roles."""
+        wanted = frozenset(roles)
+        known: dict[frozenset[str], tuple[int, ...] | None]
+        known = self.__dict__.setdefault("_units_where", {})
+        if wanted not in known:
+            paths = [path for path, role in self.grants if role in wanted]
+            if self.everything or self._whole_tree(paths):
+                known[wanted] = None
+            elif not paths:
+                known[wanted] = ()
+            else:
+                where = reduce(or_, (Q(path__startswith=p) for p in paths))
+                known[wanted] = tuple(Unit.objects.filter(where).values_list("pk", flat=True))
+        return known[wanted]
+
+    @cached_property
     def reach(self) -> Reach:
         """The scope's units as ids (two or three small queries, once per scope)."""
         if self.everything:
             return Reach(everywhere=True)
-        roots = set(Unit.objects.filter(parent=None).values_list("path", flat=True))
-        if roots and roots <= set(self.paths):
+        if self._whole_tree(self.paths):
             return Reach(everywhere=True)
         units = (
             list(Unit.objects.filter(self.q("path")).values_list("pk", "kind"))

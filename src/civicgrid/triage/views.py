@@ -18,7 +18,7 @@ from civicgrid.cases import actions, clock
 from civicgrid.cases.categories import choice_groups
 from civicgrid.cases.models import Case, Category, State, Urgency
 from civicgrid.cases.paging import keyset
-from civicgrid.cases.permissions import allowed_actions
+from civicgrid.cases.permissions import allowed_actions_for
 from civicgrid.cases.queues import NEWEST_FIRST
 from civicgrid.errors import Conflict, Refusal
 from civicgrid.evaluation import topics
@@ -60,9 +60,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases = page.items
     groups = choice_groups()
     names = {c.code: c.name for _label, leaves in groups for c in leaves}
+    allowed_on = allowed_actions_for(cases, request.user)
     for case in cases:
         # Operators may merge but not triage, leaders neither: show only what works.
-        allowed = allowed_actions(case, request.user)
+        allowed = allowed_on[case.pk]
         case.may_triage, case.may_merge = "triage" in allowed, "merge" in allowed
         suggestion = getattr(case, "suggestion", None)
         # Preselected only if it is one of the choices (a retired category is not).
