@@ -8,7 +8,10 @@ and at 20,000 in the same run.
 Two scratch databases (``<name>_big`` and ``<name>_small``; on SQLite two files under
 ``--data-dir``), each the demo district with its cases bulk-loaded by
 ``console_fixture.load`` (not timed; ``--reuse`` keeps a database already loaded with
-that many cases). Then, for each role (district and street dispatcher, community
+that many cases; ``--load-only`` stops there). In the 20,000-case reference the timed
+people's own units hold a fixed share of the cases (``console_fixture.FOCUS_SHARES``),
+so that their pages hold about as many rows there as in the uniform N: each page's rows
+are printed at both sizes. Then, for each role (district and street dispatcher, community
 handler, grid worker, department handler, leader), in-process through Django's test
 client: every queue tab's first page and a deep page, a case page, ``/triage/``,
 ``/triage/hot/``, ``/tasks/``, the queue sorted, filtered and searched (by code, words

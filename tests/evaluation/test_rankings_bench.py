@@ -81,3 +81,41 @@ def test_a_figure_that_differs_is_caught_and_named(
     difference = found["differences"][0]
     assert difference["row"] in {s.code for s in loaded.tree.streets}
     assert difference["ours"]["cases"] > difference["naive"].get("cases", 0)
+
+
+@pytest.mark.django_db
+def test_the_console_references_focus_gives_the_timed_units_their_shares() -> None:
+    """``bench/console.py``'s 20,000-case reference: the timed people's grid, community and
+    department get ``FOCUS_SHARES`` of the picks (a district of 2,000 grids in communities
+    of 20, and 85 departments), so their pages are no emptier there than at ten million."""
+    fixture = _module("console_fixture")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_grid (idx int, grid int, community int,"
+            " street int, district int)"
+        )
+        cursor.execute("CREATE TEMP TABLE bench_dept (idx int, id int)")
+        cursor.executemany(
+            "INSERT INTO bench_grid VALUES (%s, %s, %s, 1, 0)",
+            [(g + 1, g, 10_000 + g // 20) for g in range(2000)],
+        )
+        cursor.executemany(
+            "INSERT INTO bench_dept VALUES (%s, %s)", [(d + 1, d) for d in range(85)]
+        )
+        fixture._weigh(cursor, {"grid": 45, "community": 10_002, "department": 7})
+        cursor.execute("SELECT grid, community, idx FROM bench_grid")
+        picks = cursor.fetchall()
+        cursor.execute("SELECT id, idx FROM bench_dept")
+        departments = cursor.fetchall()
+        cursor.execute("DROP TABLE bench_grid")
+        cursor.execute("DROP TABLE bench_dept")
+    shares = fixture.FOCUS_SHARES
+    assert sorted(idx for *_rest, idx in picks) == list(range(1, len(picks) + 1)), "1…n"
+    grid = sum(g == 45 for g, _c, _i in picks) / len(picks)
+    community = sum(c == 10_002 for _g, c, _i in picks) / len(picks)
+    assert abs(grid - shares["grid"]) < 0.005, grid  # uniform: 0.05 %
+    assert abs(community - shares["community"]) < 0.005, community  # uniform: 1 %
+    assert {g for g, _c, _i in picks} == set(range(2000)), "every other grid kept, once"
+    department = sum(d == 7 for d, _i in departments) / len(departments)
+    assert abs(department - shares["department"]) < 0.01, department
+    assert sorted(idx for _d, idx in departments) == list(range(1, len(departments) + 1))
