@@ -11,8 +11,10 @@ Python over the rows.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import reduce
 from operator import or_
+from unittest.mock import patch
 
 from django.db import transaction
 from django.db.models import Q
@@ -20,10 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicgrid.cases import actions
-from civicgrid.cases.models import Case, State, TaskState, Urgency, WhistleTask
+from civicgrid.cases.models import SPLIT_UNITS, Case, State, TaskState, Urgency, WhistleTask
+from civicgrid.cases.paging import Order, _ordering, keyset
+from civicgrid.cases.queues import MOST_URGENT_FIRST, NEWEST_FIRST
 from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
 from civicgrid.org.scoping import FIELD_ROLES, scope_of
 from tests.cases.conftest import Staff
+from tests.cases.test_lifecycle import dispatched
 from tests.factories import make_member, make_unit, submit
 
 
@@ -158,19 +163,22 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
         departments.append(make_unit(f"RD{d}", f"部{d}", UnitKind.DEPARTMENT, parent))
     units += departments
     owners = st.sampled_from(units)
+    hours = st.integers(0, 3)  # few distinct times: ties, broken by id
     rows = data.draw(
         st.lists(
             st.tuples(
                 owners,
                 st.none() | st.sampled_from(grids),
                 st.lists(st.sampled_from(departments), max_size=2, unique=True),
+                hours,
+                st.none() | hours,
             ),
             min_size=1,
             max_size=12,
         )
     )
     cases = []
-    for owner, grid, tasked in rows:
+    for owner, grid, tasked, age, due in rows:
         case = Case.objects.create(
             channel="web",
             title="t",
@@ -178,7 +186,8 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
             owner_unit=owner,
             grid=grid,
             state=State.HANDLING,
-            created_at=district.created_at,
+            created_at=district.created_at - timedelta(hours=age),
+            due_at=None if due is None else district.created_at + timedelta(hours=due),
         )
         for department in tasked:
             WhistleTask.objects.create(
@@ -203,7 +212,40 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
         )
 
     expected = {case.pk for case, owner, grid, tasked in cases if sees(owner, grid, tasked)}
-    assert visible(User.objects.get(pk=person.pk)) == expected, grants
+    # One part per unit, and one part for all units (a scope larger than SPLIT_UNITS).
+    for split in (SPLIT_UNITS, 0):
+        with patch("civicgrid.cases.models.SPLIT_UNITS", split):
+            person = User.objects.get(pk=person.pk)  # a fresh scope
+            assert visible(person) == expected, grants
+            parts = Case.objects.scope_parts(person)
+            for order, nullable in ((NEWEST_FIRST, False), (MOST_URGENT_FIRST, True)):
+                wanted = Case.objects.filter(pk__in=expected).order_by(
+                    *_ordering(order, nullable=nullable)
+                )
+                assert paged(order, nullable, parts) == list(wanted.values_list("pk", flat=True))
+
+
+def paged(order: Order, nullable: bool, parts: list[Q] | None) -> list[int]:
+    """Every case of ``parts``, two at a time by key, forward; then back again from the
+    last page, which must give the same pages."""
+    pages, before = [], None
+    while True:
+        page = keyset(
+            Case.objects.all(), order, before=before, size=2, nullable=nullable, parts=parts
+        )
+        pages.append([c.pk for c in page.items])
+        if page.next is None:
+            break
+        before = page.next
+    back, after = [pages[-1]], page.previous
+    while after is not None:
+        page = keyset(
+            Case.objects.all(), order, after=after, size=2, nullable=nullable, parts=parts
+        )
+        back.insert(0, [c.pk for c in page.items])
+        after = page.previous
+    assert back == pages, "the pages read backwards are the pages read forwards"
+    return [pk for page_ in pages for pk in page_]
 
 
 def test_a_departments_work_is_its_open_tasks(staff: Staff) -> None:
@@ -231,3 +273,26 @@ def test_a_departments_work_is_its_open_tasks(staff: Staff) -> None:
     assert Case.objects.visible_to(dept).filter(pk=case.pk).exists(), "still visible"
     assert not in_queue(dept, "handling").exists() and queue_counts(dept)["handling"] == 0
     assert [c.pk for c in in_queue(dept, "all")] == [case.pk], "and in 'all'"
+
+
+def test_a_page_of_a_small_scope_is_read_part_by_part_in_one_statement(staff: Staff) -> None:
+    """A community handler's queue: one part per unit of the community (each walked in
+    its own ``unit_newest`` entries), read together: one statement on PostgreSQL
+    (``UNION ALL``), one per part on SQLite, whose compound statements take no LIMIT;
+    then the page's rows by id. The page is the same as the one-filter page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for kind in ("micro", "minor", "micro"):  # owned by a grid, the community, a grid
+        dispatched(staff, kind)
+    handler = User.objects.get(pk=staff.community_handler.pk)
+    parts = Case.objects.scope_parts(handler)
+    assert parts is not None and len(parts) > 1, "the community and its grids, a part each"
+    with CaptureQueriesContext(connection) as queries:
+        page = keyset(Case.objects.all(), NEWEST_FIRST, size=2, parts=parts)
+    keys_read = 1 if connection.vendor == "postgresql" else len(parts)
+    assert len(queries) == keys_read + 1, [q["sql"] for q in queries]
+    if connection.vendor == "postgresql":
+        assert "UNION ALL" in queries[0]["sql"]
+    assert page.items == keyset(Case.objects.visible_to(handler), NEWEST_FIRST, size=2).items
+    assert len(page.items) == 2 and page.next

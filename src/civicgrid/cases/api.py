@@ -20,7 +20,7 @@ from civicgrid.cases.models import Case, Category, Photo, WhistleTask, mask_phon
 from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import FOLLOW_UP, allowed_actions, may_know_resident
 from civicgrid.cases.photos import check_photos, open_photo
-from civicgrid.cases.queues import QUEUE_NAMES, in_queue, queue_counts, queues
+from civicgrid.cases.queues import QUEUE_NAMES, queue_counts, queue_parts, queues
 from civicgrid.errors import Forbidden, NotFound, answers
 from civicgrid.inputs import Id, Version, WholeNumber
 from civicgrid.org.models import Unit, UnitKind, User
@@ -363,9 +363,10 @@ def list_cases(
 ) -> CaseList:
     chosen = search.read(filters.model_dump(exclude_none=True), request.user)
     sort = search.sort_of(chosen, queues()[queue].order)
+    rows, parts = queue_parts(request.user, queue)
     with search.time_limited(chosen):
         page = keyset(
-            search.narrowed(in_queue(request.user, queue), chosen, request.user).select_related(
+            search.narrowed(rows, chosen, request.user).select_related(
                 "owner_unit", "category", "grid"
             ),
             sort.order,
@@ -373,6 +374,7 @@ def list_cases(
             after=after,
             size=limit,
             nullable=sort.nullable,
+            parts=parts,
         )
     if chosen.phone and page.items:
         actions.log_contact_reveals(

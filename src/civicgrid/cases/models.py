@@ -300,6 +300,12 @@ def new_tracking_code() -> str:
     return "".join(code)
 
 
+# A scope of up to this many owner units is listed one unit at a time (one walk of the
+# ``unit_newest`` index each); a larger one, a street or more, is a large share of the
+# cases, which a walk of the newest-first index finds its page in quickly.
+SPLIT_UNITS = 40
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: User | Scope, *, work: bool = False) -> CaseQuerySet:
         """Cases owned by a unit in the user's scope, whistled to a department in it, or
@@ -307,17 +313,37 @@ class CaseQuerySet(models.QuerySet["Case"]):
         work, where a department's part is the cases of its open tasks (a case whose
         task it finished stays visible, but is no longer its work).
 
-        Each part is a condition on one indexed column with ids resolved first (the
-        scope's units, the departments' tasked cases, the field grids), so PostgreSQL
-        combines index scans (BitmapOr) instead of filtering a join of every case and
-        its units; a scope that covers the whole tree filters nothing."""
+        The union of ``scope_parts``: each a condition on one indexed column with ids
+        resolved first (the scope's units, the departments' tasked cases, the field
+        grids), so PostgreSQL combines index scans (BitmapOr) instead of filtering a join
+        of every case and its units; a scope that covers the whole tree filters nothing."""
+        parts = self.scope_parts(user, work=work)
+        if parts is None:
+            return self
+        if not parts:
+            return self.none()
+        return self.filter(reduce(or_, parts))
+
+    def scope_parts(self, user: User | Scope, *, work: bool = False) -> list[Q] | None:
+        """The cases ``visible_to`` the user as parts whose union they are, for a list
+        to walk each part in its own index and merge the pages (``paging.keyset``'s
+        ``parts``): one part per owner unit (``unit_newest``) and per field grid
+        (``grid_newest``) while there are at most ``SPLIT_UNITS`` of them, else one for
+        them all, and one for the departments' tasked cases. None: the whole tree,
+        nothing to filter; empty: nothing visible. Parts may overlap."""
         from civicgrid.cases.lookups import ids_q
         from civicgrid.org.scoping import scope_of
 
         reach = scope_of(user).reach
         if reach.everywhere:
-            return self
-        parts = [ids_q(reach.unit_ids, "owner_unit_id")] if reach.unit_ids else []
+            return None
+
+        def each(ids: tuple[int, ...], field: str) -> list[Q]:
+            if len(ids) > SPLIT_UNITS:
+                return [ids_q(ids, field)]
+            return [Q(**{field: pk}) for pk in ids]
+
+        parts = each(reach.unit_ids, "owner_unit_id")
         if reach.department_ids:
             tasked = WhistleTask.objects.filter(ids_q(reach.department_ids, "department_id"))
             if work:
@@ -325,11 +351,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
             case_ids = set(tasked.values_list("case_id", flat=True))
             if case_ids:
                 parts.append(ids_q(case_ids, "pk"))
-        if reach.grid_ids:
-            parts.append(ids_q(reach.grid_ids, "grid_id"))
-        if not parts:
-            return self.none()
-        return self.filter(reduce(or_, parts))
+        return parts + each(reach.grid_ids, "grid_id")
 
     def open(self) -> CaseQuerySet:
         return self.filter(state__in=OPEN_STATES)
@@ -373,6 +395,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="located_cases",
+        db_index=False,  # (grid, created_at, id) below serves it
     )
     owner_unit = models.ForeignKey(
         Unit,
@@ -540,6 +563,10 @@ class Case(models.Model):
                 fields=["category", "id"], include=["owner_unit", "grid"], name="cases_by_category"
             ),
             models.Index(fields=["owner_unit", "id"], name="cases_by_unit"),
+            # A small scope's lists, one unit or grid at a time (``scope_parts``): its
+            # cases newest first, merged across its units by ``paging.keyset``.
+            models.Index(fields=["owner_unit", "created_at", "id"], name="unit_newest"),
+            models.Index(fields=["grid", "created_at", "id"], name="grid_newest"),
             # The queues sorted by deadline: the cases that have one (open ones only).
             models.Index(
                 fields=["due_at", "id"],

@@ -11,10 +11,12 @@ nullable first field (a deadline, a category) is paged with its empty rows last.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from django.db import connections
 from django.db.models import DateTimeField, F, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -113,19 +115,25 @@ def keyset(
     after: str | None = None,
     size: int = 30,
     nullable: bool = False,
+    parts: Sequence[Q] | None = None,
 ) -> Page[M]:
     """One page of ``rows`` in ``order``: the first, the one past ``before`` (the next
     page's cursor), or the one before ``after`` (the previous page's). ``nullable``: the
-    order's first field may be empty; those rows come last.
+    order's first field may be empty; those rows come last. ``parts``: only the rows of
+    their union (None: all of ``rows``), e.g. a scope's (``CaseQuerySet.scope_parts``).
 
     Keys first, rows second: the page's ids are found in the order's index without
     the joins ``rows`` may carry (a join planned before the sort would join every
-    candidate row), then those rows are read by id."""
+    candidate row), then those rows are read by id. Over ``parts``, each part's page
+    of keys is found on its own, in its own index, and the pages are merged: a page of
+    their union is among the first ``size`` keys of its parts. (PostgreSQL reads the
+    parts in one statement, ``UNION ALL``; SQLite, whose compound statements take no
+    ``LIMIT`` in their parts, one statement each.)"""
     first, second = (name.lstrip("-") for name in order)
     numeric = not isinstance(rows.model._meta.get_field(first), DateTimeField)
     backwards = bool(after)
+    reverse = _reversed(order)
     if after:
-        reverse = _reversed(order)
         mark = parse_cursor(after, "after", numeric=numeric, nullable=nullable)
         query = rows.filter(_beyond(order, mark, forward=False, nullable=nullable))
         if nullable:  # (the empty rows, last going forward, come first going back)
@@ -140,7 +148,10 @@ def keyset(
         query = query.order_by(*_ordering(order, nullable=nullable))
     else:
         query = rows.order_by(*_ordering(order, nullable=nullable))
-    keys = list(query.values_list("pk", first, second)[: size + 1])
+    keys = _keys(query, (first, second), size + 1, parts)
+    if parts is not None and len(parts) > 1:
+        ordering = reverse if backwards else order
+        keys = _merged(keys, ordering, size + 1, nulls_first=nullable and backwards)
     more = len(keys) > size
     keys = keys[:size]
     if backwards:
@@ -164,3 +175,32 @@ def keyset(
         next=cursor(keys[-1]) if more else None,
         previous=cursor(keys[0]) if before and keys else None,
     )
+
+
+def _keys(
+    query: QuerySet[M], fields: tuple[str, str], limit: int, parts: Sequence[Q] | None
+) -> list[tuple[Any, Any, Any]]:
+    """The first ``limit`` keys (pk and the order's fields) of ``query``, or of each of
+    ``parts`` within it (unmerged)."""
+    if parts is None:
+        return list(query.values_list("pk", *fields)[:limit])
+    pieces = [query.filter(part).values_list("pk", *fields)[:limit] for part in parts]
+    if len(pieces) <= 1:
+        return [key for piece in pieces for key in piece]
+    if connections[query.db].features.supports_slicing_ordering_in_compound:
+        return list(pieces[0].union(*pieces[1:], all=True))
+    return [key for piece in pieces for key in piece]
+
+
+def _merged(
+    keys: list[tuple[Any, Any, Any]], order: Order, limit: int, *, nulls_first: bool
+) -> list[tuple[Any, Any, Any]]:
+    """The first ``limit`` of the parts' ``keys`` in ``order``, each row once (the parts
+    may overlap), as the database orders them: an empty first field last (``nulls_first``:
+    first), ties by the second field."""
+    unique = list({key[0]: key for key in keys}.values())
+    unique.sort(key=lambda key: key[2], reverse=order[1].startswith("-"))
+    filled = [key for key in unique if key[1] is not None]
+    filled.sort(key=lambda key: key[1], reverse=order[0].startswith("-"))  # (stable)
+    empty = [key for key in unique if key[1] is None]
+    return (empty + filled if nulls_first else filled + empty)[:limit]

@@ -88,3 +88,12 @@ def in_queue(user: User, name: str) -> QuerySet[Case]:
     # them, which the planner would count twice and so misjudge the rows)
     cases = Case.objects.visible_to(user, work=name != "all")
     return cases.filter(queues()[name].filter)
+
+
+def queue_parts(user: User, name: str) -> tuple[QuerySet[Case], list[Q] | None]:
+    """``in_queue`` for a page: the queue's cases before the scope, and the scope as
+    parts (``Case.objects.scope_parts``) for ``paging.keyset`` to walk one by one, each
+    in its own index (a grid's cases among ten million are not found by filtering
+    the newest of all)."""
+    parts = Case.objects.scope_parts(user, work=name != "all")
+    return Case.objects.filter(queues()[name].filter), parts

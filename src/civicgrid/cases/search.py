@@ -220,8 +220,9 @@ def _midnight(day: date) -> datetime:
 
 
 def narrowed(cases: QuerySet[Case], filters: Filters, user: User) -> QuerySet[Case]:
-    """``cases`` (already scoped to ``user``) with ``filters``' conditions (and its
-    sort's: the deadline lists the cases that have one)."""
+    """``cases`` with ``filters``' conditions (and its sort's: the deadline lists the
+    cases that have one). ``cases`` are scoped to ``user`` already, or are paged within
+    the user's scope (``paging.keyset``'s ``parts``): no condition here widens them."""
     if filters.code:
         cases = cases.filter(tracking_code=filters.code)
     if filters.phone:

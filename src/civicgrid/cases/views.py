@@ -89,16 +89,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     try:
         filters = search.read(request.GET, request.user)
         sort = search.sort_of(filters, defined[name].order)
+        rows, parts = work_queues.queue_parts(request.user, name)
         with search.time_limited(filters):
             page = keyset(
-                search.narrowed(
-                    work_queues.in_queue(request.user, name), filters, request.user
-                ).select_related("owner_unit", "category"),
+                search.narrowed(rows, filters, request.user).select_related(
+                    "owner_unit", "category"
+                ),
                 sort.order,
                 before=request.GET.get("before"),
                 after=request.GET.get("after"),
                 size=30,
                 nullable=sort.nullable,
+                parts=parts,
             )
         if filters.phone and page.items:
             actions.log_contact_reveals(
