@@ -211,7 +211,7 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from civicgrid.cases.models import Case
+    from civicgrid.cases.models import Case, State
     from civicgrid.cases.queues import QUEUE_NAMES
     from civicgrid.org.models import User
 
@@ -253,7 +253,11 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
                 f"{username} /cases/?queue={name} deep page",
                 f"/cases/?queue={name}&before={deep}",
             )
-        case = Case.objects.visible_to(user).order_by("-created_at").first()
+        # The same kind of case at both sizes (the newest being handled): the newest of
+        # all was at one size a case with a task and at the other one without, a page
+        # with one query more or less for a reason that is not the size.
+        visible = Case.objects.visible_to(user).order_by("-created_at")
+        case = visible.filter(state=State.HANDLING).first() or visible.first()
         if case is not None:
             time_page(client, f"{username} case page", f"/cases/{case.tracking_code}/")
             api_case = f"/api/cases/{case.tracking_code}"

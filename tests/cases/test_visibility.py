@@ -296,3 +296,29 @@ def test_a_page_of_a_small_scope_is_read_part_by_part_in_one_statement(staff: St
         assert "UNION ALL" in queries[0]["sql"]
     assert page.items == keyset(Case.objects.visible_to(handler), NEWEST_FIRST, size=2).items
     assert len(page.items) == 2 and page.next
+
+
+def test_the_all_queue_is_paged_by_parts_and_the_open_queues_by_one_filter(staff: Staff) -> None:
+    """``queue_parts``: parts for "all" newest or oldest first or by unit (the orders the
+    parts' indexes carry); one filter for an open queue and for the orders no part's
+    index carries. Either way the page is the queue as ``in_queue`` gives it."""
+    from civicgrid.cases.queues import in_queue, queue_parts
+    from civicgrid.cases.search import SORTS
+
+    for kind in ("micro", "minor", "micro", "minor"):
+        dispatched(staff, kind)
+    handler = User.objects.get(pk=staff.community_handler.pk)
+    for name, sort in [
+        ("all", None),
+        ("all", "oldest"),
+        ("all", "unit"),
+        ("all", "category"),
+        ("to_acknowledge", None),
+    ]:
+        order = SORTS[sort].order if sort else NEWEST_FIRST
+        rows, parts = queue_parts(handler, name, order)
+        split = name == "all" and sort != "category"
+        assert (parts is not None) == split, (name, sort)
+        page = keyset(rows, order, size=3, parts=parts)
+        whole = keyset(in_queue(handler, name), order, size=3)
+        assert page.items == whole.items and len(page.items) == 3, (name, sort)

@@ -20,7 +20,12 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+        # The array typed as the column: psycopg sends a list of small numbers as
+        # smallint[], and ``bigint = ANY(smallint[])`` compares across types, which
+        # PostgreSQL does not hash: each row was compared with every id in turn (a
+        # street's 330 units over 30,000 cases: 23 ms instead of 2).
+        column = self.lhs.output_field.rel_db_type(connection)
+        return f"{lhs} = ANY(%s::{column}[])", [*lhs_params, list(self.rhs)]
 
 
 Field.register_lookup(AnyOf)

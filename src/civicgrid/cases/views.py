@@ -89,7 +89,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     try:
         filters = search.read(request.GET, request.user)
         sort = search.sort_of(filters, defined[name].order)
-        rows, parts = work_queues.queue_parts(request.user, name)
+        rows, parts = work_queues.queue_parts(request.user, name, sort.order)
         with search.time_limited(filters):
             page = keyset(
                 search.narrowed(rows, filters, request.user).select_related(
