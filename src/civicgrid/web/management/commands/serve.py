@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import gc
 import sys
 from typing import Any
 
@@ -34,6 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
 
+        from civicgrid.web.process import freeze_what_lives_as_long_as_the_process
         from civicgrid.wsgi import application
 
         # Each time a request's answer from the database comes back, its thread waits
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         sys.setswitchinterval(options["switch_interval_ms"] / 1000)
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0)
-        _freeze_what_lives_as_long_as_the_process()
+        freeze_what_lives_as_long_as_the_process()
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"civicgrid is serving at {url} (Ctrl+C to stop)"))
         proxy = {}
@@ -65,20 +65,3 @@ class Command(BaseCommand):
             ident="civicgrid",
             **proxy,
         )
-
-
-def _freeze_what_lives_as_long_as_the_process() -> None:
-    """Load what every request needs (the URL map and its views, the grid locator),
-    then take all objects made so far out of the cyclic garbage collector's reach.
-
-    They live as long as the process, yet each full collection walked all of them:
-    75–105 ms with every thread stopped, several times a minute under load, the p99
-    outliers of bench/intake.py. Frozen, a full collection takes 1–10 ms."""
-    from django.urls import get_resolver
-
-    from civicgrid.geo.locator import get_locator
-
-    get_resolver().url_patterns  # noqa: B018 - imports every view module
-    get_locator()
-    gc.collect()
-    gc.freeze()
