@@ -322,3 +322,13 @@ def test_the_all_queue_is_paged_by_parts_and_the_open_queues_by_one_filter(staff
         page = keyset(rows, order, size=3, parts=parts)
         whole = keyset(in_queue(handler, name), order, size=3)
         assert page.items == whole.items and len(page.items) == 3, (name, sort)
+
+
+def test_a_page_of_parts_over_no_rows_or_no_parts_is_empty(staff: Staff) -> None:
+    """A search that finds nothing (``rows.none()``) and a scope of nothing (no parts)."""
+    submit(staff.tree)
+    parts = [Q(owner_unit_id=staff.tree.district.pk), Q(grid_id=staff.tree.grids[0].pk)]
+    page = keyset(Case.objects.none(), NEWEST_FIRST, parts=parts)
+    assert page.items == [] and page.next is None
+    assert keyset(Case.objects.all(), NEWEST_FIRST, parts=parts).items, "(the rows are there)"
+    assert keyset(Case.objects.all(), NEWEST_FIRST, parts=[]).items == []
