@@ -185,9 +185,7 @@ def _keys(
     if parts is None:
         return list(query.values_list("pk", *fields)[:limit])
     pieces = [query.filter(part).values_list("pk", *fields)[:limit] for part in parts]
-    if len(pieces) <= 1:
-        return [key for piece in pieces for key in piece]
-    if connections[query.db].features.supports_slicing_ordering_in_compound:
+    if len(pieces) > 1 and connections[query.db].features.supports_slicing_ordering_in_compound:
         return list(pieces[0].union(*pieces[1:], all=True))
     return [key for piece in pieces for key in piece]
 
