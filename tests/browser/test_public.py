@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from civicgrid.cases import clock
 from civicgrid.cases.models import Category
@@ -62,7 +63,8 @@ def test_the_public_page_tells_the_month_and_names_nobody(page, live_server) -> 
     assert "北门路灯不亮" in topic and "4 件工单：已结案 4 件" in topic
     assert page.locator("#bulletin-streets tbody tr").count() >= 1
     page.emulate_media(media="print")
-    assert not page.locator("header.topbar").is_visible()
+    # (waits for the print style to apply: read at once, the bar was once still shown)
+    expect(page.locator("header.topbar")).to_be_hidden()
     assert page.locator("#bulletin").is_visible()
     screenshot(page, "bulletin-print")
 
