@@ -50,17 +50,13 @@ class Scope:
         """A filter on ``path_field`` (a unit path, possibly across a relation)."""
         if self.everything:
             return Q()
-        if not self.paths:
-            return Q(pk__in=[])
-        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.paths))
+        return _below(self.paths, path_field)
 
     def q_field(self, path_field: str) -> Q:
         """A filter on where things are located (``grid__path``), for field roles."""
         if self.everything:
             return Q()
-        if not self.field_paths:
-            return Q(pk__in=[])
-        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.field_paths))
+        return _below(self.field_paths, path_field)
 
     def covers(self, unit: Unit) -> bool:
         return self.everything or any(unit.path.startswith(p) for p in self.paths)
@@ -94,8 +90,8 @@ class Scope:
             elif not paths:
                 known[wanted] = ()
             else:
-                where = reduce(or_, (Q(path__startswith=p) for p in paths))
-                known[wanted] = tuple(Unit.objects.filter(where).values_list("pk", flat=True))
+                below = Unit.objects.filter(_below(paths, "path"))
+                known[wanted] = tuple(below.values_list("pk", flat=True))
         return known[wanted]
 
     @cached_property
@@ -127,6 +123,13 @@ class Scope:
 
 NOBODY = Scope(paths=(), roles=frozenset())
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.VOLUNTEER})
+
+
+def _below(paths: Iterable[str], path_field: str) -> Q:
+    """The units at or below any of ``paths`` (none: nothing), as a filter on
+    ``path_field``."""
+    found = [Q(**{f"{path_field}__startswith": path}) for path in paths]
+    return reduce(or_, found) if found else Q(pk__in=[])
 
 
 def _outermost(paths: set[str]) -> tuple[str, ...]:
