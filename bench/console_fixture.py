@@ -337,14 +337,14 @@ def load(  # type: ignore[no-untyped-def]
         run(
             "whistle tasks",
             f"""INSERT INTO cases_whistletask (case_id, department_id, lead, state, check_in_due,
-                   checked_in_at, done_at, note, created_at)
+                   checked_in_at, done_at, note, created_at, case_created_at)
                 SELECT c.id, b.department, {true},
                        CASE WHEN c.state IN ('closed', 'rejected', 'merged') THEN 'done'
                             WHEN b.rk < 0.15 THEN 'notified' ELSE 'working' END,
                        c.acknowledge_due,
                        CASE WHEN c.state IN ('closed', 'rejected', 'merged') OR b.rk >= 0.15
                             THEN {_later(vendor, "c.created_at", "b.rr * 6 * 3600")} END,
-                       NULL, '', c.created_at
+                       NULL, '', c.created_at, c.created_at
                 FROM cases_case c JOIN bench_case b ON b.tracking_code = c.tracking_code
                 WHERE c.id > {base} AND b.rt >= 0.65 AND b.rt < 0.97 AND b.rx < 0.1""",
         )

@@ -105,6 +105,7 @@ def _make(spec: dict, where: dict, staff: Staff, now: datetime) -> Case:  # type
     if spec["whistled"]:
         WhistleTask.objects.create(
             case=case,
+            case_created_at=case.created_at,
             department=staff.tree.department,
             state=TaskState.WORKING,
             check_in_due=now + timedelta(days=30),

@@ -57,7 +57,10 @@ def test_the_list_pages_by_key_in_deadline_order(staff: Staff) -> None:
     for i in range(35):
         dept = make_unit(f"DX01{i:03d}", f"科室{i}", UnitKind.DEPARTMENT, staff.tree.department)
         WhistleTask.objects.create(
-            case=case, department=dept, check_in_due=soon + timedelta(minutes=i)
+            case=case,
+            case_created_at=case.created_at,
+            department=dept,
+            check_in_due=soon + timedelta(minutes=i),
         )
     client = _client(staff.department_handler)
     first = client.get("/tasks/")

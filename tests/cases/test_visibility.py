@@ -17,13 +17,13 @@ from operator import or_
 from unittest.mock import patch
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicgrid.cases import actions
 from civicgrid.cases.models import SPLIT_UNITS, Case, State, TaskState, Urgency, WhistleTask
-from civicgrid.cases.paging import Order, _ordering, keyset
+from civicgrid.cases.paging import Order, Part, _ordering, keyset
 from civicgrid.cases.queues import MOST_URGENT_FIRST, NEWEST_FIRST
 from civicgrid.org.models import Membership, Role, Unit, UnitKind, User
 from civicgrid.org.scoping import FIELD_ROLES, scope_of
@@ -73,7 +73,11 @@ def test_every_role_sees_what_the_rule_says(staff: Staff) -> None:
     sub = make_unit("DX0101", "执法大队", UnitKind.DEPARTMENT, tree.department)
     sub_handler = make_member(sub, Role.HANDLER)
     WhistleTask.objects.create(
-        case=cases[0], department=sub, state=TaskState.WORKING, check_in_due=whistled.created_at
+        case=cases[0],
+        case_created_at=cases[0].created_at,
+        department=sub,
+        state=TaskState.WORKING,
+        check_in_due=whistled.created_at,
     )
     volunteer = make_member(tree.grids[1], Role.VOLUNTEER)
     two_streets = make_member(tree.communities[0], Role.HANDLER)
@@ -191,7 +195,10 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
         )
         for department in tasked:
             WhistleTask.objects.create(
-                case=case, department=department, check_in_due=district.created_at
+                case=case,
+                case_created_at=case.created_at,
+                department=department,
+                check_in_due=district.created_at,
             )
         cases.append((case, owner, grid, tasked))
     grants = data.draw(
@@ -223,25 +230,31 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
                     *_ordering(order, nullable=nullable)
                 )
                 assert paged(order, nullable, parts) == list(wanted.values_list("pk", flat=True))
+            # Within a narrowed list (a search): a part found through the departments'
+            # tasks (``Linked``) keeps to the list's rows too.
+            due = Case.objects.filter(due_at__isnull=False)
+            wanted = due.filter(pk__in=expected).order_by(*NEWEST_FIRST)
+            assert paged(NEWEST_FIRST, False, parts, due) == list(
+                wanted.values_list("pk", flat=True)
+            )
 
 
-def paged(order: Order, nullable: bool, parts: list[Q] | None) -> list[int]:
-    """Every case of ``parts``, two at a time by key, forward; then back again from the
-    last page, which must give the same pages."""
+def paged(
+    order: Order, nullable: bool, parts: list[Part] | None, rows: QuerySet[Case] | None = None
+) -> list[int]:
+    """Every case of ``parts`` (within ``rows``: all cases), two at a time by key,
+    forward; then back again from the last page, which must give the same pages."""
+    rows = Case.objects.all() if rows is None else rows
     pages, before = [], None
     while True:
-        page = keyset(
-            Case.objects.all(), order, before=before, size=2, nullable=nullable, parts=parts
-        )
+        page = keyset(rows, order, before=before, size=2, nullable=nullable, parts=parts)
         pages.append([c.pk for c in page.items])
         if page.next is None:
             break
         before = page.next
     back, after = [pages[-1]], page.previous
     while after is not None:
-        page = keyset(
-            Case.objects.all(), order, after=after, size=2, nullable=nullable, parts=parts
-        )
+        page = keyset(rows, order, after=after, size=2, nullable=nullable, parts=parts)
         back.insert(0, [c.pk for c in page.items])
         after = page.previous
     assert back == pages, "the pages read backwards are the pages read forwards"
@@ -332,3 +345,39 @@ def test_a_page_of_parts_over_no_rows_or_no_parts_is_empty(staff: Staff) -> None
     assert page.items == [] and page.next is None
     assert keyset(Case.objects.all(), NEWEST_FIRST, parts=parts).items, "(the rows are there)"
     assert keyset(Case.objects.all(), NEWEST_FIRST, parts=[]).items == []
+
+
+def test_a_case_tasked_twice_in_a_scope_is_listed_once(staff: Staff) -> None:
+    """A department whose sub-department assists on the same cases: its part found through
+    the tasks (``Linked``) meets each case twice, yet every page lists it once, and
+    the pages, forward and back, hold every case. The tasks keep their case's time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicgrid.cases.queues import queue_parts
+
+    tree = staff.tree
+    sub = make_unit("DX0102", "监察大队", UnitKind.DEPARTMENT, tree.department)
+    whistled = []
+    for _ in range(3):
+        case = dispatched(staff, "moderate")  # a street's case, outside the department's tree
+        whistled.append(
+            actions.whistle_case(
+                case, actor=staff.street_dispatcher, lead=tree.department, assisting=[sub]
+            )
+        )
+    assert all(
+        task.case_created_at == case.created_at for case in whistled for task in case.tasks.all()
+    )
+    handler = User.objects.get(pk=staff.department_handler.pk)
+    rows, parts = queue_parts(handler, "all", NEWEST_FIRST)
+    assert parts is not None and any(not isinstance(part, Q) for part in parts)
+    expected = [case.pk for case in sorted(whistled, key=lambda c: (c.created_at, c.pk))][::-1]
+    assert paged(NEWEST_FIRST, False, parts, rows) == expected
+    assert paged(NEWEST_FIRST, False, parts[-1:], rows) == expected, "the tasks' part alone"
+    with CaptureQueriesContext(connection) as queries:
+        keyset(rows, NEWEST_FIRST, size=2, parts=parts)
+    tasks_page = [q["sql"] for q in queries if 'FROM "cases_whistletask"' in q["sql"]]
+    assert len(tasks_page) == 1 and "LIMIT 3" in tasks_page[0], (
+        "newest first, the tasks' part is a page of the tasks' own index, not their case ids"
+    )

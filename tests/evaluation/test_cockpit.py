@@ -114,6 +114,7 @@ def populate(world: World, now: datetime, copies: int = 1) -> None:
     WhistleTask.objects.create(
         case=whistled,
         department=world.departments[0],
+        case_created_at=whistled.created_at,
         lead=True,
         state=TaskState.NOTIFIED,
         check_in_due=now - HOUR,
@@ -121,6 +122,7 @@ def populate(world: World, now: datetime, copies: int = 1) -> None:
     WhistleTask.objects.create(
         case=whistled,
         department=world.departments[2],
+        case_created_at=whistled.created_at,
         state=TaskState.CHECKED_IN,
         check_in_due=now - HOUR,
         checked_in_at=now - 2 * HOUR,

@@ -92,6 +92,7 @@ def populate(world: World, start: datetime) -> dict[str, list[Case]]:
     late = made["late"][0]
     WhistleTask.objects.create(
         case=late,
+        case_created_at=late.created_at,
         department=world.departments[0],
         state="checked_in",
         check_in_due=at(8),

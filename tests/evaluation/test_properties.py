@@ -87,6 +87,7 @@ def build(world: World, specs: list[dict]) -> tuple[list[Case], list[WhistleTask
                 WhistleTask(
                     case=case,
                     department=world.departments[department],
+                    case_created_at=case.created_at,
                     state=state,
                     check_in_due=case.created_at + timedelta(seconds=due),
                     checked_in_at=later(case.created_at, checked),

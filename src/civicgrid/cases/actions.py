@@ -714,7 +714,13 @@ def whistle_case(
     check_in_due = Deadlines(now).due(case.category_id, case.urgency, "check_in")
     tasks = WhistleTask.objects.bulk_create(
         [
-            WhistleTask(case=case, department=d, lead=d.pk == lead.pk, check_in_due=check_in_due)
+            WhistleTask(
+                case=case,
+                department=d,
+                lead=d.pk == lead.pk,
+                check_in_due=check_in_due,
+                case_created_at=case.created_at,
+            )
             for d in departments
         ]
     )

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.cases.paging import Linked, Part
 from civicgrid.org.models import Level, Unit, UnitKind
 
 if TYPE_CHECKING:
@@ -300,6 +301,9 @@ def new_tracking_code() -> str:
     return "".join(code)
 
 
+# The case's fields a whistle task keeps a copy of, for ``Linked`` parts.
+TASKS_COPY_OF_CASE = {"created_at": "case_created_at", "id": "case_id"}
+
 # A scope of up to this many owner units is listed one unit at a time (one walk of the
 # ``unit_newest`` index each); a larger one, a street or more, is a large share of the
 # cases, which a walk of the newest-first index finds its page in quickly.
@@ -322,15 +326,16 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self
         if not parts:
             return self.none()
-        return self.filter(reduce(or_, parts))
+        return self.filter(reduce(or_, (p.q() if isinstance(p, Linked) else p for p in parts)))
 
-    def scope_parts(self, user: User | Scope, *, work: bool = False) -> list[Q] | None:
+    def scope_parts(self, user: User | Scope, *, work: bool = False) -> list[Part] | None:
         """The cases ``visible_to`` the user as parts whose union they are, for a list
         to walk each part in its own index and merge the pages (``paging.keyset``'s
         ``parts``): one part per owner unit (``unit_newest``) and per field grid
         (``grid_newest``) while there are at most ``SPLIT_UNITS`` of them, else one for
-        them all, and one for the departments' tasked cases. None: the whole tree,
-        nothing to filter; empty: nothing visible. Parts may overlap."""
+        them all, and the departments' tasked cases, found through their tasks
+        (``tasks_by_case_newest``). None: the whole tree, nothing to filter; empty:
+        nothing visible. Parts may overlap."""
         from civicgrid.cases.lookups import ids_q
         from civicgrid.org.scoping import scope_of
 
@@ -338,19 +343,22 @@ class CaseQuerySet(models.QuerySet["Case"]):
         if reach.everywhere:
             return None
 
-        def each(ids: tuple[int, ...], field: str) -> list[Q]:
+        def each(ids: tuple[int, ...], field: str) -> list[Part]:
             if len(ids) > SPLIT_UNITS:
                 return [ids_q(ids, field)]
             return [Q(**{field: pk}) for pk in ids]
 
         parts = each(reach.unit_ids, "owner_unit_id")
         if reach.department_ids:
-            tasked = WhistleTask.objects.filter(ids_q(reach.department_ids, "department_id"))
+            # One department (the usual case) is an equality, which its index walks in
+            # order; several are one filter, whose tasks are sorted.
+            (only, *more) = reach.department_ids
+            tasked = WhistleTask.objects.filter(
+                ids_q(reach.department_ids, "department_id") if more else Q(department_id=only)
+            )
             if work:
                 tasked = tasked.filter(state__in=OPEN_TASK_STATES)
-            case_ids = set(tasked.values_list("case_id", flat=True))
-            if case_ids:
-                parts.append(ids_q(case_ids, "pk"))
+            parts.append(Linked(tasked, "case_id", TASKS_COPY_OF_CASE))
         return parts + each(reach.grid_ids, "grid_id")
 
     def open(self) -> CaseQuerySet:
@@ -858,6 +866,10 @@ class WhistleTask(models.Model):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The case's own ``created_at`` (which never changes), copied when the task is made,
+    # so that a department's cases are listed newest first from its tasks' index
+    # (``tasks_by_case_newest``) without reading the cases it did not have a task on.
+    case_created_at = models.DateTimeField(_("case received at"), editable=False)
 
     objects = WhistleTaskQuerySet.as_manager()
 
@@ -875,6 +887,11 @@ class WhistleTask(models.Model):
             models.Index(
                 fields=["department", "-created_at", "-id"],
                 name="tasks_newest",
+            ),
+            # A department's part of a scope (``CaseQuerySet.scope_parts``): the cases it
+            # has a task on, newest first, paged by the cases' key.
+            models.Index(
+                fields=["department", "case_created_at", "case"], name="tasks_by_case_newest"
             ),
         ]
         constraints = [

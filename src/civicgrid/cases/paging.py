@@ -11,7 +11,7 @@ nullable first field (a deadline, a category) is paged with its empty rows last.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid import inputs
+from civicgrid.cases.lookups import ids_q
 from civicgrid.errors import Invalid
 
 M = TypeVar("M", bound=Model)
@@ -36,6 +37,38 @@ class Page(Generic[M]):
 
 
 Key = datetime | int | None
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A part of a list found through another table: the rows whose id is ``link`` of a
+    ``source`` row (a department's cases: the cases its tasks link to). ``copies`` names
+    the source's columns that hold the rows' order fields (a case's ``created_at``,
+    which never changes, copied on its tasks): in an order made of them the part's keys
+    are read from the source's own index, without reading the rows it does not link to.
+    In any other order, and as a filter, it is ``q()``."""
+
+    source: QuerySet[Any]
+    link: str
+    copies: Mapping[str, str]
+
+    def q(self) -> Q:
+        """The part as a condition on the rows: the linked ids, read first."""
+        return ids_q(set(self.source.values_list(self.link, flat=True)), "pk")
+
+    def order_of(self, order: Order) -> Order | None:
+        """``order`` in the source's columns, or None where it has no copy of a field."""
+        names = [name.lstrip("-") for name in order]
+        if any(name not in self.copies for name in names):
+            return None
+        first, second = (
+            ("-" if given.startswith("-") else "") + self.copies[name]
+            for given, name in zip(order, names, strict=True)
+        )
+        return first, second
+
+
+Part = Q | Linked
 
 
 def parse_cursor(
@@ -115,7 +148,7 @@ def keyset(
     after: str | None = None,
     size: int = 30,
     nullable: bool = False,
-    parts: Sequence[Q] | None = None,
+    parts: Sequence[Part] | None = None,
 ) -> Page[M]:
     """One page of ``rows`` in ``order``: the first, the one past ``before`` (the next
     page's cursor), or the one before ``after`` (the previous page's). ``nullable``: the
@@ -125,32 +158,18 @@ def keyset(
     Keys first, rows second: the page's ids are found in the order's index without
     the joins ``rows`` may carry (a join planned before the sort would join every
     candidate row), then those rows are read by id. Over ``parts``, each part's page
-    of keys is found on its own, in its own index, and the pages are merged: a page of
-    their union is among the first ``size`` keys of its parts. (PostgreSQL reads the
-    parts in one statement, ``UNION ALL``; SQLite, whose compound statements take no
-    ``LIMIT`` in their parts, one statement each.)"""
-    first, second = (name.lstrip("-") for name in order)
-    numeric = not isinstance(rows.model._meta.get_field(first), DateTimeField)
+    of keys is found on its own, in its own index (a ``Linked`` part in its source's),
+    and the pages are merged: a page of their union is among the first ``size`` keys of
+    its parts. (PostgreSQL reads the parts in one statement, ``UNION ALL``; SQLite,
+    whose compound statements take no ``LIMIT`` in their parts, one statement each.)"""
     backwards = bool(after)
-    reverse = _reversed(order)
-    if after:
-        mark = parse_cursor(after, "after", numeric=numeric, nullable=nullable)
-        query = rows.filter(_beyond(order, mark, forward=False, nullable=nullable))
-        if nullable:  # (the empty rows, last going forward, come first going back)
-            name = reverse[0].lstrip("-")
-            direction = F(name).desc if reverse[0].startswith("-") else F(name).asc
-            query = query.order_by(direction(nulls_first=True), reverse[1])
-        else:
-            query = query.order_by(*reverse)
-    elif before:
-        mark = parse_cursor(before, "before", numeric=numeric, nullable=nullable)
-        query = rows.filter(_beyond(order, mark, forward=True, nullable=nullable))
-        query = query.order_by(*_ordering(order, nullable=nullable))
-    else:
-        query = rows.order_by(*_ordering(order, nullable=nullable))
-    keys = _keys(query, (first, second), size + 1, parts)
+
+    def walk(source: QuerySet[Any], order: Order) -> QuerySet[Any]:
+        return _walk(source, order, before=before, after=after, nullable=nullable)
+
+    keys = _keys(rows, order, size + 1, parts, walk)
     if parts is not None and len(parts) > 1:
-        ordering = reverse if backwards else order
+        ordering = _reversed(order) if backwards else order
         keys = _merged(keys, ordering, size + 1, nulls_first=nullable and backwards)
     more = len(keys) > size
     keys = keys[:size]
@@ -177,14 +196,56 @@ def keyset(
     )
 
 
+def _walk(
+    rows: QuerySet[Any], order: Order, *, before: str | None, after: str | None, nullable: bool
+) -> QuerySet[Any]:
+    """``rows`` in the order a page reads them: from the start in ``order``, past the
+    ``before`` cursor, or back from the ``after`` cursor (in the reverse order)."""
+    first = order[0].lstrip("-")
+    numeric = not isinstance(rows.model._meta.get_field(first), DateTimeField)
+    if after:
+        mark = parse_cursor(after, "after", numeric=numeric, nullable=nullable)
+        query = rows.filter(_beyond(order, mark, forward=False, nullable=nullable))
+        reverse = _reversed(order)
+        if nullable:  # (the empty rows, last going forward, come first going back)
+            name = reverse[0].lstrip("-")
+            direction = F(name).desc if reverse[0].startswith("-") else F(name).asc
+            return query.order_by(direction(nulls_first=True), reverse[1])
+        return query.order_by(*reverse)
+    if before:
+        mark = parse_cursor(before, "before", numeric=numeric, nullable=nullable)
+        query = rows.filter(_beyond(order, mark, forward=True, nullable=nullable))
+        return query.order_by(*_ordering(order, nullable=nullable))
+    return rows.order_by(*_ordering(order, nullable=nullable))
+
+
 def _keys(
-    query: QuerySet[M], fields: tuple[str, str], limit: int, parts: Sequence[Q] | None
+    rows: QuerySet[M],
+    order: Order,
+    limit: int,
+    parts: Sequence[Part] | None,
+    walk: Callable[[QuerySet[Any], Order], QuerySet[Any]],
 ) -> list[tuple[Any, Any, Any]]:
-    """The first ``limit`` keys (pk and the order's fields) of ``query``, or of each of
-    ``parts`` within it (unmerged)."""
+    """The first ``limit`` keys (pk and the order's fields) of ``rows`` as ``walk``
+    reads them, or of each of ``parts`` within them (unmerged)."""
+    fields = tuple(name.lstrip("-") for name in order)
+    query = walk(rows, order)
     if parts is None:
         return list(query.values_list("pk", *fields)[:limit])
-    pieces = [query.filter(part).values_list("pk", *fields)[:limit] for part in parts]
+
+    def piece(part: Part) -> QuerySet[Any]:
+        if isinstance(part, Linked):
+            linked = part.order_of(order)
+            if linked is None:
+                part = part.q()
+            else:  # the source's rows that link to ``rows``, each linked row once
+                source = part.source.filter(**{f"{part.link}__in": rows.values("pk")})
+                copied = (name.lstrip("-") for name in linked)
+                keys = walk(source, linked).values_list(part.link, *copied).distinct()
+                return keys[:limit]
+        return query.filter(part).values_list("pk", *fields)[:limit]
+
+    pieces = [piece(part) for part in parts]
     if len(pieces) > 1 and connections[query.db].features.supports_slicing_ordering_in_compound:
         return list(pieces[0].union(*pieces[1:], all=True))
     return [key for piece in pieces for key in piece]

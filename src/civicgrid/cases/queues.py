@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import OPEN_STATES, Case, State
-from civicgrid.cases.paging import Order
+from civicgrid.cases.paging import Order, Part
 from civicgrid.org.models import User
 from civicgrid.org.scoping import scope_of
 
@@ -95,7 +95,7 @@ def in_queue(user: User, name: str) -> QuerySet[Case]:
 PART_ORDERS = frozenset({"created_at", "owner_unit_id"})
 
 
-def queue_parts(user: User, name: str, order: Order) -> tuple[QuerySet[Case], list[Q] | None]:
+def queue_parts(user: User, name: str, order: Order) -> tuple[QuerySet[Case], list[Part] | None]:
     """``in_queue`` for a page in ``order``: the queue's cases before the scope, and the
     scope as parts (``Case.objects.scope_parts``) for ``paging.keyset`` to walk one by
     one, each in its own index (a grid's cases among ten million are not found by
