@@ -213,7 +213,7 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
 
     from civicgrid.cases.models import Case, State
     from civicgrid.cases.queues import QUEUE_NAMES
-    from civicgrid.org.models import User
+    from civicgrid.org.models import Membership, User
     from civicgrid.web.process import freeze_what_lives_as_long_as_the_process
 
     # As `civicgrid serve` does before serving: a full collection of the long-lived
@@ -258,11 +258,16 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
                 f"{username} /cases/?queue={name} deep page",
                 f"/cases/?queue={name}&before={deep}",
             )
-        # The same kind of case at both sizes (the newest being handled): the newest of
-        # all was at one size a case with a task and at the other one without, a page
-        # with one query more or less for a reason that is not the size.
+        # The same kind of case at both sizes (the newest being handled, owned by the
+        # person's own unit where there is one): the newest of all was at one size a
+        # case with a task and at the other one without, or one the grid worker's grid
+        # owns (its buttons read the case's surroundings: four queries) and one its
+        # community owns, a page with queries more or less for a reason that is not
+        # the size.
         visible = Case.objects.visible_to(user).order_by("-created_at")
-        case = visible.filter(state=State.HANDLING).first() or visible.first()
+        handled = visible.filter(state=State.HANDLING)
+        home = Membership.objects.filter(user=user).values("unit_id")
+        case = handled.filter(owner_unit__in=home).first() or handled.first() or visible.first()
         if case is not None:
             time_page(client, f"{username} case page", f"/cases/{case.tracking_code}/")
             api_case = f"/api/cases/{case.tracking_code}"

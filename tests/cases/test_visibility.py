@@ -321,20 +321,46 @@ def test_the_all_queue_is_paged_by_parts_and_the_open_queues_by_one_filter(staff
     for kind in ("micro", "minor", "micro", "minor"):
         dispatched(staff, kind)
     handler = User.objects.get(pk=staff.community_handler.pk)
-    for name, sort in [
-        ("all", None),
-        ("all", "oldest"),
-        ("all", "unit"),
-        ("all", "category"),
-        ("to_acknowledge", None),
+    for name, sort, only_open in [
+        ("all", None, False),
+        ("all", "oldest", False),
+        ("all", "unit", False),
+        ("all", "category", False),
+        ("to_acknowledge", None, False),
+        ("all", None, True),  # searched for the overdue: open cases only
     ]:
         order = SORTS[sort].order if sort else NEWEST_FIRST
-        rows, parts = queue_parts(handler, name, order)
-        split = name == "all" and sort != "category"
-        assert (parts is not None) == split, (name, sort)
+        rows, parts = queue_parts(handler, name, order, only_open=only_open)
+        split = name == "all" and sort != "category" and not only_open
+        assert (parts is not None) == split, (name, sort, only_open)
         page = keyset(rows, order, size=3, parts=parts)
         whole = keyset(in_queue(handler, name), order, size=3)
         assert page.items == whole.items and len(page.items) == 3, (name, sort)
+
+
+def test_the_overdue_search_is_one_filter_on_the_console_and_the_api(staff: Staff) -> None:
+    """ "Overdue" keeps a list of "all" to open cases: the console and the API page it as
+    the open queues are paged, by one filter (``only_open``), and list what is overdue
+    in the handler's community, nothing else."""
+    from django.test import Client
+
+    from civicgrid.cases import queues
+
+    late, _on_time = dispatched(staff, "minor"), dispatched(staff, "minor")
+    elsewhere = dispatched(staff, "minor", grid_index=9)  # another street's community
+    Case.objects.filter(pk__in=[late.pk, elsewhere.pk]).update(
+        due_at=late.created_at - timedelta(hours=1)
+    )
+    client = Client()
+    client.force_login(staff.community_handler)
+    with patch("civicgrid.cases.queues.queue_parts", wraps=queues.queue_parts) as console:
+        page = client.get("/cases/", {"queue": "all", "overdue": "1"}).context["page"]
+    assert [c.pk for c in page.items] == [late.pk]
+    assert console.call_args.kwargs == {"only_open": True}
+    with patch("civicgrid.cases.api.queue_parts", wraps=queues.queue_parts) as api:
+        listed = client.get("/api/cases", {"queue": "all", "overdue": "1"}).json()["items"]
+    assert [row["tracking_code"] for row in listed] == [late.tracking_code]
+    assert api.call_args.kwargs == {"only_open": True}
 
 
 def test_a_page_of_parts_over_no_rows_or_no_parts_is_empty(staff: Staff) -> None:

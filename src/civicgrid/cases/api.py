@@ -363,7 +363,7 @@ def list_cases(
 ) -> CaseList:
     chosen = search.read(filters.model_dump(exclude_none=True), request.user)
     sort = search.sort_of(chosen, queues()[queue].order)
-    rows, parts = queue_parts(request.user, queue, sort.order)
+    rows, parts = queue_parts(request.user, queue, sort.order, only_open=chosen.overdue)
     with search.time_limited(chosen):
         page = keyset(
             search.narrowed(rows, chosen, request.user).select_related(

@@ -89,7 +89,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     try:
         filters = search.read(request.GET, request.user)
         sort = search.sort_of(filters, defined[name].order)
-        rows, parts = work_queues.queue_parts(request.user, name, sort.order)
+        rows, parts = work_queues.queue_parts(
+            request.user, name, sort.order, only_open=filters.overdue
+        )
         with search.time_limited(filters):
             page = keyset(
                 search.narrowed(rows, filters, request.user).select_related(
