@@ -401,6 +401,7 @@ def test_a_case_tasked_twice_in_a_scope_is_listed_once(staff: Staff) -> None:
     expected = [case.pk for case in sorted(whistled, key=lambda c: (c.created_at, c.pk))][::-1]
     assert paged(NEWEST_FIRST, False, parts, rows) == expected
     assert paged(NEWEST_FIRST, False, parts[-1:], rows) == expected, "the tasks' part alone"
+    assert keyset(rows.none(), NEWEST_FIRST, parts=parts).items == [], "a search found nothing"
     with CaptureQueriesContext(connection) as queries:
         keyset(rows, NEWEST_FIRST, size=2, parts=parts)
     tasks_page = [q["sql"] for q in queries if 'FROM "cases_whistletask"' in q["sql"]]
