@@ -14,10 +14,10 @@ so that their pages hold about as many rows there as in the uniform N: each page
 are printed at both sizes. Then, for each role (district and street dispatcher, community
 handler, grid worker, department handler, leader), in-process through Django's test
 client: every queue tab's first page and a deep page, a case page, ``/triage/``,
-``/triage/hot/``, ``/tasks/``, the queue sorted, filtered and searched (by code, words
-and, for the roles that may, the phone's last digits), ``GET /api/cases`` with and
-without filters, and the public Open311 reads. Each page is timed ``--repeat`` times
-(p50, p95) and its queries counted.
+``/triage/hot/``, ``/tasks/``, the queue sorted, filtered and searched (by code, by a
+word few cases hold and by one many hold, and, for the roles that may, the phone's last
+digits), ``GET /api/cases`` with and without filters, and the public Open311 reads.
+Each page is timed ``--repeat`` times (p50, p95) and its queries counted.
 
 Targets (issue #14, PostgreSQL): every page's p50 at N at most 2 × its p50 at 20,000,
 every p95 at N ≤ 300 ms, and query counts that do not grow with N. On SQLite (give
@@ -225,7 +225,9 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
 
     def time_page(client: Client, key: str, path: str) -> None:
         response = client.get(path)
-        assert response.status_code == 200, (key, path, response.status_code)
+        if response.status_code != 200:  # (a words search cut off: 503) fails the page
+            results[key] = {"path": path, "status": response.status_code}
+            return
         with CaptureQueriesContext(connection) as queries:
             client.get(path)
         count = len(queries)  # now: the next request empties the log
@@ -277,16 +279,21 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
             time_page(client, f"{username} /triage/hot/", "/triage/hot/")
         if username == "dept_handler":
             time_page(client, f"{username} /tasks/", "/tasks/")
-        # The queue's sorts, filters and searches (cases/search.py), on "all".
-        lists = ["sort=category", "sort=unit", "sort=deadline", "tier=minor", "overdue=1"]
-        lists.append("channel=hotline&sort=oldest")
+        # The queue's sorts, filters and searches (cases/search.py), on "all": each
+        # (its key in the results, the query); a search by value keyed by its name.
+        fixed = ["sort=category", "sort=unit", "sort=deadline", "tier=minor", "overdue=1"]
+        lists = [(extra, extra) for extra in [*fixed, "channel=hotline&sort=oldest"]]
         if case is not None:
-            lists.append(f"code={case.tracking_code}")
-            lists.append(f"words={quote(case.title[:2])}")
+            lists.append(("code", f"code={case.tracking_code}"))
+            # two words: the first two characters of the case's title (often a place's
+            # name: a word few cases hold) and of its category's name (a topic: many)
+            lists.append(("words", f"words={quote(case.title[:2])}"))
+            if case.category is not None:
+                topic = quote(case.category.name[:2])
+                lists.append(("words (a topic)", f"words={topic}"))
             if username in CONTACT_ROLES:
-                lists.append(f"phone={case.contact.phone[-4:]}")
-        for extra in lists:
-            key = extra.split("=")[0] if extra.startswith(("code", "words", "phone")) else extra
+                lists.append(("phone", f"phone={case.contact.phone[-4:]}"))
+        for key, extra in lists:
             time_page(client, f"{username} /cases/?queue=all&{key}", f"/cases/?queue=all&{extra}")
         time_page(client, f"{username} GET /api/cases", "/api/cases")
         time_page(client, f"{username} GET /api/cases?queue=handling", "/api/cases?queue=handling")
@@ -319,6 +326,13 @@ def report(runs: dict[str, Any], *, postgres: bool) -> dict[str, Any]:
     table = []
     for key, at_big in big.items():
         at_small = small.get(key)
+        if "status" in at_big or (at_small and "status" in at_small):  # refused: fails
+            status_small = at_small and at_small.get("status", 200)
+            status_big = at_big.get("status", 200)
+            table.append(
+                {"page": key, "status_small": status_small, "status_big": status_big, "ok": False}
+            )
+            continue
         row = {
             "page": key,
             f"p50_ms_{runs['small']['cases']}": at_small and at_small["p50_ms"],

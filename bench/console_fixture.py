@@ -48,14 +48,18 @@ OPEN_MIX = [
     ("follow_up", 0.12),
 ]
 FINAL_MIX = [("closed", 0.93), ("rejected", 0.04), ("merged", 0.03)]
-TEMPORARY = ("bench_grid", "bench_dept", "bench_cat", "bench_rand", "bench_case")
-TITLES = ["路灯不亮", "楼道堆放杂物", "噪声扰民", "道路坑洼", "垃圾清运不及时", "违章停车"]
+TEMPORARY = ("bench_grid", "bench_dept", "bench_cat", "bench_text", "bench_rand", "bench_case")
+# Each category's cases take their title and text from this many the demo's writer
+# wrote for it (``demo.texts.training_set``): a word is as common as in a district's
+# history, where every case reading the same would make any word match every case.
+TEXTS_PER_CATEGORY = 40
 
 
 def _series(vendor: str, n: int) -> str:
     """``n`` rows of independent uniform random numbers (``RANDOMS``): age, open or not,
     tier, grid, category, state mix, located or not, channel, department; then the
-    delays to acknowledge and to resolve, the follow-up outcome and the rating."""
+    delays to acknowledge and to resolve, the follow-up outcome, the rating and the
+    text."""
     if vendor == "postgresql":
         randoms = ", ".join(f"random() AS {r}" for r in RANDOMS)
         return f"SELECT i, {randoms} FROM generate_series(1, {n}) AS i"
@@ -67,7 +71,7 @@ def _series(vendor: str, n: int) -> str:
     )
 
 
-RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd", "rk", "rr", "rf", "rv")
+RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd", "rk", "rr", "rf", "rv", "rw")
 # A month as the fixture counts it, for the ages of cases.
 MONTH_DAYS = 365.25 / 12
 
@@ -123,9 +127,9 @@ def _cases_select(vendor: str, base: int, months: int = 36) -> str:
         SELECT r.i, {code} AS tracking_code, {created} AS created_at,
                {due(4)} AS acknowledge_due, {due(48)} AS resolve_due,
                {due(96)} AS follow_up_due, {state} AS state,
-               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, r.rk, r.rr, r.rf, r.rv,
+               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, r.rk, r.rr, r.rf, r.rv, r.rw,
                g.grid, g.community, g.street, g.district,
-               d.id AS department, k.id AS category
+               d.id AS department, k.id AS category, k.idx AS category_idx
         FROM bench_rand r
         JOIN bench_grid g ON g.idx = {pick("bench_grid", "r.rg")}
         JOIN bench_dept d ON d.idx = {pick("bench_dept", "r.rd")}
@@ -189,6 +193,29 @@ def _later(vendor: str, column: str, seconds: str) -> str:
     )
 
 
+def _texts(cursor) -> None:  # type: ignore[no-untyped-def]
+    """``bench_text`` (category_idx, k, title, text): ``TEXTS_PER_CATEGORY`` requests
+    written for each category of ``bench_cat`` (a category the writer has no topic for
+    takes the first topic's)."""
+    from civicgrid.demo.phrases import TOPICS
+    from civicgrid.demo.texts import training_set
+
+    cursor.execute(
+        """CREATE TEMP TABLE bench_text (category_idx integer, k integer, title varchar(120),
+           text text)"""
+    )
+    cursor.execute("SELECT b.idx, c.name FROM bench_cat b JOIN cases_category c ON c.id = b.id")
+    rows = []
+    for idx, name in cursor.fetchall():
+        topic = name if name in TOPICS else next(iter(TOPICS))
+        texts, _labels, titles = training_set(f"bench {name}", TEXTS_PER_CATEGORY, [topic])
+        rows += [
+            (idx, k, title[:120], text)
+            for k, (title, text) in enumerate(zip(titles, texts, strict=True))
+        ]
+    cursor.executemany("INSERT INTO bench_text VALUES (%s, %s, %s, %s)", rows)
+
+
 def load(  # type: ignore[no-untyped-def]
     connection,
     n: int,
@@ -236,6 +263,7 @@ def load(  # type: ignore[no-untyped-def]
                FROM cases_category c
                WHERE NOT EXISTS (SELECT 1 FROM cases_category k WHERE k.parent_id = c.id)"""
         )
+        _texts(cursor)
         cursor.execute("SELECT coalesce(max(id), 0) FROM cases_case")
         base = cursor.fetchone()[0]
         run("random numbers", f"CREATE TEMP TABLE bench_rand AS {_series(vendor, n)}")
@@ -251,6 +279,11 @@ def load(  # type: ignore[no-untyped-def]
         tier = """CASE WHEN rt < 0.25 THEN 'micro' WHEN rt < 0.65 THEN 'minor'
             WHEN rt < 0.93 THEN 'moderate' ELSE 'major' END"""
         final = "state IN ('closed', 'rejected', 'merged')"
+        text_k = (
+            f"floor(rw * {TEXTS_PER_CATEGORY})"
+            if vendor == "postgresql"
+            else f"CAST(rw * {TEXTS_PER_CATEGORY} AS INTEGER)"
+        )
         versions = " ".join(f"WHEN '{s}' THEN {len(p)}" for s, p in PATHS.items())
         # What the indicators read: acknowledged 0–5 h after submission (due at 4 h),
         # resolved 0–55 h after that (due at 48 h); of the closed cases 78 % solved in
@@ -275,7 +308,7 @@ def load(  # type: ignore[no-untyped-def]
                 SELECT tracking_code,
                    (CASE WHEN rh < 0.4 THEN 'hotline' WHEN rh < 0.8 THEN 'web'
                          WHEN rh < 0.9 THEN 'patrol' ELSE 'api' END),
-                   '{TITLES[0]}', '基准测试工单的描述。',
+                   t.title, t.text,
                    CASE WHEN state = 'submitted' THEN NULL ELSE category END,
                    CASE WHEN rx < 0.02 THEN 'emergency' WHEN rx < 0.1 THEN 'urgent'
                         ELSE 'normal' END,
@@ -302,7 +335,9 @@ def load(  # type: ignore[no-untyped-def]
                    NOT ({final}) AND rh < 0.05,
                    {acknowledged} AND ru > 0.996,
                    created_at, created_at
-                FROM bench_case ORDER BY created_at, i""",
+                FROM bench_case JOIN bench_text t
+                  ON t.category_idx = bench_case.category_idx AND t.k = {text_k}
+                ORDER BY created_at, i""",
         )
         if history:
             run(

@@ -4,6 +4,7 @@ and each logged, bad values refused in Chinese, the keyset pager kept in every o
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from io import BytesIO
 
@@ -252,6 +253,64 @@ def test_a_words_search_that_reads_too_long_is_cut_off_with_a_message(staff: Sta
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "0", "the timeout does not outlive the search"
+
+
+WORDS_TEXTS = [
+    ("路灯不亮", "门口路灯坏了好几天。"),
+    ("ABC小区停水", "整栋楼没有水。"),
+    ("噪音", "楼上abc公司装修。"),
+    ("打五折", "预付卡50%折扣不兑现。"),
+    ("a_b", "路 灯"),
+    ("灯", ""),
+]
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["路灯", "灯", "abc", "ABC", "Abc小区", "50%", "_", "a_b", "路 灯", "5", "没有这样的话"],
+)
+def test_a_words_search_finds_exactly_the_cases_whose_title_or_text_holds_them(
+    staff: Staff, words: str
+) -> None:
+    """The same cases as reading every title and text would find, whatever the letters'
+    case, with the characters LIKE gives a meaning to taken as themselves."""
+    owner = staff.tree.communities[0]
+    now = timezone.now()
+    Case.objects.bulk_create(
+        [case_as_it_stands(owner, now, title=t, text=x) for t, x in WORDS_TEXTS]
+    )
+    found = search.narrowed(Case.objects.all(), search.Filters(words=words), staff.operator)
+    expected = {
+        title
+        for title, text in WORDS_TEXTS
+        if words.upper() in title.upper() or words.upper() in text.upper()
+    }
+    assert set(found.values_list("title", flat=True)) == expected
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_the_planner_knows_how_common_a_searched_word_is(staff: Staff) -> None:
+    """Migration cases/0025 keeps statistics of the two expressions a words search reads
+    (``UPPER(title)``, ``UPPER(text)``): the planner's guess of the cases a common word
+    matches is of their number, not "almost none", so it reads a small scope newest first
+    until a page is full instead of reading the whole scope and sorting it."""
+    now = timezone.now()
+    owner = staff.tree.communities[0]
+    lamps = [
+        case_as_it_stands(owner, now, title="路灯不亮", text="门口路灯坏了好几天。")
+        for _ in range(400)
+    ]
+    others = [
+        case_as_it_stands(owner, now, title=f"楼道杂物{i}", text="纸箱堆满楼道。")
+        for i in range(400)
+    ]
+    Case.objects.bulk_create(lamps + others)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+    words = search.narrowed(Case.objects.all(), search.Filters(words="路灯"), staff.operator)
+    assert words.count() == 400
+    plan = json.loads(words.explain(format="json"))[0]["Plan"]
+    assert 200 <= plan["Plan Rows"] <= 800, plan["Plan Rows"]
 
 
 def test_the_api_list_takes_the_same_search_filters_and_sorts(staff: Staff) -> None:

@@ -119,3 +119,18 @@ def test_the_console_references_focus_gives_the_timed_units_their_shares() -> No
     department = sum(d == 7 for d, _i in departments) / len(departments)
     assert abs(department - shares["department"]) < 0.01, department
     assert sorted(idx for _d, idx in departments) == list(range(1, len(departments) + 1))
+
+
+def test_the_fixtures_cases_read_like_a_districts(loaded: World) -> None:
+    """The bulk-loaded cases take their words from the demo's writer, per category (a
+    words search in the console benchmark then matches some cases, not all of them)."""
+    from civicgrid.cases.models import Case
+
+    titles = Case.objects.values_list("title", flat=True).distinct().count()
+    assert titles > 100, titles
+    assert not Case.objects.filter(text="").exists()
+    fixture = _module("console_fixture")
+    word = Case.objects.values_list("title", flat=True).first()[:2]
+    share = Case.objects.filter(title__contains=word).count() / Case.objects.count()
+    assert share < 0.5, (word, share)
+    assert fixture.TEXTS_PER_CATEGORY > 1
