@@ -103,7 +103,11 @@ def wait_until_listening(port: int, seconds: float) -> None:
 
 
 class Client:
-    """One keep-alive connection per thread."""
+    """One keep-alive connection per thread. A request that has no answer within
+    ``TIMEOUT_S`` counts as failed (status 0) and its connection is dropped: a lost
+    answer must not hold a round, or the whole run, forever."""
+
+    TIMEOUT_S = 30.0
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -112,7 +116,9 @@ class Client:
     def post(self, path: str, body: dict, headers: dict[str, str]) -> int:
         conn = getattr(self.local, "conn", None)
         if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port)
+            conn = self.local.conn = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=self.TIMEOUT_S
+            )
         data = json.dumps(body, ensure_ascii=False).encode()
         try:
             conn.request("POST", path, data, {"Content-Type": "application/json", **headers})

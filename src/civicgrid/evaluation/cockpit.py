@@ -799,22 +799,16 @@ def live_panel(scope: Scope, at: datetime | None = None, unit: Unit | None = Non
 
     def rows(kinds: frozenset[str]) -> list[RankRow]:
         heads = {u.path: u for u in units if u.kind in kinds}
-        sums = {path: dict.fromkeys(names, 0) for path in heads}
-        # Each unit's counts go to every head above it (or itself): a path is its
-        # ancestors' codes and its own, each ending in "/".
-        for pk, row in per_unit.items():
-            if pk not in paths or (keep is not None and pk not in keep):
-                continue
-            prefix = ""
-            for code in paths[pk].split("/")[:-1]:
-                prefix += code + "/"
-                if prefix in sums:
-                    for name in names:
-                        sums[prefix][name] += row[name] or 0
+        # each unit's counts go to every head above it (or itself)
+        counted = {pk: path for pk, path in paths.items() if keep is None or pk in keep}
+        inside = ind.under(heads.values(), counted)
         found = []
         for path, head in heads.items():
             params = selection.narrowed(unit=_unit(head), own=False).params()
-            summed = sums[path]
+            summed = dict.fromkeys(names, 0)
+            for pk in inside.get(path, ()):
+                for name in names:
+                    summed[name] += per_unit[pk][name] or 0
             found.append(RankRow(head.code, head.name, summed["cases"], _rates(summed, params)))
         found.sort(key=lambda r: (r.mean is None, -(r.mean or 0), r.code))
         return found

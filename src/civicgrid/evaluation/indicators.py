@@ -573,19 +573,36 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
                 figures=figures_of(raw[selection.unit.pk]),
             )
         )
+    inside = under(heads, paths)
     for head in sorted(heads, key=lambda u: (u.kind == UnitKind.DEPARTMENT, u.path)):
-        inside = (raw[pk] for pk, path in paths.items() if path.startswith(head.path))
         unit = _unit_of(head)
         rows.append(
             Row(
                 key=head.code,
                 label=head.name,
                 selection=selection.narrowed(unit=unit, own=False),
-                figures=figures_of(_added(inside)),
+                figures=figures_of(_added(raw[pk] for pk in inside.get(head.path, ()))),
                 unit=head,
             )
         )
     return Table("unit", selection, at, rows, figures_of(_added(raw.values())), with_tasks)
+
+
+def under(heads: Iterable[UnitRow | Unit], paths: dict[int, str]) -> dict[str, list[int]]:
+    """For each head's path, the units of ``paths`` (id: path) in its subtree, itself
+    included: what a row rolled up the tree adds up. Each path is read once, ancestor
+    by ancestor (a path is its ancestors' codes, each followed by ``/``), rather than
+    every path tried against every head."""
+    wanted = {head.path for head in heads}
+    found: dict[str, list[int]] = {}
+    for pk, path in paths.items():
+        end = path.find("/")
+        while end != -1:
+            prefix = path[: end + 1]
+            if prefix in wanted:
+                found.setdefault(prefix, []).append(pk)
+            end = path.find("/", end + 1)
+    return found
 
 
 def _added(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
