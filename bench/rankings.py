@@ -21,6 +21,11 @@ for the run):
 * ``month_departments``: the same for every department, with the check-in rate of
   their whistle tasks;
 * ``street_trend``: one street's last 12 months, month by month (``by_month``);
+* ``month_rankings``: the month's three lists as the rankings page computes them live
+  (``rankings.compute``: streets/towns, communities within their street, departments,
+  scored and ranked), with the month before published, as a district publishes every
+  month (the bench publishes it through ``publishing.publish_month``, not timed, when
+  it is not yet; otherwise its scores would be computed live too);
 * ``cockpit``: the cockpit's counts: today's intake, open and overdue cases, by tier,
   category and channel.
 
@@ -49,7 +54,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-MEASUREMENTS = ("month_streets", "month_departments", "street_trend", "cockpit")
+MEASUREMENTS = ("month_streets", "month_departments", "street_trend", "month_rankings", "cockpit")
 TARGETS_S = {"postgresql": 1.0, "sqlite": 2.0}
 
 
@@ -187,6 +192,8 @@ def measure(  # type: ignore[no-untyped-def]
     month, year_start, month_end = _months(at)
     work = _Work(user, at, month, year_start, month_end)
     results: dict[str, Any] = {}
+    if "month_rankings" in (only or MEASUREMENTS):
+        results["month_before"] = work.publish_month_before()
     for name in only or MEASUREMENTS:
         ours, naive = getattr(work, name), getattr(work, f"naive_{name}")
         got, ours_times = _timed(ours, repeat)
@@ -212,6 +219,7 @@ def measure(  # type: ignore[no-untyped-def]
         "at": at.isoformat(),
         "month": f"{month:%Y-%m}",
         "trend": f"{year_start:%Y-%m} – {month_end:%Y-%m}",
+        "month_before": results.pop("month_before", None),
         "measurements": results,
         "identical": all(r["identical"] for r in results.values()),
     }
@@ -303,6 +311,35 @@ class _Work:
         table = indicators.by_month(selection, self.at)
         return {row.key: _nonzero(_flat(row.figures)) for row in table.rows}
 
+    def publish_month_before(self) -> str:
+        """The month before the measured one published (as every past month is in a
+        district), unless it is: how its scores reach ``month_rankings``."""
+        from civicgrid.evaluation import publishing
+        from civicgrid.evaluation.rankings import previous_month
+        from civicgrid.evaluation.selection import Period
+
+        before = previous_month(Period(self.month, self.end))
+        if publishing.published(before.key) is not None:
+            return f"{before.key} (published before)"
+        publishing.publish_month(self.user, before, early=True)
+        return f"{before.key} (published now)"
+
+    def month_rankings(self) -> dict[str, dict[str, int]]:
+        from civicgrid.evaluation import rankings
+        from civicgrid.evaluation.selection import Period
+
+        ranking = rankings.compute(Period(self.month, self.end), at=self.at)
+        assert ranking.previous["revision"] is not None, "the month before is published"
+        table = {}
+        for rows in ranking.lists.values():
+            for row in rows:
+                flat = {"cases": row["cases"]}
+                flat.update({f"x_{key}": value for key, value in row["excluded"].items()})
+                for key, (numerator, denominator) in row["figures"].items():
+                    flat[f"n_{key}"], flat[f"d_{key}"] = numerator, denominator
+                table[row["unit"]] = _nonzero(flat)
+        return table
+
     def cockpit(self) -> dict[str, dict[str, int]]:
         """Today's intake, open and overdue, by tier, category and channel: two grouped
         counts (today's cases; the open ones) through the ORM."""
@@ -336,32 +373,45 @@ class _Work:
 
     # naive: plain SQL over the case table
 
-    def _naive_month(self, level: str) -> dict[str, dict[str, int]]:
+    def _naive_month(self, *levels: str, listed: bool = False) -> dict[str, dict[str, int]]:
+        """The month's figures of every unit of ``levels``, each over its subtree;
+        ``listed``: only the units a ranking lists (active, or with cases that month,
+        counted or excluded)."""
         from django.db import connection
 
         from civicgrid.cases.deadlines import calendar
         from civicgrid.evaluation.selection import Period
-        from civicgrid.org.models import STREET_KINDS, Unit, UnitKind
+        from civicgrid.org.models import COMMUNITY_KINDS, STREET_KINDS, Unit, UnitKind
         from tests.evaluation import naive
 
-        kinds = {"street": STREET_KINDS, "department": {UnitKind.DEPARTMENT}}[level]
+        kinds_of = {
+            "street": STREET_KINDS,
+            "community": COMMUNITY_KINDS,
+            "department": {UnitKind.DEPARTMENT},
+        }
+        kinds = set().union(*(kinds_of[level] for level in levels))
         start, end = Period(self.month, self.end).bounds()
         by_owner = naive.sql_tally(connection, start, end, self.at, calendar(), "owner")
-        if level == "department":
+        if "department" in levels:
             for department, row in naive.sql_task_tally(connection, start, end, self.at).items():
                 by_owner.setdefault(department, {}).update(row)
-        units = list(Unit.objects.values_list("pk", "code", "kind", "path"))
+        units = list(Unit.objects.values_list("pk", "code", "kind", "path", "active"))
         table = {}
-        for _pk, code, kind, path in units:
+        for _pk, code, kind, path, active in units:
             if kind not in kinds:
                 continue
             total: dict[str, int] = {}
-            for pk, _code, _kind, inner in units:
+            for pk, _code, _kind, inner, _active in units:
                 if inner.startswith(path):
                     for name, value in by_owner.get(pk, {}).items():
                         total[name] = total.get(name, 0) + value
-            table[code] = _nonzero(total)
+            excluded = any(value for name, value in total.items() if name.startswith("x_"))
+            if not listed or active or total.get("cases") or excluded:
+                table[code] = _nonzero(total)
         return table
+
+    def naive_month_rankings(self) -> dict[str, dict[str, int]]:
+        return self._naive_month("street", "community", "department", listed=True)
 
     def naive_month_streets(self) -> dict[str, dict[str, int]]:
         return self._naive_month("street")

@@ -264,12 +264,13 @@ def test_the_table_takes_a_fixed_number_of_queries(world: World, django_assert_n
     leader.get("/evaluation/", MARCH)  # the session, the calendar: read once
     # session, user, memberships, the top unit, its subtree, the working-day table's
     # stamp, the roots (the scope's reach: everywhere), "is it the whole tree?" (then
-    # cases are not filtered by owner), cases by owner, tasks by department, the units
-    # above (trail), the navigation's "in a department?"
-    with django_assert_num_queries(12):
+    # cases are not filtered by owner), cases by owner, those without stored working
+    # seconds by owner (summed apart), tasks by department, the units above (trail),
+    # the navigation's "in a department?"
+    with django_assert_num_queries(13):
         assert leader.get("/evaluation/", MARCH).status_code == 200
     # … the same by category, and the category tree
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert leader.get("/evaluation/", {**MARCH, "by": "category"}).status_code == 200
     # A drill-down: session, user, memberships, the top unit, the roots, its subtree, the
     # page's keys, its rows, the count, the navigation's.
@@ -278,7 +279,7 @@ def test_the_table_takes_a_fixed_number_of_queries(world: World, django_assert_n
     # A street leader: the scope's units read (not everywhere), no task query.
     street = client_for(world.street_leader)
     street.get("/evaluation/", MARCH)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert street.get("/evaluation/", MARCH).status_code == 200
 
 

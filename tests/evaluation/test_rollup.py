@@ -8,7 +8,7 @@ from civicgrid.evaluation.selection import UnitRow
 
 def head(path: str) -> UnitRow:
     code = path.rstrip("/").rsplit("/", 1)[-1]
-    return UnitRow(pk=0, code=code, name=code, kind="street", path=path, parent_id=None)
+    return UnitRow(0, code, code, "street", path, parent_id=None, active=True)
 
 
 def test_each_unit_countsunder_every_head_above_it_and_its_own() -> None:

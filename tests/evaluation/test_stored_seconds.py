@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from io import StringIO
 
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,6 +100,25 @@ def test_the_transitions_write_them_and_the_figures_sum_them(staff: Staff) -> No
     # A stored value missing (a row from before them): computed for that case.
     Case.objects.filter(pk=case.pk).update(resolve_seconds=None)
     assert march(staff).total["resolve_hours"].numerator == case.resolve_seconds
+
+
+def test_the_sums_read_the_stored_columns_alone_and_the_rows_without_them_apart(
+    staff: Staff,
+) -> None:
+    """The month's aggregate holds no lookup of the calendar (one per case kept
+    PostgreSQL from aggregating in parallel: 744 ms against 469 ms for a month at 10 M
+    cases); the cases without stored seconds are summed by a query of their own."""
+    case = dispatched(staff, FRIDAY_EVENING)
+    at(MONDAY.replace(hour=9), actions.acknowledge_case, case, actor=staff.community_handler)
+    march(staff)  # (the calendar's table built)
+    assert hours.stored_current()
+    with CaptureQueriesContext(connection) as queries:
+        assert march(staff).total["acknowledge_hours"] == ind.Figure(ind.HOURS, 3600, 1)
+    sums = [q["sql"] for q in queries.captured_queries if '"acknowledge_seconds"' in q["sql"]]
+    assert len(sums) == 2, sums
+    whole, apart = sums
+    assert "evaluation_workingday" not in whole
+    assert "evaluation_workingday" in apart and '"acknowledge_seconds" IS NULL' in apart
 
 
 def test_a_calendar_change_sets_them_aside_until_they_are_rebuilt(staff: Staff) -> None:

@@ -303,6 +303,12 @@ def new_tracking_code() -> str:
 
 # The case's fields a whistle task keeps a copy of, for ``Linked`` parts.
 TASKS_COPY_OF_CASE = {"created_at": "case_created_at", "id": "case_id"}
+# The cases acknowledged or resolved without their stored working seconds (rows from
+# before ``Case.acknowledge_seconds``; none once ``civicgrid working-seconds`` has run):
+# the figures compute theirs apart, so a month's sums read columns only.
+SECONDS_MISSING = Q(acknowledged_at__isnull=False, acknowledge_seconds__isnull=True) | Q(
+    resolved_at__isnull=False, resolve_seconds__isnull=True
+)
 
 # A scope of up to this many owner units is listed one unit at a time (one walk of the
 # ``unit_newest`` index each); a larger one, a street or more, is a large share of the
@@ -575,6 +581,9 @@ class Case(models.Model):
             # cases newest first, merged across its units by ``paging.keyset``.
             models.Index(fields=["owner_unit", "created_at", "id"], name="unit_newest"),
             models.Index(fields=["grid", "created_at", "id"], name="grid_newest"),
+            # The cases without their stored working seconds (normally none: an empty
+            # index, and no write changes a column of it that is not in others too).
+            models.Index(fields=["created_at"], condition=SECONDS_MISSING, name="seconds_missing"),
             # The queues sorted by deadline: the cases that have one (open ones only).
             models.Index(
                 fields=["due_at", "id"],

@@ -726,12 +726,7 @@ def _heads(scope: Scope, unit: Unit | None) -> list[UnitRow]:
         within = within.filter(path__startswith=unit.path)
     else:
         within = within.filter(scope.q("path"))
-    return [
-        UnitRow(*values)
-        for values in within.order_by("path").values_list(
-            "pk", "code", "name", "kind", "path", "parent_id"
-        )
-    ]
+    return UnitRow.read(within)
 
 
 def published_panel(scope: Scope, snapshot: RankingSnapshot, unit: Unit | None) -> RankingPanel:

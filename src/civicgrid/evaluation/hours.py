@@ -41,7 +41,6 @@ from django.db.models import (
 )
 from django.db.models.expressions import Combinable
 from django.db.models.functions import (
-    Coalesce,
     ExtractHour,
     ExtractMinute,
     ExtractSecond,
@@ -198,15 +197,22 @@ def stored_current() -> bool:
     return stamp is not None and stamp.seconds_signature == signature(calendar())
 
 
+def stored_column(start: str, end: str) -> str | None:
+    """The column a case keeps the working seconds from ``start`` to ``end`` in, if any."""
+    return STORED.get(end) if start == "created_at" else None
+
+
 def seconds_of(start: str, end: str, stored: bool) -> Combinable:
     """The working seconds from ``start`` to ``end`` of the outer case: with ``stored``
-    (the stored seconds are current, ``ensure_table`` says), from the stored column where
-    a case has it, else computed (``working_seconds``)."""
-    computed = working_seconds(start, end)
-    column = STORED.get(end) if start == "created_at" else None
+    (the stored seconds are current, ``ensure_table`` says), the stored column, empty
+    where a case has none (``cases.models.SECONDS_MISSING``: the figures sum those
+    cases' computed seconds apart); else computed (``working_seconds``). The column
+    alone keeps the month's sums free of the calendar's lookups, so PostgreSQL may
+    aggregate them in parallel."""
+    column = stored_column(start, end)
     if column is None or not stored:
-        return computed
-    return Coalesce(F(column), computed, output_field=BigIntegerField())
+        return working_seconds(start, end)
+    return F(column)
 
 
 def rebuild_stored(batch: int = 200_000, say: Callable[[str], None] | None = None) -> int:

@@ -37,7 +37,13 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.cases.models import Channel, State, TaskState
+from civicgrid.cases.models import (
+    SECONDS_MISSING,
+    TASKS_COPY_OF_CASE,
+    Channel,
+    State,
+    TaskState,
+)
 from civicgrid.errors import Invalid
 from civicgrid.evaluation import hours
 from civicgrid.evaluation.selection import Period, Selection, UnitRow
@@ -449,11 +455,39 @@ def tally(
     they are current); otherwise compute them."""
     aggregates = _aggregates(subject, at, stored)
     rows = rows.order_by()
-    if group is None:
-        return {None: rows.aggregate(**aggregates)}
-    if not isinstance(group, str):
+    if not isinstance(group, str) and group is not None:
         rows, group = rows.annotate(bucket=group), "bucket"
-    return {found.pop(group): found for found in rows.values(group).annotate(**aggregates)}
+
+    def grouped(rows: QuerySet[Any], aggregates: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+        if group is None:
+            return {None: rows.aggregate(**aggregates)}
+        return {found.pop(group): found for found in rows.values(group).annotate(**aggregates)}
+
+    found = grouped(rows, aggregates)
+    missing = _missing_seconds(at) if stored and subject == CASE else {}
+    if missing:
+        # the stored seconds' sums leave out the cases without them: their computed
+        # seconds, summed apart (normally no row: ``SECONDS_MISSING``'s index is empty)
+        for key, sums in grouped(rows.filter(SECONDS_MISSING), missing).items():
+            for name, value in sums.items():
+                if value:
+                    found[key][name] = (found[key].get(name) or 0) + value
+    return found
+
+
+def _missing_seconds(at: datetime) -> dict[str, Any]:
+    """The sums of working hours over the cases whose stored seconds are missing,
+    computed: what ``tally`` adds to the stored seconds' sums."""
+    found: dict[str, Any] = {}
+    for ind in indicators(at):
+        if ind.subject != CASE or ind.kind != HOURS:
+            continue
+        assert ind.span is not None
+        column = hours.stored_column(*ind.span)
+        if column is not None:  # (a span without a column is computed in the first place)
+            lacking = ind.denominator & Q(**{f"{column}__isnull": True})
+            found[f"n_{ind.key}"] = Sum(hours.working_seconds(*ind.span), filter=lacking)
+    return found
 
 
 def figures_of(*rows: dict[str, Any] | None) -> Figures:
@@ -547,20 +581,14 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
         raise Invalid(_("Unknown level: %(level)s") % {"level": level})
     units = selection.units
     by_case, by_task, with_tasks = _grouped(selection, at, "owner_unit_id", "department_id")
-    # the raw counts and sums of each unit with any (numerators and denominators add
-    # up), rolled up per row before they become figures: one ``Figures`` per row
-    raw = {
-        u.pk: _added([by_case.get(u.pk) or {}, by_task.get(u.pk) or {}])
-        for u in units
-        if u.pk in by_case or u.pk in by_task
-    }
-    paths = {u.pk: u.path for u in units if u.pk in raw}
+    known = {u.pk: u.path for u in units}  # (the selection's units, and only those)
+    raw = {pk: row for pk, row in per_unit(by_case, by_task).items() if pk in known}
+    paths = {pk: known[pk] for pk in raw}
     if level is not None:
         heads = [u for u in units if u.kind in LEVELS[level]]
     elif selection.unit is not None:
         heads = [u for u in units if u.parent_id == selection.unit.pk]
     else:
-        known = {u.pk for u in units}
         heads = [u for u in units if u.parent_id not in known]
     rows = []
     own = selection.unit is not None and not selection.own and selection.unit.pk in raw
@@ -573,7 +601,7 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
                 figures=figures_of(raw[selection.unit.pk]),
             )
         )
-    inside = under(heads, paths)
+    rolled = roll_up(heads, raw, paths)
     for head in sorted(heads, key=lambda u: (u.kind == UnitKind.DEPARTMENT, u.path)):
         unit = _unit_of(head)
         rows.append(
@@ -581,11 +609,35 @@ def by_unit(selection: Selection, at: datetime | None = None, level: str | None 
                 key=head.code,
                 label=head.name,
                 selection=selection.narrowed(unit=unit, own=False),
-                figures=figures_of(_added(raw[pk] for pk in inside.get(head.path, ()))),
+                figures=rolled[head.path],
                 unit=head,
             )
         )
     return Table("unit", selection, at, rows, figures_of(_added(raw.values())), with_tasks)
+
+
+def per_unit(
+    by_case: dict[Any, dict[str, Any]], by_task: dict[Any, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """The raw counts and sums of each unit with any: its cases' (``tally`` grouped by
+    owner unit) and, for a department, its whistle tasks' (grouped by department)."""
+    return {
+        pk: _added([by_case.get(pk) or {}, by_task.get(pk) or {}])
+        for pk in by_case.keys() | by_task.keys()
+    }
+
+
+def roll_up(
+    heads: Iterable[UnitRow | Unit], raw: dict[int, dict[str, Any]], paths: dict[int, str]
+) -> dict[str, Figures]:
+    """Each head's figures (by its path) over its subtree: the raw counts and sums of
+    the units in it (``raw`` by unit id, ``paths`` their paths) added up first
+    (numerators and denominators add up), then made ``Figures`` once per head."""
+    heads = list(heads)
+    inside = under(heads, paths)
+    return {
+        head.path: figures_of(_added(raw[pk] for pk in inside.get(head.path, ()))) for head in heads
+    }
 
 
 def under(heads: Iterable[UnitRow | Unit], paths: dict[int, str]) -> dict[str, list[int]]:
@@ -695,7 +747,7 @@ def by_month(selection: Selection, at: datetime | None = None) -> Table:
         selection,
         at,
         TruncMonth("created_at", tzinfo=tz),
-        TruncMonth("case__created_at", tzinfo=tz),
+        TruncMonth(TASKS_COPY_OF_CASE["created_at"], tzinfo=tz),
     )
 
     def month_of(found: dict[Any, dict[str, Any]]) -> dict[str, dict[str, Any]]:

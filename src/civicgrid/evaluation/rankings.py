@@ -47,7 +47,7 @@ from civicgrid.cases.models import Case, WhistleTask
 from civicgrid.evaluation import hours
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation.models import RankingPolicy
-from civicgrid.evaluation.selection import Period
+from civicgrid.evaluation.selection import Period, UnitRow
 from civicgrid.org.models import COMMUNITY_KINDS, STREET_KINDS, Unit, UnitKind
 
 STREETS = "streets"
@@ -175,7 +175,7 @@ class Ranking:
         return json.loads(json.dumps(self.lists))
 
 
-def _row(unit: Unit, figures: ind.Figures, terms: Terms, group: str | None) -> dict[str, Any]:
+def _row(unit: UnitRow, figures: ind.Figures, terms: Terms, group: str | None) -> dict[str, Any]:
     rates = {k: _rate(figures[k]) for k in SCORED}
     found = score(rates, terms.weights)
     apart = None
@@ -247,7 +247,7 @@ def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def figures_by_unit(period: Period, at: datetime) -> tuple[list[Unit], dict[int, ind.Figures]]:
+def figures_by_unit(period: Period, at: datetime) -> tuple[list[UnitRow], dict[int, ind.Figures]]:
     """Every unit, and each unit's figures over its subtree for the month: one query of
     cases grouped by owner unit and one of whistle tasks grouped by department (the
     indicators' own aggregate), rolled up here."""
@@ -255,29 +255,21 @@ def figures_by_unit(period: Period, at: datetime) -> tuple[list[Unit], dict[int,
     # the cases' stored working seconds are summed while they are on the current calendar
     stored = hours.ensure_table(period.start, max(period.end, timezone.localdate()))
     cases = Case.objects.filter(created_at__gte=start, created_at__lt=end)
-    tasks = WhistleTask.objects.filter(case__created_at__gte=start, case__created_at__lt=end)
+    # (by the tasks' copy of their case's submission time: joining the month's cases
+    # to find its tasks read every case of the month a second time)
+    tasks = WhistleTask.objects.filter(case_created_at__gte=start, case_created_at__lt=end)
     by_case = ind.tally(cases, ind.CASE, at, "owner_unit_id", stored=stored)
     by_task = ind.tally(tasks, ind.TASK, at, "department_id")
-    units = list(Unit.objects.order_by("path"))
-    by_pk = {u.pk: u for u in units}
-    own = {
-        u.pk: ind.figures_of(by_case.get(u.pk), by_task.get(u.pk))
-        for u in units
-        if u.pk in by_case or u.pk in by_task
-    }
+    units = UnitRow.read(Unit.objects.all())
+    raw = ind.per_unit(by_case, by_task)
     listed = LIST_KINDS[STREETS] | LIST_KINDS[COMMUNITIES] | LIST_KINDS[DEPARTMENTS]
-    by_code = {u.code: u for u in units}
-    rolled = {u.pk: ind.Figures.zero() for u in units if u.kind in listed}
-    for pk, figures in own.items():
-        # to the unit itself and every unit above it (its path holds their codes)
-        for code in by_pk[pk].ancestor_codes():
-            above = by_code.get(code)
-            if above is not None and above.pk in rolled:
-                rolled[above.pk] = rolled[above.pk] + figures
+    heads = [u for u in units if u.kind in listed]
+    summed = ind.roll_up(heads, raw, {u.pk: u.path for u in units if u.pk in raw})
+    rolled = {u.pk: summed[u.path] for u in heads}
     return units, rolled
 
 
-def _shown(unit: Unit, figures: ind.Figures) -> bool:
+def _shown(unit: UnitRow, figures: ind.Figures) -> bool:
     """An inactive unit is listed only for a month it had cases in."""
     return unit.active or figures.cases > 0 or any(figures.excluded.values())
 

@@ -123,7 +123,9 @@ def parse_period(period: str | None, start: str | None, end: str | None) -> Peri
 
 @dataclass(frozen=True)
 class UnitRow:
-    """A unit as the figures need it (read once per selection)."""
+    """A unit as the figures need it (read once per selection): its columns only,
+    since building a district's thousands of units as model instances costs more than
+    summing a month of its cases."""
 
     pk: int
     code: str
@@ -131,6 +133,13 @@ class UnitRow:
     kind: str
     path: str
     parent_id: int | None
+    active: bool
+
+    @classmethod
+    def read(cls, units: QuerySet[Unit]) -> list[UnitRow]:
+        """``units`` in path order."""
+        columns = ("pk", "code", "name", "kind", "path", "parent_id", "active")
+        return [cls(*values) for values in units.order_by("path").values_list(*columns)]
 
 
 @dataclass(frozen=True)
@@ -163,12 +172,7 @@ class Selection:
             rows = Unit.objects.filter(path__startswith=self.unit.path)
         else:
             rows = Unit.objects.visible_to(self.scope)
-        return [
-            UnitRow(*values)
-            for values in rows.order_by("path").values_list(
-                "pk", "code", "name", "kind", "path", "parent_id"
-            )
-        ]
+        return UnitRow.read(rows)
 
     @cached_property
     def whole_tree(self) -> bool:
