@@ -11,7 +11,7 @@ def head(path: str) -> UnitRow:
     return UnitRow(0, code, code, "street", path, parent_id=None, active=True)
 
 
-def test_each_unit_countsunder_every_head_above_it_and_its_own() -> None:
+def test_each_unit_counts_under_every_head_above_it_and_its_own() -> None:
     paths = {
         1: "9/",  # the district: under no head
         2: "9/91/",  # a head itself
