@@ -156,6 +156,8 @@ if have != {n}:
     seconds = console_fixture.load(connection, {n} - have, say=say, **options)
 else:
     seconds = {{"reused": True}}
+import console_fixture
+seconds.update(console_fixture.words(connection, lambda line: print(line, file=sys.stderr)))
 print(json.dumps(seconds))
 """
     if not reuse:

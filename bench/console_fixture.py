@@ -385,9 +385,62 @@ def load(  # type: ignore[no-untyped-def]
         )
         for table in TEMPORARY:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        seconds.update(words(connection, say))
         # What autovacuum does for tables that grew over years: statistics for the
         # planner and the visibility map that lets counts read indexes alone.
         started = time.perf_counter()
         cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
         seconds["vacuum analyze"] = round(time.perf_counter() - started, 1)
     return seconds
+
+
+def words(connection, say: Callable[[str], None] = print) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The words of every case for the search, as the worker's ``cases.words.write``
+    writes them (its own ``pieces`` of each distinct title and text, joined to the cases
+    in SQL; on PostgreSQL the GIN index built after the rows), and the mark past the
+    newest case. Nothing if every case has its words."""
+    import importlib
+    import json
+
+    from django.utils import timezone
+
+    from civicgrid.cases.models import Case, CaseWords, WordsMark
+    from civicgrid.cases.words import MARK, pieces
+
+    newest = Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if CaseWords.objects.count() == Case.objects.count():
+        return {}
+    started = time.perf_counter()
+    postgres = connection.vendor == "postgresql"
+    migration = importlib.import_module("civicgrid.cases.migrations.0027_words")
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute(migration.DROP)
+            cursor.execute("SET maintenance_work_mem = '1GB'")
+        cursor.execute("DROP TABLE IF EXISTS bench_words")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_words (title varchar(120), text text, pieces "
+            + ("integer[])" if postgres else "text)")
+        )
+        cursor.execute("SELECT DISTINCT title, text FROM cases_case")
+        rows = [
+            (t, x, pieces(t, x) if postgres else json.dumps(pieces(t, x)))
+            for t, x in cursor.fetchall()
+        ]
+        cursor.executemany("INSERT INTO bench_words VALUES (%s, %s, %s)", rows)
+        cursor.execute("DELETE FROM cases_casewords")
+        cursor.execute(
+            """INSERT INTO cases_casewords (case_id, pieces)
+               SELECT c.id, w.pieces FROM cases_case c
+               JOIN bench_words w ON w.title = c.title AND w.text = c.text"""
+        )
+        cursor.execute("DROP TABLE bench_words")
+        if postgres:
+            cursor.execute(migration.CREATE)
+        cursor.execute("ANALYZE cases_casewords")
+    WordsMark.objects.update_or_create(
+        pk=MARK, defaults={"through_id": newest + 1, "seen_id": newest, "seen_at": timezone.now()}
+    )
+    took = round(time.perf_counter() - started, 1)
+    say(f"  words: {took} s ({len(rows):,} distinct texts)")
+    return {"words": took}

@@ -10,6 +10,7 @@ civicgrid roster export --unit CODE --week DATE   a roster week as .xlsx (下沉
 civicgrid notify [--send-now] [--retry-failed]     the outbox's round now; its counts
 civicgrid notify-receiver --secret S [--port 8025] a webhook receiver to try a gateway setup
 civicgrid working-seconds                          cases' working seconds (calendar changed)
+civicgrid words [--check]                          cases' words for the search (after an upgrade)
 civicgrid migrate | createsuperuser | shell | …     any Django management command
 """
 

@@ -134,3 +134,13 @@ def test_the_fixtures_cases_read_like_a_districts(loaded: World) -> None:
     word = Case.objects.values_list("title", flat=True).first()[:2]
     share = Case.objects.filter(title__contains=word).count() / Case.objects.count()
     assert share < 0.5, (word, share)
+    # and their words for the search, as the worker writes them, the mark past them all
+    from civicgrid.cases import words
+    from civicgrid.cases.models import CaseWords
+
+    assert CaseWords.objects.count() == Case.objects.count()
+    for case in Case.objects.select_related("words")[:50]:
+        assert case.words.pieces == words.pieces(case.title, case.text), case.pk
+    assert words.not_written() == 0
+    found = Case.objects.filter(words.condition(word))
+    assert found.count() == Case.objects.filter(words.said(word)).count() > 0

@@ -8,6 +8,7 @@ client acting on a stale page is refused instead of overwriting someone else.
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 from functools import reduce
@@ -962,3 +963,75 @@ class DeadlineMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.deadline} {self.stage}"
+
+
+class Pieces(models.Field):  # type: ignore[type-arg]
+    """A list of 32-bit numbers (``cases.words.pieces``): ``integer[]`` on PostgreSQL,
+    where a GIN index serves ``pieces__holds=[…]`` (``@>``), and JSON text elsewhere
+    (SQLite, where nothing searches it)."""
+
+    description = "pieces of a text, as numbers"
+
+    def db_type(self, connection) -> str:  # type: ignore[no-untyped-def]
+        return "integer[]" if connection.vendor == "postgresql" else "text"
+
+    def get_db_prep_value(self, value, connection, prepared=False):  # type: ignore[no-untyped-def]
+        if value is None or connection.vendor == "postgresql":
+            return value
+        return json.dumps(list(value))
+
+    def from_db_value(self, value, expression, connection):  # type: ignore[no-untyped-def]
+        if value is None or isinstance(value, list):
+            return value
+        return json.loads(value)
+
+
+@Pieces.register_lookup
+class Holds(models.Lookup):  # type: ignore[type-arg]
+    """``pieces__holds=[…]``: every one of them is among the row's (PostgreSQL)."""
+
+    lookup_name = "holds"
+
+    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} @> {rhs}::integer[]", [*lhs_params, *rhs_params]
+
+
+class CaseWords(models.Model):
+    """The two-character pieces of a case's title and text, for the words search at scale
+    (``cases.words``): written by the worker after intake, never on intake's path.
+
+    On PostgreSQL a GIN index (migration ``cases/0027``) finds the cases holding every
+    piece of a searched word; the search then checks the word itself."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="words"
+    )
+    pieces = Pieces(default=list)
+
+    class Meta:
+        verbose_name = _("words of a case")
+        verbose_name_plural = _("words of cases")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {len(self.pieces)}"
+
+
+class WordsMark(models.Model):
+    """How far the words of cases are written (one row): every case whose id is below
+    ``through_id`` has its ``CaseWords``; the search reads the cases from there on by
+    their text. ``seen_id`` / ``seen_at``: the newest case the writer saw and when; the
+    mark moves there once ``words.MARGIN`` has passed, so a case whose transaction was
+    still open then is not skipped."""
+
+    through_id = models.BigIntegerField(default=0)
+    seen_id = models.BigIntegerField(default=0)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("words mark")
+        verbose_name_plural = _("words marks")
+
+    def __str__(self) -> str:
+        return f"words through case {self.through_id}"

@@ -9,8 +9,9 @@ is an order an index serves, paged by key:
 - by the phone's last four digits: ``ResidentContact.phone_tail`` (a column the database
   keeps, indexed) resolves the few cases first; only for those who may know residents
   (``permissions.known_residents``), and each case found is logged as a reveal;
-- by words: ``icontains`` on the title and the description, which reads rows; on
-  PostgreSQL it runs under a statement timeout (``WORDS_TIMEOUT_MS``) and a search cut
+- by words: ``icontains`` on the title and the description; on PostgreSQL a word few
+  cases hold is found through the index of the cases' words first (``cases.words``),
+  and the search runs under a statement timeout (``WORDS_TIMEOUT_MS``): a search cut
   off says so instead of holding a worker;
 - by unit (a subtree of the viewer's scope), category (with its subcategories), tier,
   channel, the day submitted, and overdue.
@@ -32,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid import inputs
+from civicgrid.cases import words
 from civicgrid.cases.lookups import ids_q
 from civicgrid.cases.models import CHANNELS, Case, Category, ResidentContact, Tier
 from civicgrid.cases.paging import Order
@@ -236,7 +238,7 @@ def narrowed(cases: QuerySet[Case], filters: Filters, user: User) -> QuerySet[Ca
         )
         cases = cases.filter(ids_q(found, "pk") & known) if found else cases.none()
     if filters.words:
-        cases = cases.filter(Q(title__icontains=filters.words) | Q(text__icontains=filters.words))
+        cases = cases.filter(words.condition(filters.words))
     if filters.unit is not None:
         units = Unit.objects.filter(path__startswith=filters.unit.path).values_list("pk", flat=True)
         cases = cases.filter(ids_q(list(units), "owner_unit_id"))

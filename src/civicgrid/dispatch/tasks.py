@@ -9,7 +9,8 @@ running them (a reading is safe to run twice: it replaces the case's suggestion)
 tidies the photo store (``cases.photos.tidy``: staged files of rolled-back changes,
 API uploads no event named within a day), and has the hot-issue boards recomputed
 when they are older than ``HOT_BOARD_INTERVAL_S``, and makes sure the outbox's round
-(``notify.tasks.deliver_notifications``) is waiting, so its reminders go out.
+(``notify.tasks.deliver_notifications``) is waiting, so its reminders go out, and that
+the words of new cases are written for the search (``cases.tasks.write_words``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from civicgrid import queue
 from civicgrid.cases import photos
+from civicgrid.cases.tasks import schedule_words
 from civicgrid.dispatch.sweeper import sweep
 from civicgrid.notify.tasks import schedule_delivery
 from civicgrid.triage import boards
@@ -42,6 +42,7 @@ def sweep_deadlines() -> dict[str, int]:
     if boards.due():
         schedule_board_refresh()
     schedule_delivery()
+    schedule_words()
     schedule_sweep(delay_s=settings.SWEEP_INTERVAL_S)
     return {
         "reminded": result.reminded,
@@ -58,10 +59,7 @@ def sweep_deadlines() -> dict[str, int]:
 def schedule_sweep(delay_s: float = 0.0) -> bool:
     """Enqueue a sweep unless ``SWEEP_PARALLEL`` are already waiting (so that as many
     workers can drain a backlog together); True if one was enqueued."""
-    waiting = DBTaskResult.objects.filter(
-        task_path=SWEEP_TASK_PATH, status=TaskResultStatus.READY
-    ).count()
-    if waiting >= settings.SWEEP_PARALLEL:
+    if queue.waiting(sweep_deadlines) >= settings.SWEEP_PARALLEL:
         return False
     run_after = timezone.now() + timedelta(seconds=delay_s) if delay_s > 0 else None
     sweep_deadlines.using(run_after=run_after).enqueue()

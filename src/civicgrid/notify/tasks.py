@@ -16,9 +16,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone, translation
 from django_tasks import task
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
+from civicgrid import queue
 from civicgrid.notify import actions
 from civicgrid.notify.adapters import ADAPTERS, DeliveryError
 from civicgrid.notify.models import Delivery, Notification
@@ -135,11 +134,5 @@ def deliver_notifications() -> dict[str, int]:
 
 def schedule_delivery(delay_s: float = 0.0) -> bool:
     """Enqueue a round unless one is already waiting; True if one was enqueued."""
-    waiting = DBTaskResult.objects.filter(
-        task_path=DELIVER_TASK_PATH, status=TaskResultStatus.READY
-    )
-    if waiting.exists():
-        return False
     run_after = timezone.now() + timedelta(seconds=delay_s) if delay_s > 0 else None
-    deliver_notifications.using(run_after=run_after).enqueue()
-    return True
+    return queue.enqueue_once(deliver_notifications, run_after=run_after)

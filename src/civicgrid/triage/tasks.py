@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from civicgrid import queue
 from civicgrid.cases.models import Case
 
 
@@ -37,13 +38,4 @@ def schedule_board_refresh() -> bool:
     """Enqueue a refresh unless one is already waiting; True if one was enqueued. Each
     deadline sweep calls it when a board is older than ``HOT_BOARD_INTERVAL_S``, and a
     board opened for the first time calls it at once."""
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    waiting = DBTaskResult.objects.filter(
-        task_path=HOT_BOARDS_TASK_PATH, status=TaskResultStatus.READY
-    )
-    if waiting.exists():
-        return False
-    refresh_hot_boards.enqueue()
-    return True
+    return queue.enqueue_once(refresh_hot_boards)
