@@ -61,13 +61,17 @@ def _expected(word: str) -> set[str]:
 
 
 @pytest.mark.parametrize("written", ["none", "half", "all"])
-@pytest.mark.parametrize("few", [words.FEW, 1])
+@pytest.mark.parametrize("path", ["index", "more than few", "known common"])
 def test_the_search_finds_exactly_what_reading_every_text_finds(
-    staff: Staff, monkeypatch: pytest.MonkeyPatch, written: str, few: int
+    staff: Staff, monkeypatch: pytest.MonkeyPatch, written: str, path: str
 ) -> None:
     """Written or not, past the mark or not, a rare word (through the index) or a common
-    one (``few``: 1, through the scope's index): the same cases as a Python scan."""
-    monkeypatch.setattr(words, "FEW", few)
+    one (more than ``FEW`` cases, or the planner expecting more than ``COMMON``: through
+    the scope's index): the same cases as a Python scan."""
+    if path == "more than few":
+        monkeypatch.setattr(words, "FEW", 1)
+    if path == "known common":
+        monkeypatch.setattr(words, "COMMON", -1)
     cases = _cases(staff)
     half = cases[len(cases) // 2].pk
     if written != "none":
@@ -88,7 +92,8 @@ def test_a_rare_word_is_looked_up_in_the_index_and_the_rest_read_from_the_mark(
     WordsMark.objects.filter(pk=words.MARK).update(through_id=cases[-1].pk + 1)
     with CaptureQueriesContext(connection) as queries:
         assert _found(staff, "路灯") == _expected("路灯")
-    lookup, page = (q["sql"] for q in queries.captured_queries)
+    estimate, lookup, page = (q["sql"] for q in queries.captured_queries)
+    assert estimate.startswith("EXPLAIN") and "@>" in estimate, estimate
     assert "cases_casewords" in lookup and "@>" in lookup, lookup
     assert "ANY(" in page and "cases_wordsmark" in page, page
 
