@@ -155,3 +155,8 @@ def test_the_command_writes_them_all_and_says_how_many_are_past_the_mark(staff: 
     call_command("words", "--batch", "2", stdout=out)
     assert f"{len(cases)} cases' words written" in out.getvalue()
     assert CaseWords.objects.count() == len(cases)
+    assert "until the worker's first run from" in out.getvalue(), "it says when the mark moves"
+    words.move_mark(timezone.now() + words.MARGIN)
+    out = StringIO()
+    call_command("words", "--check", stdout=out)
+    assert out.getvalue().strip() == "0 cases past the mark, read by their text"

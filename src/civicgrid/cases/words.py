@@ -162,3 +162,9 @@ def move_mark(now: datetime) -> WordsMark:
 def not_written() -> int:
     """How many cases the search reads by their text alone (from the mark on)."""
     return Case.objects.filter(pk__gte=_mark().through_id).count()
+
+
+def mark_moves_at() -> datetime | None:
+    """When the writer's next run may move the mark past the cases it has seen."""
+    seen = _mark().seen_at
+    return seen + MARGIN if seen is not None else None

@@ -4,6 +4,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from civicgrid.cases import words
 
@@ -25,8 +26,10 @@ class Command(BaseCommand):
         if not check:
             done = words.write(batches=None, size=max(batch, 1))
             self.stdout.write(f"{done:,} cases' words written")
-        self.stdout.write(
-            f"{words.not_written():,} cases past the mark, read by their text "
-            f"(the mark moves {int(words.MARGIN.total_seconds() // 60)} minutes after the "
-            "newest case it saw)"
-        )
+        left = words.not_written()
+        line = f"{left:,} cases past the mark, read by their text"
+        moves = words.mark_moves_at()
+        if left and moves is not None:
+            local = timezone.localtime(moves).strftime("%Y-%m-%d %H:%M")
+            line += f" until the worker's first run from {local} moves the mark"
+        self.stdout.write(line)
