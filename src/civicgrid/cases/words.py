@@ -7,9 +7,10 @@ common word, but a word few cases hold (a place's name) reads the whole scope, a
 street's at ten million cases is cut off at 3 s. So:
 
 - **The worker writes each case's pieces** (``CaseWords.pieces``: every two adjacent
-  characters of its upper-cased title and of its text, as numbers), off intake's path: the sweep
-  enqueues ``cases.tasks.write_words``, which writes the new cases' pieces in batches
-  (``write``). ``WordsMark`` says how far: every case below ``through_id`` has them.
+  characters of its upper-cased title and of its text, as numbers), off intake's path:
+  the sweep enqueues ``cases.tasks.write_words``, which writes the new cases' pieces in
+  batches (``write``). ``WordsMark`` says how far: every case below ``through_id`` has
+  them.
 - **On PostgreSQL a GIN index** (migration ``cases/0027``) finds the cases holding
   every piece of a word (``pieces @> …``). A case that holds the word holds its pieces,
   so these cases, with those the mark says are not written yet, include every match;
@@ -85,8 +86,8 @@ def said(word: str) -> Q:
 
 def condition(word: str) -> Q:
     """What a words search keeps (``search.narrowed``): the cases holding ``word``,
-    found through the index where it serves. One query here (the ids), at most
-    ``FEW`` + 1 of them, whatever the table's size."""
+    found through the index where it serves. Two queries here on PostgreSQL (the
+    planner's estimate; the ids, at most ``FEW`` + 1), whatever the table's size."""
     held = pieces(word)
     if not held or connection.vendor != "postgresql":
         return said(word)
