@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid import inputs
-from civicgrid.cases.models import Case, WhistleTask
+from civicgrid.cases.models import TASKS_COPY_OF_CASE, Case, WhistleTask
 from civicgrid.evaluation import hours
 from civicgrid.evaluation import indicators as ind
 from civicgrid.evaluation.models import RankingPolicy
@@ -257,7 +257,8 @@ def figures_by_unit(period: Period, at: datetime) -> tuple[list[UnitRow], dict[i
     cases = Case.objects.filter(created_at__gte=start, created_at__lt=end)
     # (by the tasks' copy of their case's submission time: joining the month's cases
     # to find its tasks read every case of the month a second time)
-    tasks = WhistleTask.objects.filter(case_created_at__gte=start, case_created_at__lt=end)
+    received = TASKS_COPY_OF_CASE["created_at"]
+    tasks = WhistleTask.objects.filter(**{f"{received}__gte": start, f"{received}__lt": end})
     by_case = ind.tally(cases, ind.CASE, at, "owner_unit_id", stored=stored)
     by_task = ind.tally(tasks, ind.TASK, at, "department_id")
     units = UnitRow.read(Unit.objects.all())
