@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from itertools import count
 
 from django.db import connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,6 +41,8 @@ FEW = 10_000
 # the index (PostgreSQL keeps the frequencies of the commonest pieces; it guesses at most
 # 0.5 % of the cases for any other, 50,000 of ten million).
 COMMON = 100_000
+# Cases past the mark read as a list with the word's (more: by their id's range).
+PAST = 2_000
 BATCH = 2_000
 # Batches one run of the task writes at most (the next sweep enqueues the rest).
 RUN_BATCHES = 50
@@ -87,7 +89,7 @@ def said(word: str) -> Q:
 def condition(word: str) -> Q:
     """What a words search keeps (``search.narrowed``): the cases holding ``word``,
     found through the index where it serves. Two queries here on PostgreSQL (the
-    planner's estimate; the ids, at most ``FEW`` + 1), whatever the table's size."""
+    planner's estimate; the ids, at most ``FEW`` + ``PAST`` + 2), whatever the size."""
     held = pieces(word)
     if not held or connection.vendor != "postgresql":
         return said(word)
@@ -97,11 +99,30 @@ def condition(word: str) -> Q:
     # index holds of them: 12 ms for one held by 160,000 cases of ten million).
     if json.loads(holding.explain(format="json"))[0]["Plan"]["Plan Rows"] > COMMON:
         return said(word)
-    ids = list(holding.values_list("case_id", flat=True)[: FEW + 1])
-    if len(ids) > FEW:
+    # The cases holding the pieces, and those past the mark (not written yet), in one
+    # statement; each list at most one more than it may hold.
+    mark = Coalesce(Subquery(WordsMark.objects.filter(pk=MARK).values("through_id")), 0)
+    found = (
+        holding.annotate(past=Value(False))
+        .values_list("case_id", "past")[: FEW + 1]
+        .union(
+            Case.objects.filter(pk__gte=mark)
+            .order_by("pk")  # (from the mark up the primary key, whatever the planner guesses)
+            .annotate(past=Value(True))
+            .values_list("pk", "past")[: PAST + 1],
+            all=True,
+        )
+    )
+    written, past = [], []
+    for pk, is_past in found:
+        (past if is_past else written).append(pk)
+    if len(written) > FEW:
         return said(word)
-    not_written = Coalesce(Subquery(WordsMark.objects.filter(pk=MARK).values("through_id")), 0)
-    return (ids_q(ids, "pk") | Q(pk__gte=not_written)) & said(word)
+    if len(past) > PAST:  # (the writer is behind: read the cases past the mark by range)
+        return (ids_q(written, "pk") | Q(pk__gte=mark)) & said(word)
+    # One list of ids: an OR of the list and the range made PostgreSQL combine bitmaps
+    # of the scope's index (95 ms for a street's word at ten million cases, 28 without)
+    return ids_q(written + past, "pk") & said(word)
 
 
 def _mark() -> WordsMark:
