@@ -58,8 +58,8 @@ TEXTS_PER_CATEGORY = 40
 def _series(vendor: str, n: int) -> str:
     """``n`` rows of independent uniform random numbers (``RANDOMS``): age, open or not,
     tier, grid, category, state mix, located or not, channel, department; then the
-    delays to acknowledge and to resolve, the follow-up outcome, the rating and the
-    text."""
+    delays to acknowledge and to resolve, the follow-up outcome, the rating, the text
+    and whether it has a whistle task."""
     if vendor == "postgresql":
         randoms = ", ".join(f"random() AS {r}" for r in RANDOMS)
         return f"SELECT i, {randoms} FROM generate_series(1, {n}) AS i"
@@ -71,7 +71,7 @@ def _series(vendor: str, n: int) -> str:
     )
 
 
-RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd", "rk", "rr", "rf", "rv", "rw")
+RANDOMS = ("ra", "rs", "rt", "rg", "rc", "rx", "ru", "rh", "rd", "rk", "rr", "rf", "rv", "rw", "rq")
 # A month as the fixture counts it, for the ages of cases.
 MONTH_DAYS = 365.25 / 12
 
@@ -127,7 +127,7 @@ def _cases_select(vendor: str, base: int, months: int = 36) -> str:
         SELECT r.i, {code} AS tracking_code, {created} AS created_at,
                {due(4)} AS acknowledge_due, {due(48)} AS resolve_due,
                {due(96)} AS follow_up_due, {state} AS state,
-               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, r.rk, r.rr, r.rf, r.rv, r.rw,
+               r.rt, r.rc, r.rg, r.rx, r.ru, r.rh, r.rk, r.rr, r.rf, r.rv, r.rw, r.rq,
                g.grid, g.community, g.street, g.district,
                d.id AS department, k.id AS category, k.idx AS category_idx
         FROM bench_rand r
@@ -381,7 +381,8 @@ def load(  # type: ignore[no-untyped-def]
                             THEN {_later(vendor, "c.created_at", "b.rr * 6 * 3600")} END,
                        NULL, '', c.created_at, c.created_at
                 FROM cases_case c JOIN bench_case b ON b.tracking_code = c.tracking_code
-                WHERE c.id > {base} AND b.rt >= 0.65 AND b.rt < 0.97 AND b.rx < 0.1""",
+                WHERE c.id > {base} AND b.rt >= 0.65 AND b.rt < 0.97 AND b.rq < 0.1
+                  AND c.state NOT IN ('submitted', 'rejected', 'merged')""",
         )
         for table in TEMPORARY:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
