@@ -282,7 +282,13 @@ def test_the_hot_issue_board_maps_clusters_and_escalates_one(
     page.wait_for_url(f"{live_server.url}/")
     page.click("nav.mainnav >> text=热点问题")
     page.wait_for_selector("#hot-map[data-loaded='2'][data-grids='16'][data-outlines='4']")
-    assert "社区1" in page.locator("#hot-map .outline-label-community").all_inner_texts()
+    # The communities' names are written over the grids. (Waited for, not read once: the
+    # last fitBounds still animates, and midway a loaded machine read every label's text
+    # as empty; a timeout here means no label ever read 社区1.)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#hot-map .outline-label-community')]
+            .some(label => label.innerText.trim() === '社区1')"""
+    )
     cards = page.locator("#hot-list > li")
     assert cards.count() == 2
     heats = [float(h) for h in cards.evaluate_all("els => els.map(e => e.dataset.heat)")]
