@@ -313,13 +313,15 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
 
 
 def _rows(response: Any) -> int:
-    """How many rows a page shows: a table's body rows, or the items of a JSON list."""
+    """How many rows a page shows: a table's body rows (not the one that says there are
+    none), or the items of a JSON list."""
     if response["Content-Type"].startswith("application/json"):
         data = json.loads(response.content)
         if isinstance(data, list):
             return len(data)
         return len(data.get("items", [])) if isinstance(data, dict) else 0
-    return response.content.decode().count("<tr") - response.content.decode().count("<thead")
+    html = response.content.decode()
+    return html.count("<tr") - html.count("<thead") - html.count('<tr><td colspan="')
 
 
 # --- the report ----------------------------------------------------------------------------------

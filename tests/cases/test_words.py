@@ -17,10 +17,12 @@ from django_tasks_db.models import DBTaskResult
 from civicgrid.cases import search, words
 from civicgrid.cases.models import Case, CaseWords, WordsMark
 from civicgrid.cases.tasks import schedule_words, write_words
+from civicgrid.org.scoping import scope_of
 from tests.cases.conftest import Staff
 from tests.cases.test_queue_search import WORDS_TEXTS
 from tests.factories import case_as_it_stands
 
+LISTED = '"cases_case"."id" = ANY('  # the page reads the listed cases
 SEARCHED = ["路灯", "灯", "abc", "ABC", "Abc小区", "50%", "_", "a_b", "路 灯", "5", "没有这样的话"]
 
 
@@ -93,12 +95,46 @@ def test_a_rare_word_is_looked_up_in_the_index_and_the_rest_read_from_the_mark(
     cases = _cases(staff)
     words.write(batches=None)
     WordsMark.objects.filter(pk=words.MARK).update(through_id=cases[-1].pk + 1)
+    assert scope_of(staff.operator).reach.everywhere  # (read once per request, first)
     with CaptureQueriesContext(connection) as queries:
         assert _found(staff, "路灯") == _expected("路灯")
     estimate, lookup, page = (q["sql"] for q in queries.captured_queries)
     assert estimate.startswith("EXPLAIN") and "@>" in estimate, estimate
     assert "@>" in lookup and "UNION ALL" in lookup and "cases_wordsmark" in lookup, lookup
     assert "ANY(" in page and "cases_wordsmark" not in page, "one list, no range: " + page
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_word_too_common_to_list_for_the_whole_tree_is_listed_for_part_of_it(
+    staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More than ``FEW`` cases hold the word: the whole tree reads its own index (a page
+    of the word's cases is found soon among all of them); a community lists them, up to
+    ``FEW_IN_PART`` (its own index would read long for a page), and finds the same."""
+    monkeypatch.setattr(words, "FEW", 1)
+    cases = _cases(staff)
+    words.write(batches=None)
+    WordsMark.objects.filter(pk=words.MARK).update(through_id=cases[-1].pk + 1)
+    held = len(_expected("abc"))
+    assert held > 1, "more than FEW hold it"
+    for user, listed in [(staff.operator, False), (staff.community_handler, True)]:
+        with CaptureQueriesContext(connection) as queries:
+            found = search.narrowed(
+                Case.objects.visible_to(user), search.Filters(words="abc"), user
+            )
+            assert set(found.values_list("title", flat=True)) == _expected("abc"), user
+        page = queries.captured_queries[-1]["sql"]
+        assert (LISTED in page and "LIKE" in page) is listed, (user.username, page)
+        assert "@>" in " ".join(q["sql"] for q in queries.captured_queries)
+    monkeypatch.setattr(words, "FEW_IN_PART", 1)
+    with CaptureQueriesContext(connection) as queries:
+        narrowed = search.narrowed(
+            Case.objects.visible_to(staff.community_handler),
+            search.Filters(words="abc"),
+            staff.community_handler,
+        )
+        assert set(narrowed.values_list("title", flat=True)) == _expected("abc")
+    assert 'cases_case"."id" = ANY(' not in queries.captured_queries[-1]["sql"], "read as common"
 
 
 def test_write_writes_each_new_case_once_and_moves_the_mark_only_after_the_margin(

@@ -42,3 +42,15 @@ def test_a_page_passes_when_neither_its_time_nor_its_queries_grow(
     row = _verdict(small, big)
     assert row["ok"] is ok, row
     assert row.get("reference_empty", False) is (small["rows"] == 0 and big["rows"] > 0), row
+
+
+def test_a_pages_rows_are_its_cases_not_the_line_that_says_there_are_none() -> None:
+    from django.http import HttpResponse, JsonResponse
+
+    console = _module("console")
+    head = "<table><thead><tr><th>code</th></tr></thead><tbody>"
+    empty = head + '<tr><td colspan="8" class="muted">No cases in this queue.</td></tr></tbody>'
+    full = head + '<tr data-case="A"><td>A</td></tr><tr data-case="B"><td>B</td></tr></tbody>'
+    assert console._rows(HttpResponse(empty)) == 0
+    assert console._rows(HttpResponse(full)) == 2
+    assert console._rows(JsonResponse({"items": [1, 2, 3], "next": None})) == 3

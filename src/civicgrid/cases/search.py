@@ -41,6 +41,7 @@ from civicgrid.cases.permissions import known_residents
 from civicgrid.cases.queues import RUNNING
 from civicgrid.errors import Forbidden, Invalid, Unavailable
 from civicgrid.org.models import Unit, User
+from civicgrid.org.scoping import scope_of
 
 # A words search that reads longer than this is cut off (PostgreSQL).
 WORDS_TIMEOUT_MS = 3000
@@ -238,7 +239,8 @@ def narrowed(cases: QuerySet[Case], filters: Filters, user: User) -> QuerySet[Ca
         )
         cases = cases.filter(ids_q(found, "pk") & known) if found else cases.none()
     if filters.words:
-        cases = cases.filter(words.condition(filters.words))
+        whole_tree = scope_of(user).reach.everywhere and filters.unit is None
+        cases = cases.filter(words.condition(filters.words, whole_tree=whole_tree))
     if filters.unit is not None:
         units = Unit.objects.filter(path__startswith=filters.unit.path).values_list("pk", flat=True)
         cases = cases.filter(ids_q(list(units), "owner_unit_id"))

@@ -15,9 +15,11 @@ street's at ten million cases is cut off at 3 s. So:
   every piece of a word (``pieces @> …``). A case that holds the word holds its pieces,
   so these cases, with those the mark says are not written yet, include every match;
   the word itself (``icontains``) then decides (``condition``).
-- **A common word reads as before.** When more than ``FEW`` cases hold the pieces (or
-  the planner knows them to be held by more than ``COMMON``), the scope's own index
-  finds a page of them sooner than the list of ids would.
+- **A common word reads as before.** When more than ``FEW`` cases hold the pieces
+  (``FEW_IN_PART`` for a scope that is part of the tree, whose own index finds a page of
+  the word's cases more slowly), or the planner knows them to be held by more than
+  ``COMMON``, the scope's own index finds a page of them sooner than the list of ids
+  would.
 - A word of one character has no pieces, and SQLite has no GIN: both read as before.
 """
 
@@ -37,6 +39,10 @@ from civicgrid.cases.models import Case, CaseWords, WordsMark
 
 # A word held by more cases than this is common: read through the scope's index.
 FEW = 10_000
+# …when the scope is part of the tree (a street, a community, a department): its index
+# holds a street's cases, one in 21 of a district's, and reading it for a page of a word
+# 16,000 of ten million cases hold took over 3 s (cut off); listing them, a tenth of it.
+FEW_IN_PART = 30_000
 # A word the planner expects in more cases than this is taken as common without asking
 # the index (PostgreSQL keeps the frequencies of the commonest pieces; it guesses at most
 # 0.5 % of the cases for any other, 50,000 of ten million).
@@ -86,10 +92,13 @@ def said(word: str) -> Q:
     return Q(title__icontains=word) | Q(text__icontains=word)
 
 
-def condition(word: str) -> Q:
+def condition(word: str, *, whole_tree: bool) -> Q:
     """What a words search keeps (``search.narrowed``): the cases holding ``word``,
-    found through the index where it serves. Two queries here on PostgreSQL (the
-    planner's estimate; the ids, at most ``FEW`` + ``PAST`` + 2), whatever the size."""
+    found through the index where it serves; ``whole_tree``: the list's scope is every
+    case (else a list of up to ``FEW_IN_PART`` ids beats reading the scope). Two queries
+    here on PostgreSQL (the planner's estimate; the ids, at most ``FEW_IN_PART`` +
+    ``PAST`` + 2), whatever the size."""
+    few = FEW if whole_tree else FEW_IN_PART
     held = pieces(word)
     if not held or connection.vendor != "postgresql":
         return said(word)
@@ -104,7 +113,7 @@ def condition(word: str) -> Q:
     mark = Coalesce(Subquery(WordsMark.objects.filter(pk=MARK).values("through_id")), 0)
     found = (
         holding.annotate(past=Value(False))
-        .values_list("case_id", "past")[: FEW + 1]
+        .values_list("case_id", "past")[: few + 1]
         .union(
             Case.objects.filter(pk__gte=mark)
             .order_by("pk")  # (from the mark up the primary key, whatever the planner guesses)
@@ -116,7 +125,7 @@ def condition(word: str) -> Q:
     written, past = [], []
     for pk, is_past in found:
         (past if is_past else written).append(pk)
-    if len(written) > FEW:
+    if len(written) > few:
         return said(word)
     if len(past) > PAST:  # (the writer is behind: read the cases past the mark by range)
         return (ids_q(written, "pk") | Q(pk__gte=mark)) & said(word)
