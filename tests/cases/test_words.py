@@ -134,7 +134,19 @@ def test_a_word_too_common_to_list_for_the_whole_tree_is_listed_for_part_of_it(
             staff.community_handler,
         )
         assert set(narrowed.values_list("title", flat=True)) == _expected("abc")
-    assert 'cases_case"."id" = ANY(' not in queries.captured_queries[-1]["sql"], "read as common"
+    assert LISTED not in queries.captured_queries[-1]["sql"], "read as common"
+    # the whole tree narrowed to a unit in the filters is part of it too: listed
+    monkeypatch.undo()
+    monkeypatch.setattr(words, "FEW", 1)
+    community = staff.tree.communities[0]
+    with CaptureQueriesContext(connection) as queries:
+        narrowed = search.narrowed(
+            Case.objects.visible_to(staff.operator),
+            search.Filters(words="abc", unit=community),
+            staff.operator,
+        )
+        assert set(narrowed.values_list("title", flat=True)) == _expected("abc")
+    assert LISTED in queries.captured_queries[-1]["sql"], "a unit chosen: listed"
 
 
 def test_write_writes_each_new_case_once_and_moves_the_mark_only_after_the_margin(
