@@ -16,8 +16,9 @@ from functools import reduce
 from operator import or_
 from unittest.mock import patch
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,12 @@ def by_paths(user: User) -> set[int]:
 
 def visible(user: User) -> set[int]:
     return set(Case.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def found_by_code(user: User) -> set[int]:
+    """The cases ``visible_case`` gives the user, asked for each case's code."""
+    codes = Case.objects.values_list("tracking_code", flat=True)
+    return {case.pk for code in codes if (case := Case.objects.visible_case(user, code))}
 
 
 def test_every_role_sees_what_the_rule_says(staff: Staff) -> None:
@@ -108,6 +115,7 @@ def test_every_role_sees_what_the_rule_says(staff: Staff) -> None:
     for person in people:
         person = User.objects.get(pk=person.pk)  # a fresh scope
         assert visible(person) == by_paths(person), person.username
+        assert found_by_code(person) == visible(person), f"{person.username}, one by one"
     # and the checks that make the equality mean something
     assert cases[2].pk in visible(staff.department_handler), "whistled outside its tree"
     assert cases[0].pk in visible(sub_handler) and cases[2].pk not in visible(sub_handler)
@@ -224,6 +232,7 @@ def _check_random_tree(shape, data) -> None:  # type: ignore[no-untyped-def]
         with patch("civicgrid.cases.models.SPLIT_UNITS", split):
             person = User.objects.get(pk=person.pk)  # a fresh scope
             assert visible(person) == expected, grants
+            assert found_by_code(person) == expected, f"{grants}, one by one"
             parts = Case.objects.scope_parts(person)
             for order, nullable in ((NEWEST_FIRST, False), (MOST_URGENT_FIRST, True)):
                 wanted = Case.objects.filter(pk__in=expected).order_by(
@@ -261,20 +270,24 @@ def paged(
     return [pk for page_ in pages for pk in page_]
 
 
-def test_a_departments_work_is_its_open_tasks(staff: Staff) -> None:
-    """A case whose task the department finished stays visible to it, but leaves its
-    queues of open work (the street handles it on)."""
-    from civicgrid.cases.queues import in_queue, queue_counts
-
-    tree = staff.tree
+def whistled_to_the_department(staff: Staff) -> Case:
+    """A case of the district's, dispatched and whistled to the tree's department."""
     case = actions.triage_case(
-        submit(tree),
+        submit(staff.tree),
         actor=staff.district_dispatcher,
         category=staff.categories["moderate"],
         urgency=Urgency.NORMAL,
     )
     case = actions.dispatch_case(case, actor=staff.district_dispatcher)
-    case = actions.whistle_case(case, actor=staff.street_dispatcher, lead=tree.department)
+    return actions.whistle_case(case, actor=staff.street_dispatcher, lead=staff.tree.department)
+
+
+def test_a_departments_work_is_its_open_tasks(staff: Staff) -> None:
+    """A case whose task the department finished stays visible to it, but leaves its
+    queues of open work (the street handles it on)."""
+    from civicgrid.cases.queues import in_queue, queue_counts
+
+    case = whistled_to_the_department(staff)
     dept = User.objects.get(pk=staff.department_handler.pk)
     assert [c.pk for c in in_queue(dept, "handling")] == [case.pk]
     assert queue_counts(dept)["handling"] == 1
@@ -286,6 +299,21 @@ def test_a_departments_work_is_its_open_tasks(staff: Staff) -> None:
     assert Case.objects.visible_to(dept).filter(pk=case.pk).exists(), "still visible"
     assert not in_queue(dept, "handling").exists() and queue_counts(dept)["handling"] == 0
     assert [c.pk for c in in_queue(dept, "all")] == [case.pk], "and in 'all'"
+
+
+def test_a_case_found_by_its_code_is_checked_in_the_query_that_finds_it(staff: Staff) -> None:
+    """A department's case page does not list every case it was tasked with (a list that
+    grows with the cases) to check the one it shows: the task is probed for that case."""
+    tree = staff.tree
+    case = whistled_to_the_department(staff)
+    elsewhere = submit(tree)  # a case the department has no task on
+    dept = User.objects.get(pk=staff.department_handler.pk)
+    assert scope_of(dept).reach.department_ids  # (read once per person, before)
+    with CaptureQueriesContext(connection) as queries:
+        assert Case.objects.visible_case(dept, case.tracking_code) == case
+        assert Case.objects.visible_case(dept, elsewhere.tracking_code) is None
+    assert len(queries) == 2, [q["sql"] for q in queries.captured_queries]
+    assert all("EXISTS" in q["sql"] for q in queries.captured_queries)
 
 
 def test_a_page_of_a_small_scope_is_read_part_by_part_in_one_statement(staff: Staff) -> None:

@@ -622,7 +622,7 @@ def merge_case(
     """合并: a duplicate of an open case (``into``: its tracking code, among the cases
     ``actor`` may see), followed there from now on."""
     ensure_possible(Action.MERGE, snapshot, around)
-    target = Case.objects.visible_to(actor).filter(tracking_code=into).first()
+    target = Case.objects.visible_case(actor, into)
     if target is None or target.state in FINAL_STATES:
         raise Invalid(_("Merge only into an open case you can see."))
     return rules.merge(

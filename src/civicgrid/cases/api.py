@@ -219,12 +219,15 @@ class RevealIn(Schema):
 # --- reading ------------------------------------------------------------------------------------
 
 
+RELATED = ("owner_unit", "category", "grid")  # what an item or a detail shows beside the case
+
+
 def _cases(request: HttpRequest) -> QuerySet[Case]:
-    return Case.objects.visible_to(request.user).select_related("owner_unit", "category", "grid")
+    return Case.objects.visible_to(request.user).select_related(*RELATED)
 
 
 def _case(request: HttpRequest, code: str) -> Case:
-    case = _cases(request).filter(tracking_code=code).first()
+    case = Case.objects.select_related(*RELATED).visible_case(request.user, code)
     if case is None:
         raise NotFound(_("No case %(code)s that you may see.") % {"code": code})
     return case

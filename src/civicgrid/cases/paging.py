@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from django.db import connections
-from django.db.models import DateTimeField, F, Model, Q, QuerySet
+from django.db.models import DateTimeField, Exists, F, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,15 +46,22 @@ class Linked:
     the source's columns that hold the rows' order fields (a case's ``created_at``,
     which never changes, copied on its tasks): in an order made of them the part's keys
     are read from the source's own index, without reading the rows it does not link to.
-    In any other order, and as a filter, it is ``q()``."""
+    In any other order, and as a filter, it is ``q()`` (or ``each_row()``)."""
 
     source: QuerySet[Any]
     link: str
     copies: Mapping[str, str]
 
     def q(self) -> Q:
-        """The part as a condition on the rows: the linked ids, read first."""
+        """The part as a condition on the rows: the linked ids, read first (an index
+        scan for each; a list as long as the source's rows)."""
         return ids_q(set(self.source.values_list(self.link, flat=True)), "pk")
+
+    def each_row(self) -> Q:
+        """The part as a check of each row (a probe of the source's index on ``link``):
+        for rows found by a condition of their own (a case by its code), where the
+        list of ``q()``, a department's every case, is read for nothing."""
+        return Q(Exists(self.source.filter(**{self.link: OuterRef("pk")})))
 
     def order_of(self, order: Order) -> Order | None:
         """``order`` in the source's columns, or None where it has no copy of a field."""

@@ -55,11 +55,8 @@ from civicgrid.web.access import roles_required
 
 
 def _visible_case(request: HttpRequest, code: str) -> Case:
-    case = (
-        Case.objects.visible_to(request.user)
-        .select_related("owner_unit", "category", "grid", "contact")
-        .filter(tracking_code=code)
-        .first()
+    case = Case.objects.select_related("owner_unit", "category", "grid", "contact").visible_case(
+        request.user, code
     )
     if case is None:
         raise Http404(_("No case %(code)s that you may see.") % {"code": code})

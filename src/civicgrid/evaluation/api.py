@@ -516,7 +516,7 @@ def submit_appeal(
     reason: str = REASON_FIELD,
     evidence: list[UploadedFile] | None = EVIDENCE_FILES,
 ) -> Status[AppealOut]:
-    found = Case.objects.visible_to(request.user).filter(tracking_code=case).first()
+    found = Case.objects.visible_case(request.user, case)
     if found is None:
         raise NotFound(_("No case %(code)s that you may see.") % {"code": case})
     files = evidence or []

@@ -366,7 +366,7 @@ def appeals_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def appeal_case(request: HttpRequest, code: str) -> HttpResponse:
     """The case page's 申诉 form: ground, reason, photos as evidence."""
-    case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
+    case = Case.objects.visible_case(request.user, code)
     if case is None:
         raise Http404(_("No case %(code)s that you may see.") % {"code": code})
     try:

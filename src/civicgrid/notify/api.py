@@ -49,7 +49,7 @@ class NotificationOut(Schema):
     ),
 )
 def case_notifications(request: HttpRequest, code: str) -> list[NotificationOut]:
-    case = Case.objects.visible_to(request.user).filter(tracking_code=code).first()
+    case = Case.objects.visible_case(request.user, code)
     if case is None:
         raise NotFound(_("No case %(code)s that you may see.") % {"code": code})
     rows = (

@@ -591,7 +591,13 @@ def _last_public_steps(cases: Sequence[Case]) -> dict[int, CaseEvent]:
     (case, seq) index each), read in one query; the case set from ``cases`` rather
     than read again."""
     by_step = {case.last_public: case for case in cases if case.last_public is not None}
-    steps = CaseEvent.objects.select_related("to_unit").only(*STEP_COLUMNS).in_bulk(list(by_step))
+    # (in no order: the events' own, by their case's time, joined every case to sort)
+    steps = (
+        CaseEvent.objects.select_related("to_unit")
+        .only(*STEP_COLUMNS)
+        .order_by()
+        .in_bulk(list(by_step))
+    )
     last = {}
     for pk, step in steps.items():
         step.case = by_step[pk]
