@@ -384,11 +384,40 @@ def test_the_overdue_search_is_one_filter_on_the_console_and_the_api(staff: Staf
     with patch("civicgrid.cases.queues.queue_parts", wraps=queues.queue_parts) as console:
         page = client.get("/cases/", {"queue": "all", "overdue": "1"}).context["page"]
     assert [c.pk for c in page.items] == [late.pk]
-    assert console.call_args.kwargs == {"only_open": True}
+    assert console.call_args.kwargs == {"only_open": True, "listed": False}
     with patch("civicgrid.cases.api.queue_parts", wraps=queues.queue_parts) as api:
         listed = client.get("/api/cases", {"queue": "all", "overdue": "1"}).json()["items"]
     assert [row["tracking_code"] for row in listed] == [late.tracking_code]
-    assert api.call_args.kwargs == {"only_open": True}
+    assert api.call_args.kwargs == {"only_open": True, "listed": False}
+
+
+def test_a_search_that_lists_its_cases_is_one_filter_on_the_console_and_the_api(
+    staff: Staff,
+) -> None:
+    """A search by code (or a phone's cases, or a word's holders) is a list of ids: the
+    scope is checked on those rows in one filter (``listed``), not walked part by part
+    with the list read again in each part; what is found is the same, scoped."""
+    from django.test import Client
+
+    from civicgrid.cases import queues
+
+    handler = staff.community_handler
+    assert queues.queue_parts(handler, "all", NEWEST_FIRST)[1], "parts, unless listed"
+    assert queues.queue_parts(handler, "all", NEWEST_FIRST, listed=True)[1] is None
+    own = dispatched(staff, "minor")
+    elsewhere = dispatched(staff, "minor", grid_index=9)  # another street's community
+    client = Client()
+    client.force_login(staff.community_handler)
+    for case, found in [(own, [own.tracking_code]), (elsewhere, [])]:
+        query = {"queue": "all", "code": case.tracking_code}
+        with patch("civicgrid.cases.queues.queue_parts", wraps=queues.queue_parts) as console:
+            page = client.get("/cases/", query).context["page"]
+        assert [c.tracking_code for c in page.items] == found
+        assert console.call_args.kwargs == {"only_open": False, "listed": True}
+        with patch("civicgrid.cases.api.queue_parts", wraps=queues.queue_parts) as api:
+            items = client.get("/api/cases", query).json()["items"]
+        assert [row["tracking_code"] for row in items] == found
+        assert api.call_args.kwargs == {"only_open": False, "listed": True}
 
 
 def test_a_page_of_parts_over_no_rows_or_no_parts_is_empty(staff: Staff) -> None:

@@ -211,3 +211,24 @@ def test_the_command_writes_them_all_and_says_how_many_are_past_the_mark(staff: 
     out = StringIO()
     call_command("words", "--check", stdout=out)
     assert out.getvalue().strip() == "0 cases past the mark, read by their text"
+
+
+def test_a_word_without_letter_case_is_matched_as_it_is_where_asked() -> None:
+    """Chinese (and digits) have no letter case: matched as they are, the same cases
+    without ``UPPER`` on every text; any other word is matched letter case aside."""
+    assert [c[0] for c in words.said("路灯", as_it_is=True).children] == [
+        "title__contains",
+        "text__contains",
+    ]
+    assert [c[0] for c in words.said("路灯").children] == ["title__icontains", "text__icontains"]
+    for cased in ["abc", "Abc小区", "ß路", "Ⓐ"]:
+        assert words.said(cased, as_it_is=True).children[0][0] == "title__icontains", cased
+
+
+def test_a_walk_of_part_of_the_tree_matches_letter_case_aside(staff: Staff) -> None:
+    """Walking the whole tree, a Chinese word is matched as it is; walking part of it,
+    with ``UPPER``, which PostgreSQL checks after the scope's units (one case in 14 is a
+    street's), not before them on every case read."""
+    assert words.condition("灯", whole_tree=True).q.children[0][0] == "title__contains"
+    assert words.condition("灯", whole_tree=False).q.children[0][0] == "title__icontains"
+    assert not words.condition("灯", whole_tree=True).listed, "one character: walked"

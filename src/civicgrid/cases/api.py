@@ -366,18 +366,20 @@ def list_cases(
 ) -> CaseList:
     chosen = search.read(filters.model_dump(exclude_none=True), request.user)
     sort = search.sort_of(chosen, queues()[queue].order)
-    rows, parts = queue_parts(request.user, queue, sort.order, only_open=chosen.overdue)
     with search.time_limited(chosen):
+        kept = search.narrowing(chosen, request.user)
+        rows, parts = queue_parts(
+            request.user, queue, sort.order, only_open=chosen.overdue, listed=kept.listed
+        )
         page = keyset(
-            search.narrowed(rows, chosen, request.user).select_related(
-                "owner_unit", "category", "grid"
-            ),
+            rows.select_related(*RELATED),
             sort.order,
             before=before,
             after=after,
             size=limit,
             nullable=sort.nullable,
             parts=parts,
+            kept=kept.q,
         )
     if chosen.phone and page.items:
         actions.log_contact_reveals(

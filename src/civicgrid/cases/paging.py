@@ -156,11 +156,15 @@ def keyset(
     size: int = 30,
     nullable: bool = False,
     parts: Sequence[Part] | None = None,
+    kept: Q | None = None,
 ) -> Page[M]:
     """One page of ``rows`` in ``order``: the first, the one past ``before`` (the next
     page's cursor), or the one before ``after`` (the previous page's). ``nullable``: the
     order's first field may be empty; those rows come last. ``parts``: only the rows of
     their union (None: all of ``rows``), e.g. a scope's (``CaseQuerySet.scope_parts``).
+    ``kept``: only the rows it keeps (a search's conditions), checked when the keys are
+    found and not again when the page's rows are read by id: a search's list of ids
+    beside the page's made PostgreSQL 15 probe the longer list (4,000 ids, 80 ms).
 
     Keys first, rows second: the page's ids are found in the order's index without
     the joins ``rows`` may carry (a join planned before the sort would join every
@@ -174,7 +178,7 @@ def keyset(
     def walk(source: QuerySet[Any], order: Order) -> QuerySet[Any]:
         return _walk(source, order, before=before, after=after, nullable=nullable)
 
-    keys = _keys(rows, order, size + 1, parts, walk)
+    keys = _keys(rows if kept is None else rows.filter(kept), order, size + 1, parts, walk)
     if parts is not None and len(parts) > 1:
         ordering = _reversed(order) if backwards else order
         keys = _merged(keys, ordering, size + 1, nulls_first=nullable and backwards)

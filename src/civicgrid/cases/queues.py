@@ -96,7 +96,7 @@ PART_ORDERS = frozenset({"created_at", "owner_unit_id"})
 
 
 def queue_parts(
-    user: User, name: str, order: Order, *, only_open: bool = False
+    user: User, name: str, order: Order, *, only_open: bool = False, listed: bool = False
 ) -> tuple[QuerySet[Case], list[Part] | None]:
     """``in_queue`` for a page in ``order``: the queue's cases before the scope, and the
     scope as parts (``Case.objects.scope_parts``) for ``paging.keyset`` to walk one by
@@ -108,7 +108,9 @@ def queue_parts(
     (``only_open``: the overdue ones, in ``cases_with_a_deadline``; a grid's at 10 M:
     4 ms against 43, each part read every case of its grid). Nor in an order no part's
     index carries (by category, by deadline), where each part would sort all its
-    cases: there too the scope is one filter, and the walk is the order's own index."""
-    if name != "all" or only_open or order[0].lstrip("-") not in PART_ORDERS:
+    cases: there too the scope is one filter, and the walk is the order's own index.
+    Nor where the filters list the rows by id (``listed``: ``search.Narrowing``): the
+    list is read once, by its ids, and the scope checked on those rows."""
+    if name != "all" or only_open or listed or order[0].lstrip("-") not in PART_ORDERS:
         return in_queue(user, name), None
     return Case.objects.all(), Case.objects.scope_parts(user)
