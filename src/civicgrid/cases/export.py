@@ -53,14 +53,17 @@ def headers() -> list[str]:
     ]
 
 
-def rows_for(cases: QuerySet[Case], sort: Sort) -> list[Case]:
+def rows_for(cases: QuerySet[Case], sort: Sort, *, kept: Q | None = None) -> list[Case]:
     """The cases of the list in its order (by key, a page of ``ROW_LIMIT`` + 1 to know
-    whether there are more), or the refusal when there are more than ``ROW_LIMIT``."""
+    whether there are more), or the refusal when there are more than ``ROW_LIMIT``.
+    ``kept``: the search's conditions (``search.narrowing``), for the keys alone, as in
+    the list (``paging.keyset``)."""
     page = keyset(
         cases.select_related("owner_unit", "category", "grid", "contact"),
         sort.order,
         size=ROW_LIMIT,
         nullable=sort.nullable,
+        kept=kept,
     )
     if page.next:
         raise Invalid(

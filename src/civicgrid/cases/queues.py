@@ -109,7 +109,7 @@ def queue_parts(
     4 ms against 43, each part read every case of its grid). Nor in an order no part's
     index carries (by category, by deadline), where each part would sort all its
     cases: there too the scope is one filter, and the walk is the order's own index.
-    Nor where the filters list the rows by id (``listed``: ``search.Narrowing``): the
+    Nor where the filters list the rows by id (``listed``: ``lookups.Kept``): the
     list is read once, by its ids, and the scope checked on those rows."""
     if name != "all" or only_open or listed or order[0].lstrip("-") not in PART_ORDERS:
         return in_queue(user, name), None

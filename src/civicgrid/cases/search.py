@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from civicgrid import inputs
 from civicgrid.cases import words
-from civicgrid.cases.lookups import ids_q
+from civicgrid.cases.lookups import Kept, ids_q
 from civicgrid.cases.models import CHANNELS, Case, Category, ResidentContact, Tier
 from civicgrid.cases.paging import Order
 from civicgrid.cases.permissions import known_residents
@@ -226,24 +226,13 @@ def _midnight(day: date) -> datetime:
 NOTHING = Q(pk__in=[])
 
 
-@dataclass(frozen=True)
-class Narrowing:
-    """What the filters keep, as one condition; ``listed``: the rows are a list of ids
-    (a code, a phone's cases, the holders of a word), which a list reads in one filter
-    over its scope (``queues.queue_parts``): walked part by part, each part read the
-    whole list again (a community's word, 4,000 ids of ten million, 25 times)."""
-
-    q: Q
-    listed: bool
-
-
-def narrowing(filters: Filters, user: User) -> Narrowing:
+def narrowing(filters: Filters, user: User) -> Kept:
     """``filters``' conditions (and its sort's: the deadline lists the cases that have
     one), for a list that is scoped to ``user`` already, or paged within the user's
     scope (``paging.keyset``'s ``parts``): no condition here widens it."""
-    kept = Q()
-    listed = bool(filters.code)
+    kept, listed = Q(), False
     if filters.code:
+        listed = True
         kept &= Q(tracking_code=filters.code)
     if filters.phone:
         listed = True
@@ -279,7 +268,7 @@ def narrowing(filters: Filters, user: User) -> Narrowing:
         kept &= Q(state__in=RUNNING, due_at__lt=timezone.now())
     if filters.sort and (only := SORTS[filters.sort].only) is not None:
         kept &= only
-    return Narrowing(kept, listed)
+    return Kept(kept, listed)
 
 
 def narrowed(cases: QuerySet[Case], filters: Filters, user: User) -> QuerySet[Case]:

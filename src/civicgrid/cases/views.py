@@ -154,10 +154,8 @@ def export_queue(request: HttpRequest) -> HttpResponse:
     filters = search.read(request.GET, request.user)
     sort = search.sort_of(filters, defined[name].order)
     with search.time_limited(filters):
-        cases = export.rows_for(
-            search.narrowed(work_queues.in_queue(request.user, name), filters, request.user),
-            sort,
-        )
+        kept = search.narrowing(filters, request.user)
+        cases = export.rows_for(work_queues.in_queue(request.user, name), sort, kept=kept.q)
     response = HttpResponse(
         export.workbook(cases, request.user),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -38,7 +37,7 @@ from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from civicgrid.cases.lookups import ids_q
+from civicgrid.cases.lookups import Kept, ids_q
 from civicgrid.cases.models import Case, CaseWords, WordsMark
 
 # A word held by more cases than this is common: read through the scope's index.
@@ -109,16 +108,7 @@ def said(word: str, *, as_it_is: bool = False) -> Q:
     return Q(title__icontains=word) | Q(text__icontains=word)
 
 
-@dataclass(frozen=True)
-class Found:
-    """What a words search keeps: ``q``; ``listed``: as a list of ids (those holding the
-    word's pieces), which the list then reads as one filter, not part by part."""
-
-    q: Q
-    listed: bool = False
-
-
-def condition(word: str, *, whole_tree: bool) -> Found:
+def condition(word: str, *, whole_tree: bool) -> Kept:
     """What a words search keeps (``search.narrowing``): the cases holding ``word``,
     found through the index where it serves; ``whole_tree``: the list's scope is every
     case (else a list of up to ``FEW_IN_PART`` ids beats reading the scope). Two queries
@@ -128,13 +118,13 @@ def condition(word: str, *, whole_tree: bool) -> Found:
     walked = said(word, as_it_is=whole_tree)  # (read through the scope's index)
     held = pieces(word)
     if not held or connection.vendor != "postgresql":
-        return Found(walked)
+        return Kept(walked)
     holding = CaseWords.objects.filter(pieces__holds=held)
     # The planner's estimate, from the statistics of the commonest pieces: a word it
     # knows to be common is read as one (listing even FEW of its cases reads all the
     # index holds of them: 12 ms for one held by 160,000 cases of ten million).
     if json.loads(holding.explain(format="json"))[0]["Plan"]["Plan Rows"] > COMMON:
-        return Found(walked)
+        return Kept(walked)
     # The cases holding the pieces, and those past the mark (not written yet), in one
     # statement; each list at most one more than it may hold.
     mark = Coalesce(Subquery(WordsMark.objects.filter(pk=MARK).values("through_id")), 0)
@@ -153,12 +143,12 @@ def condition(word: str, *, whole_tree: bool) -> Found:
     for pk, is_past in found:
         (past if is_past else written).append(pk)
     if len(written) > few:
-        return Found(walked)
+        return Kept(walked)
     if len(past) > PAST:  # (the writer is behind: read the cases past the mark by range)
-        return Found((ids_q(written, "pk") | Q(pk__gte=mark)) & said(word))
+        return Kept((ids_q(written, "pk") | Q(pk__gte=mark)) & said(word))
     # One list of ids: an OR of the list and the range made PostgreSQL combine bitmaps
     # of the scope's index (95 ms for a street's word at ten million cases, 28 without)
-    return Found(ids_q(written + past, "pk") & said(word, as_it_is=True), listed=True)
+    return Kept(ids_q(written + past, "pk") & said(word, as_it_is=True), listed=True)
 
 
 def _mark() -> WordsMark:
