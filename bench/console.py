@@ -71,38 +71,64 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep databases already loaded")
     parser.add_argument("--load-only", action="store_true", help="load both, time nothing")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one database
+    parser.add_argument("--words", default="{}", help=argparse.SUPPRESS)  # internal
+    parser.add_argument("--choose", help=argparse.SUPPRESS)  # internal: the words searched
     args = parser.parse_args()
+    if args.choose:
+        print(json.dumps(choose_words()))
+        return
     if args.measure:
-        print(json.dumps(measure(args.measure, args.repeat)))
+        print(json.dumps(measure(args.measure, args.repeat, json.loads(args.words))))
         return
 
-    runs = {}
+    fixtures = {}
     for label, n in (("small", args.small), ("big", args.cases)):
         url = _url(args.database_url, args.data_dir, label)
         # Only the reference is focused: at N the people's units are the size a uniform
         # spread gives them (a grid of a few thousand cases in ten million, the case whose
         # plan went wrong in #14), at 20,000 they hold full pages as they do at N.
-        fixture = prepare(url, n, args.reuse, args.data_dir, {"focus": label == "small"})
+        fixtures[label] = prepare(url, n, args.reuse, args.data_dir, {"focus": label == "small"})
         if args.load_only:
-            print(json.dumps({label: fixture}))
-            continue
+            print(json.dumps({label: fixtures[label]}))
+    if args.load_only:
+        return
+    # The same searches at both sizes: the words are those of the cases at N.
+    big_url = _url(args.database_url, args.data_dir, "big")
+    words = _run([sys.executable, __file__, "--choose", big_url], big_url, args.data_dir)
+    runs = {}
+    for label, n in (("small", args.small), ("big", args.cases)):
+        url = _url(args.database_url, args.data_dir, label)
+        fixture = fixtures[label]
         started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat)],
-            capture_output=True,
-            text=True,
-            env=_env(url, args.data_dir),
+        pages = _run(
+            [
+                sys.executable,
+                __file__,
+                "--measure",
+                url,
+                "--repeat",
+                str(args.repeat),
+                "--words",
+                json.dumps(words),
+            ],
+            url,
+            args.data_dir,
         )
-        if out.returncode:
-            sys.exit(out.stderr[-3000:])
         runs[label] = {
             "cases": n,
             "fixture": fixture,
-            "pages": json.loads(out.stdout.strip().splitlines()[-1]),
+            "pages": pages,
             "measure_s": round(time.perf_counter() - started, 1),
         }
-    if not args.load_only:
-        print(json.dumps(report(runs, postgres=args.database_url != "sqlite"), indent=2))
+    print(json.dumps(report(runs, words, postgres=args.database_url != "sqlite"), indent=2))
+
+
+def _run(command: list[str], url: str, data_dir: str) -> Any:
+    """The JSON that ``command`` (this script, on the database at ``url``) prints last."""
+    out = subprocess.run(command, capture_output=True, text=True, env=_env(url, data_dir))
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _url(base: str, data_dir: str, label: str) -> str:
@@ -204,7 +230,46 @@ def _create(url: str) -> None:
 # --- the measurement (one database, in its own process) ---------------------------------------
 
 
-def measure(url: str, repeat: int) -> dict[str, Any]:
+def _their_case(user: Any) -> Any:
+    """The case a person's case page shows: the newest being handled, owned by their own
+    unit where there is one (the same kind of case at both sizes: the newest of all was at
+    one size a case with a task and at the other one without, or one the grid worker's
+    grid owns (its buttons read the case's surroundings: four queries) and one its
+    community owns, a page with queries more or less for a reason that is not the size)."""
+    from civicgrid.cases.models import Case, State
+    from civicgrid.org.models import Membership
+
+    visible = Case.objects.visible_to(user).order_by("-created_at")
+    handled = visible.filter(state=State.HANDLING)
+    home = Membership.objects.filter(user=user).values("unit_id")
+    return handled.filter(owner_unit__in=home).first() or handled.first() or visible.first()
+
+
+def choose_words() -> dict[str, dict[str, str]]:
+    """Each role's two words (in the database of N cases, then searched at both sizes):
+    the first two characters of their case's title (often a place's name: a word few
+    cases hold) and of its category's name (a topic: many)."""
+    import django
+
+    django.setup()
+    from civicgrid.org.models import User
+
+    chosen = {}
+    for username in ROLES:
+        case = _their_case(User.objects.get(username=username))
+        if case is not None:
+            chosen[username] = choose_words_of(case)
+    return chosen
+
+
+def choose_words_of(case: Any) -> dict[str, str]:
+    found = {"rare": case.title[:2]}
+    if case.category is not None:
+        found["topic"] = case.category.name[:2]
+    return found
+
+
+def measure(url: str, repeat: int, words: dict[str, dict[str, str]]) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -215,9 +280,8 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from civicgrid.cases.models import Case, State
     from civicgrid.cases.queues import QUEUE_NAMES
-    from civicgrid.org.models import Membership, User
+    from civicgrid.org.models import User
     from civicgrid.web.process import freeze_what_lives_as_long_as_the_process
 
     # As `civicgrid serve` does before serving: a full collection of the long-lived
@@ -264,16 +328,7 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
                 f"{username} /cases/?queue={name} deep page",
                 f"/cases/?queue={name}&before={deep}",
             )
-        # The same kind of case at both sizes (the newest being handled, owned by the
-        # person's own unit where there is one): the newest of all was at one size a
-        # case with a task and at the other one without, or one the grid worker's grid
-        # owns (its buttons read the case's surroundings: four queries) and one its
-        # community owns, a page with queries more or less for a reason that is not
-        # the size.
-        visible = Case.objects.visible_to(user).order_by("-created_at")
-        handled = visible.filter(state=State.HANDLING)
-        home = Membership.objects.filter(user=user).values("unit_id")
-        case = handled.filter(owner_unit__in=home).first() or handled.first() or visible.first()
+        case = _their_case(user)
         if case is not None:
             time_page(client, f"{username} case page", f"/cases/{case.tracking_code}/")
             api_case = f"/api/cases/{case.tracking_code}"
@@ -289,12 +344,11 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
         lists = [(extra, extra) for extra in [*fixed, "channel=hotline&sort=oldest"]]
         if case is not None:
             lists.append(("code", f"code={case.tracking_code}"))
-            # two words: the first two characters of the case's title (often a place's
-            # name: a word few cases hold) and of its category's name (a topic: many)
-            lists.append(("words", f"words={quote(case.title[:2])}"))
-            if case.category is not None:
-                topic = quote(case.category.name[:2])
-                lists.append(("words (a topic)", f"words={topic}"))
+            # two words (``choose_words``; as a role's case gives them where none are given)
+            mine = words.get(username) or choose_words_of(case)
+            lists.append(("words", f"words={quote(mine['rare'])}"))
+            if "topic" in mine:
+                lists.append(("words (a topic)", f"words={quote(mine['topic'])}"))
             if username in CONTACT_ROLES:
                 lists.append(("phone", f"phone={case.contact.phone[-4:]}"))
         for key, extra in lists:
@@ -327,7 +381,9 @@ def _rows(response: Any) -> int:
 # --- the report ----------------------------------------------------------------------------------
 
 
-def report(runs: dict[str, Any], *, postgres: bool) -> dict[str, Any]:
+def report(
+    runs: dict[str, Any], words: dict[str, dict[str, str]], *, postgres: bool
+) -> dict[str, Any]:
     small, big = runs["small"]["pages"], runs["big"]["pages"]
     table = []
     for key, at_big in big.items():
@@ -369,6 +425,7 @@ def report(runs: dict[str, Any], *, postgres: bool) -> dict[str, Any]:
         "database": "postgresql" if postgres else "sqlite",
         "cases": {"small": runs["small"]["cases"], "big": runs["big"]["cases"]},
         "fixture_s": {k: runs[k]["fixture"] for k in runs},
+        "words_searched": words,
         "pages": table,
         "targets": {"p50_ratio_max": 2, "p95_ms_max_big": 300, "queries": "not growing"},
         "meets_targets": all(r.get("ok") for r in table) if postgres else None,

@@ -22,7 +22,7 @@ def _verdict(small: dict[str, Any], big: dict[str, Any]) -> dict[str, Any]:
         "small": {"cases": 20_000, "fixture": {}, "pages": {"page": small}},
         "big": {"cases": 10_000_000, "fixture": {}, "pages": {"page": big}},
     }
-    return console.report(runs, postgres=True)["pages"][0]
+    return console.report(runs, {}, postgres=True)["pages"][0]
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,23 @@ def test_a_pages_rows_are_its_cases_not_the_line_that_says_there_are_none() -> N
     assert console._rows(HttpResponse(empty)) == 0
     assert console._rows(HttpResponse(full)) == 2
     assert console._rows(JsonResponse({"items": [1, 2, 3], "next": None})) == 3
+
+
+def test_the_words_searched_are_the_same_at_both_sizes() -> None:
+    """Each role's words come from its case at N (``choose_words``) and are searched at
+    both sizes: chosen at each size, the reference searched another word (a street's
+    "邻里" at 20,000, "清门" at ten million), a page compared with another page."""
+    from types import SimpleNamespace
+
+    console = _module("console")
+    with_category = SimpleNamespace(title="清门路灯不亮", category=SimpleNamespace(name="劳动保障"))
+    assert console.choose_words_of(with_category) == {"rare": "清门", "topic": "劳动"}
+    assert console.choose_words_of(SimpleNamespace(title="紫林小区", category=None)) == {
+        "rare": "紫林"
+    }
+    runs = {
+        size: {"cases": n, "fixture": {}, "pages": {"page": _page(5, 20)}}
+        for size, n in (("small", 20_000), ("big", 10_000_000))
+    }
+    words = {"street_dispatcher": {"rare": "清门", "topic": "劳动"}}
+    assert console.report(runs, words, postgres=True)["words_searched"] == words
