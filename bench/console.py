@@ -17,7 +17,8 @@ client: every queue tab's first page and a deep page, a case page, ``/triage/``,
 ``/triage/hot/``, ``/tasks/``, the queue sorted, filtered and searched (by code, by a
 word few cases hold and by one many hold, the same words at both sizes: those of the
 role's case at N; and, for the roles that may, the phone's last digits), ``GET
-/api/cases`` with and without filters, and the public Open311 reads. Each page is timed ``--repeat`` times (p50, p95) and its queries counted.
+/api/cases`` with and without filters, and the public Open311 reads. Each page is timed
+``--repeat`` times (p50, p95) and its queries counted.
 
 Targets (issue #14, PostgreSQL): every page's p50 at N at most 2 × its p50 at 20,000,
 every p95 at N ≤ 300 ms, and query counts that do not grow with N (where a page is
