@@ -313,6 +313,21 @@ def test_the_planner_knows_how_common_a_searched_word_is(staff: Staff) -> None:
     assert 200 <= plan["Plan Rows"] <= 800, plan["Plan Rows"]
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.django_db
+def test_the_planner_samples_enough_cases_to_know_every_unit() -> None:
+    """Migration cases/0028: the statistics of ``owner_unit_id`` and ``grid_id`` keep up
+    to 1,000 units (the default, 100, of a district's thousands: a grid's cases guessed
+    at twice or three times their number, and its "handling" tab read every case being
+    handled at ten million cases)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT attname, attstattarget FROM pg_attribute WHERE attrelid =
+               'cases_case'::regclass AND attname IN ('owner_unit_id', 'grid_id')"""
+        )
+        assert dict(cursor.fetchall()) == {"owner_unit_id": 1000, "grid_id": 1000}
+
+
 def test_the_api_list_takes_the_same_search_filters_and_sorts(staff: Staff) -> None:
     minor = dispatched(staff, "minor", contact_phone="13812345678")
     moderate = dispatched(staff, "moderate", contact_phone="13900000000")
