@@ -385,7 +385,7 @@ def test_the_overdue_search_is_one_filter_on_the_console_and_the_api(staff: Staf
         page = client.get("/cases/", {"queue": "all", "overdue": "1"}).context["page"]
     assert [c.pk for c in page.items] == [late.pk]
     assert console.call_args.kwargs == {"only_open": True, "listed": False}
-    with patch("civicgrid.cases.api.queue_parts", wraps=queues.queue_parts) as api:
+    with patch("civicgrid.cases.queues.queue_parts", wraps=queues.queue_parts) as api:
         listed = client.get("/api/cases", {"queue": "all", "overdue": "1"}).json()["items"]
     assert [row["tracking_code"] for row in listed] == [late.tracking_code]
     assert api.call_args.kwargs == {"only_open": True, "listed": False}
@@ -414,7 +414,7 @@ def test_a_search_that_lists_its_cases_is_one_filter_on_the_console_and_the_api(
             page = client.get("/cases/", query).context["page"]
         assert [c.tracking_code for c in page.items] == found
         assert console.call_args.kwargs == {"only_open": False, "listed": True}
-        with patch("civicgrid.cases.api.queue_parts", wraps=queues.queue_parts) as api:
+        with patch("civicgrid.cases.queues.queue_parts", wraps=queues.queue_parts) as api:
             items = client.get("/api/cases", query).json()["items"]
         assert [row["tracking_code"] for row in items] == found
         assert api.call_args.kwargs == {"only_open": False, "listed": True}

@@ -17,10 +17,9 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from civicgrid.cases import actions, followup, search
 from civicgrid.cases.models import Case, Category, Photo, WhistleTask, mask_phone
-from civicgrid.cases.paging import keyset
 from civicgrid.cases.permissions import FOLLOW_UP, allowed_actions, may_know_resident
 from civicgrid.cases.photos import check_photos, open_photo
-from civicgrid.cases.queues import QUEUE_NAMES, queue_counts, queue_parts, queues
+from civicgrid.cases.queues import QUEUE_NAMES, queue_counts, queues
 from civicgrid.errors import Forbidden, NotFound, answers
 from civicgrid.inputs import Id, Version, WholeNumber
 from civicgrid.org.models import Unit, UnitKind, User
@@ -366,21 +365,9 @@ def list_cases(
 ) -> CaseList:
     chosen = search.read(filters.model_dump(exclude_none=True), request.user)
     sort = search.sort_of(chosen, queues()[queue].order)
-    with search.time_limited(chosen):
-        kept = search.narrowing(chosen, request.user)
-        rows, parts = queue_parts(
-            request.user, queue, sort.order, only_open=chosen.overdue, listed=kept.listed
-        )
-        page = keyset(
-            rows.select_related(*RELATED),
-            sort.order,
-            before=before,
-            after=after,
-            size=limit,
-            nullable=sort.nullable,
-            parts=parts,
-            kept=kept.q,
-        )
+    page = search.page_of(
+        request.user, queue, chosen, sort, before=before, after=after, size=limit, related=RELATED
+    )
     if chosen.phone and page.items:
         actions.log_contact_reveals(
             page.items,

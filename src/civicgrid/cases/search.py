@@ -33,10 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid import inputs
-from civicgrid.cases import words
+from civicgrid.cases import queues, words
 from civicgrid.cases.lookups import Kept, ids_q
 from civicgrid.cases.models import CHANNELS, Case, Category, ResidentContact, Tier
-from civicgrid.cases.paging import Order
+from civicgrid.cases.paging import Order, Page, keyset
 from civicgrid.cases.permissions import known_residents
 from civicgrid.cases.queues import RUNNING
 from civicgrid.errors import Forbidden, Invalid, Unavailable
@@ -283,6 +283,39 @@ def sort_of(filters: Filters, default: Order) -> Sort:
     return next(
         (s for s in SORTS.values() if s.order == default), Sort(gettext_lazy("default"), default)
     )
+
+
+def page_of(
+    user: User,
+    queue: str,
+    filters: Filters,
+    sort: Sort,
+    *,
+    before: str | None,
+    after: str | None,
+    size: int,
+    related: tuple[str, ...],
+) -> Page[Case]:
+    """One page of queue ``queue`` as the user sees it, searched and filtered by
+    ``filters`` in ``sort``'s order (the console's list and ``GET /api/cases``): the
+    filters' conditions (``narrowing``) find the keys in the queue's parts
+    (``queues.queue_parts``; none for a list of ids), under the words search's time
+    limit; the page's rows are read with ``related``."""
+    with time_limited(filters):
+        kept = narrowing(filters, user)
+        rows, parts = queues.queue_parts(
+            user, queue, sort.order, only_open=filters.overdue, listed=kept.listed
+        )
+        return keyset(
+            rows.select_related(*related),
+            sort.order,
+            before=before,
+            after=after,
+            size=size,
+            nullable=sort.nullable,
+            parts=parts,
+            kept=kept.q,
+        )
 
 
 class SearchTimedOut(Unavailable):

@@ -86,21 +86,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     try:
         filters = search.read(request.GET, request.user)
         sort = search.sort_of(filters, defined[name].order)
-        with search.time_limited(filters):
-            kept = search.narrowing(filters, request.user)
-            rows, parts = work_queues.queue_parts(
-                request.user, name, sort.order, only_open=filters.overdue, listed=kept.listed
-            )
-            page = keyset(
-                rows.select_related("owner_unit", "category"),
-                sort.order,
-                before=request.GET.get("before"),
-                after=request.GET.get("after"),
-                size=30,
-                nullable=sort.nullable,
-                parts=parts,
-                kept=kept.q,
-            )
+        page = search.page_of(
+            request.user,
+            name,
+            filters,
+            sort,
+            before=request.GET.get("before"),
+            after=request.GET.get("after"),
+            size=30,
+            related=("owner_unit", "category"),
+        )
         if filters.phone and page.items:
             actions.log_contact_reveals(
                 page.items,
