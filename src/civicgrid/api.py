@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -67,6 +68,14 @@ def busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(request, {"detail": str(_("The request is too large."))}, status=413)
+
+
+@api.exception_handler(RawPostDataException)
+def form_not_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    """A form (multipart) sent to an operation that takes JSON: the door read the form to
+    check its text (``web.middleware``), and the body cannot be read twice."""
+    message = _("This operation takes a JSON body (Content-Type: application/json), not a form.")
+    return api.create_response(request, {"detail": str(message)}, status=400)
 
 
 # What a malformed request gets instead of the validator's English: one message per

@@ -195,6 +195,37 @@ def test_pairing_and_visits(window: WindowFixture) -> None:
     assert logged()[-2:] == [WindowAction.PAIR, WindowAction.LOG_VISIT]
 
 
+def test_ending_a_pairing_keeps_its_visits_and_stops_new_ones(window: WindowFixture) -> None:
+    agency = window.tree.department
+    pairing = actions.pair(
+        actor=window.office_staff, agency=agency, unit=window.park, since=date(2026, 3, 1)
+    )
+    agency_staff = make_member(agency, Role.HANDLER)
+    actions.log_visit(pairing, actor=agency_staff, on=date(2026, 4, 2), visitors="李科长")
+    # Refused, writing nothing: the agency itself, a day before it began.
+    with pytest.raises(Forbidden):
+        actions.end_pairing(pairing, actor=agency_staff)
+    with pytest.raises(Invalid):
+        actions.end_pairing(pairing, actor=window.office_staff, on=date(2026, 2, 28))
+    pairing.refresh_from_db()
+    assert pairing.active and pairing.ended_on is None
+    assert logged()[-1] == WindowAction.LOG_VISIT
+
+    ended = actions.end_pairing(pairing, actor=window.office_staff, on=date(2026, 11, 30))
+    assert (ended.active, ended.ended_on) == (False, date(2026, 11, 30))
+    assert logged()[-1] == WindowAction.END_PAIRING
+    assert WindowEvent.objects.last().data == {"pairing": pairing.pk, "ended_on": "2026-11-30"}
+    assert ended.visits.count() == 1
+    with pytest.raises(Conflict):  # (from a stale copy too: the row is read again, locked)
+        actions.end_pairing(pairing, actor=window.office_staff)
+    with pytest.raises(Conflict):
+        actions.log_visit(ended, actor=agency_staff, on=date(2026, 12, 1), visitors="李科长")
+    assert logged().count(WindowAction.END_PAIRING) == 1
+    # The two may be paired again.
+    again = actions.pair(actor=window.office_staff, agency=agency, unit=window.park)
+    assert again.active and again.pk != pairing.pk
+
+
 def test_without_the_window_set_up_a_complaint_is_refused(window: WindowFixture) -> None:
     Category.objects.filter(code="YS01").update(active=False)
     enterprise, user = window.enterprises[0]

@@ -129,6 +129,53 @@ def test_pairing_and_a_visit_from_the_pages(window: WindowFixture) -> None:
     assert date(2026, 11, 20) == Visit.objects.get().on
 
 
+def test_the_office_ends_a_pairing_from_the_page_and_the_api(window: WindowFixture) -> None:
+    agency_staff = make_member(window.tree.department, Role.HANDLER)
+    first = actions.pair(actor=window.office_staff, agency=window.tree.department, unit=window.park)
+    office, agency = client_for(window.office_staff), client_for(agency_staff)
+    page = office.get("/enterprise/pairings/").content.decode()
+    assert f"/enterprise/pairings/{first.pk}/end/" in page
+    assert f"/enterprise/pairings/{first.pk}/end/" not in (
+        agency.get("/enterprise/pairings/").content.decode()
+    )
+    # The agency may not end it (the office's page is not theirs), nor a bad date pass.
+    assert agency.post(f"/enterprise/pairings/{first.pk}/end/").status_code == 404
+    office.post(f"/enterprise/pairings/{first.pk}/end/", {"on": "2026-13-01"})
+    first.refresh_from_db()
+    assert first.active
+    office.post(f"/enterprise/pairings/{first.pk}/end/", {"on": "2099-01-01"})
+    first.refresh_from_db()
+    assert (first.active, first.ended_on) == (False, date(2099, 1, 1))
+    page = agency.get("/enterprise/pairings/").content.decode()
+    assert "pairing-ended" in page and f"/enterprise/pairings/{first.pk}/visits/" not in page
+
+    second = actions.pair(
+        actor=window.office_staff,
+        agency=window.tree.department,
+        unit=window.park,
+        since=date(2026, 3, 1),
+    )
+    url = f"/api/enterprise/pairings/{second.pk}/end"
+    refused = agency.post(url, {}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["detail"]
+    assert (
+        office.post(url, {"on": "1999-01-01"}, content_type="application/json").status_code == 400
+    )
+    assert (
+        office.post(
+            "/api/enterprise/pairings/999999/end", {}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    answer = office.post(url, {"on": "2026-12-01"}, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["active"], answer.json()["ended_on"]) == (False, "2026-12-01")
+    again = office.post(url, {}, content_type="application/json")
+    assert again.status_code == 409 and again.json()["detail"]
+    listed = {p["id"]: p for p in agency.get("/api/enterprise/pairings").json()}
+    assert listed[second.pk]["ended_on"] == "2026-12-01"
+
+
 def test_the_panel_is_the_indicators_own_figures(window: WindowFixture) -> None:
     first = complain(window, 0)
     complain(window, 1)

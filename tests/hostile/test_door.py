@@ -6,6 +6,7 @@ nothing, on both databases. The API's one error shape, documented everywhere."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -132,6 +133,35 @@ def test_multipart_fields_headers_query_and_path_are_checked_too(world: World) -
     assert query.json()["errors"][0]["field"] == "before"
     assert path.json()["errors"][0]["field"] == "path"
     assert nothing_written(before)
+
+
+JSON_OPERATIONS = [
+    (method.upper(), path)
+    for path, operations in api.get_openapi_schema()["paths"].items()
+    for method, operation in operations.items()
+    if "application/json" in operation.get("requestBody", {}).get("content", {})
+]
+
+
+@pytest.mark.parametrize("method,path", JSON_OPERATIONS, ids=[" ".join(o) for o in JSON_OPERATIONS])
+def test_a_form_sent_where_json_is_taken_is_refused_not_500(world: World, method, path) -> None:  # type: ignore[no-untyped-def]
+    # (the door reads a multipart form to check its text; the body cannot be read again)
+    client = signed_in(world, raise_request_exception=False)
+    url = re.sub(r"{\w+}", "1", path)
+    before = counts()
+    answer = client.generic(
+        method, url, **_multipart({"text": "路灯坏了"}), headers={"Idempotency-Key": "form-1"}
+    )
+    assert answer.status_code < 500, (url, answer.status_code, answer.content[:300])
+    if answer.status_code == 400:
+        assert "JSON" in answer.json()["detail"], answer.json()
+    assert nothing_written(before)
+
+
+def _multipart(fields: dict[str, str]) -> dict[str, object]:
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    return {"data": encode_multipart(BOUNDARY, fields), "content_type": MULTIPART_CONTENT}
 
 
 def test_open311_refuses_it_in_its_own_error_format(world: World) -> None:

@@ -486,6 +486,30 @@ def pair(*, actor: User | None, agency: Unit, unit: Unit, since: date | None = N
     return pairing
 
 
+def end_pairing(pairing: Pairing, *, actor: User | None, on: date | None = None) -> Pairing:
+    """包联 ends (``on``, today by default): the agency's visits stay on record, no more
+    are logged, and the two may be paired again later."""
+    _check(WindowAction.END_PAIRING, actor)
+    with transaction.atomic():
+        fresh = (
+            Pairing.objects.select_for_update().select_related("agency", "unit").get(pk=pairing.pk)
+        )
+        if not fresh.active:
+            raise Conflict(_("This pairing has ended."))
+        ended = on or clock.now().date()
+        if ended < fresh.since:
+            raise Invalid(_("A pairing cannot end before it began."), field="on")
+        fresh.active, fresh.ended_on = False, ended
+        fresh.save(update_fields=["active", "ended_on"])
+        _log(
+            WindowAction.END_PAIRING,
+            actor,
+            note=f"{fresh.agency.name} ↔ {fresh.unit.name}",
+            data={"pairing": fresh.pk, "ended_on": ended.isoformat()},
+        )
+    return fresh
+
+
 def log_visit(
     pairing: Pairing,
     *,

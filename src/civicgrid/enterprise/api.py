@@ -130,12 +130,17 @@ class PairingOut(Schema):
     unit: UnitRef
     since: date
     active: bool
+    ended_on: date | None
     visits: list[VisitOut]
 
 
 class PairingIn(Schema):
     agency: str = Field(description="the agency's (a department's) code")
     unit: str = Field(description="the park's or street's code")
+
+
+class PairingEndIn(Schema):
+    on: date | None = Field(default=None, description="the last day (today when not given)")
 
 
 class VisitIn(Schema):
@@ -465,6 +470,7 @@ def _pairing_out(p: Pairing) -> PairingOut:
         unit=_ref(p.unit),  # type: ignore[arg-type]
         since=p.since,
         active=p.active,
+        ended_on=p.ended_on,
         visits=[_visit_out(v) for v in p.visits.all()[:20]],
     )
 
@@ -500,6 +506,21 @@ def pair(request: HttpRequest, body: PairingIn) -> Status[PairingOut]:
         raise Invalid(_("Choose the agency and the park or street."))
     pairing = actions.pair(actor=request.user, agency=agency, unit=unit)
     return Status(201, _pairing_out(_pairings(request).get(pk=pairing.pk)))
+
+
+@router.post(
+    "/pairings/{pk}/end",
+    response=answers(PairingOut),
+    summary=gettext_lazy("End a pairing (the office): its visits stay, no more are logged"),
+)
+def end_pairing(request: HttpRequest, pk: Id, body: PairingEndIn) -> PairingOut:
+    pairing = _pairings(request).filter(pk=pk).first()
+    if pairing is None:
+        raise NotFound(_("No such pairing."))
+    if body.on is not None and not 2000 <= body.on.year <= 2099:
+        raise Invalid(_("Give a date such as 2026-03-15."), field="on")
+    actions.end_pairing(pairing, actor=request.user, on=body.on)
+    return _pairing_out(_pairings(request).get(pk=pk))
 
 
 @router.post(

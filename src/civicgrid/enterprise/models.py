@@ -237,6 +237,8 @@ class Pairing(models.Model):
     )
     since = models.DateField(_("since"))
     active = models.BooleanField(_("active"), default=True)
+    # When the office ended it (``actions.end_pairing``): its visits stay, none is added.
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pairing")
@@ -294,6 +296,7 @@ class WindowAction(models.TextChoices):
     RECORD_ISSUE = "record_issue", _("service day issue recorded")
     ISSUE_TO_COMPLAINT = "issue_to_complaint", _("issue made a complaint")
     PAIR = "pair", _("agency paired")
+    END_PAIRING = "end_pairing", _("pairing ended")
     LOG_VISIT = "log_visit", _("visit logged")
 
 

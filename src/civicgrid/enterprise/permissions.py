@@ -8,7 +8,7 @@ A person stands to the window on one or more **sides**:
   (``EnterpriseContact``): submitting its complaints and rating them;
 * ``OFFICE``: a handler, dispatcher, leader or administrator of the business-environment
   office or of a unit above it (the district), or a superuser: the window's queue,
-  naming the accountable department, service days, pairings;
+  naming the accountable department, service days, pairings (made and ended);
 * ``AGENCY``: staff of the agency a pairing is about (its own visit log).
 
 Seeing is the querysets' (``Complaint.objects.visible_to``,
@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     WindowAction.RECORD_ISSUE: Rule(frozenset({OFFICE}), _OFFICE_ONLY),
     WindowAction.ISSUE_TO_COMPLAINT: Rule(frozenset({OFFICE}), _OFFICE_ONLY),
     WindowAction.PAIR: Rule(frozenset({OFFICE}), _OFFICE_ONLY),
+    WindowAction.END_PAIRING: Rule(frozenset({OFFICE}), _OFFICE_ONLY),
     WindowAction.LOG_VISIT: Rule(
         frozenset({OFFICE, AGENCY}),
         _("Only the paired agency or the business-environment office may log its visits."),

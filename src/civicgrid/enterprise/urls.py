@@ -19,4 +19,5 @@ urlpatterns = [
     path("pairings/", views.pairings, name="pairings"),
     path("pairings/new/", views.pair, name="pair"),
     path("pairings/<int:pk>/visits/", views.log_visit, name="log_visit"),
+    path("pairings/<int:pk>/end/", views.end_pairing, name="end_pairing"),
 ]

@@ -398,6 +398,23 @@ def pair(request: HttpRequest) -> HttpResponse:
 
 @access.roles_required(access.STAFF)
 @require_POST
+def end_pairing(request: HttpRequest, pk: int) -> HttpResponse:
+    _office_only(request)
+    pairing = Pairing.objects.filter(pk=pk).first()
+    if pairing is None:
+        raise Http404(_("No such pairing."))
+    try:
+        on = request.POST.get("on", "").strip()
+        actions.end_pairing(pairing, actor=request.user, on=inputs.day(on, "on") if on else None)
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("enterprise:pairings")
+
+
+@access.roles_required(access.STAFF)
+@require_POST
 def log_visit(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = Pairing.objects.select_related("agency").filter(pk=pk).first()
     if pairing is None:
