@@ -2,7 +2,8 @@
 matter an office could not get done, the business-environment office works the case
 (names the accountable department in its queue; the loop's transitions through the
 actions), and the enterprise rates the result on its page. Another enterprise asking
-for that complaint is refused."""
+for that complaint is refused. And the office pairs an agency with a park (包联) and
+ends the pairing, which then takes no more visits."""
 
 from __future__ import annotations
 
@@ -97,3 +98,22 @@ def test_an_enterprise_complains_and_rates_on_a_phone(browser, live_server, page
     answer = theirs.goto(f"{live_server.url}/enterprise/complaints/{complaint.pk}/")
     assert answer is not None and answer.status == 404
     other.close()
+
+
+def test_the_office_pairs_an_agency_and_ends_the_pairing(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(make_tree())
+    log_in(page, live_server, w.office_staff.username)
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/enterprise/pairings/")
+    form = page.locator("#pair-form")
+    form.locator("select[name=agency]").select_option(label=w.tree.department.name)
+    form.locator("select[name=unit]").select_option(label=w.park.name)
+    form.locator("button[type=submit]").click()
+    card = page.locator("section[data-pairing]")
+    card.wait_for()
+    assert w.park.name in card.locator("h2").inner_text()
+    card.locator(".end-pairing button").click()
+    page.wait_for_selector("section[data-pairing] .pairing-ended")
+    assert "结束于" in page.locator("section[data-pairing] h2").inner_text()
+    assert not page.locator("section[data-pairing] form").count()  # no visit, no second end
+    assert grave_violations(page) == []

@@ -1,6 +1,7 @@
 """Project monitoring in a browser: a resident monitor files, from their phone, an
 observation of a problem with a photo; it becomes a case that the district's dispatcher
-finds in the project and opens, the case telling where it came from. And the public
+finds in the project and opens, the case telling where it came from, then retires the
+monitor, their observation staying. And the public
 progress page, reached from the resident site, shows the milestones and the percentage
 done with the monitors' names shortened and nobody's phone or account."""
 
@@ -73,6 +74,15 @@ def test_a_monitors_observation_becomes_a_case(page, live_server) -> None:  # ty
     assert project.name in page.locator("#project-origin").inner_text()
     check(page, f"/projects/{project.pk}/", live_server, problems)
     assert not problems, problems
+
+    # The monitor moves away: the dispatcher retires them; what they filed stays.
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    seat = observation.monitor
+    page.click(f"li[data-monitor='{seat.pk}'] .retire-monitor button")
+    page.wait_for_selector("text=监督员已卸任。")
+    assert "卸任于" in page.locator(f"li[data-monitor='{seat.pk}'] .retired").inner_text()
+    assert page.locator(f"li[data-observation='{observation.pk}']").is_visible()
+    assert not page.locator(f"li[data-monitor='{seat.pk}'] .retire-monitor").count()
 
 
 def test_the_public_project_page_shows_no_personal_data(page, live_server) -> None:  # type: ignore[no-untyped-def]

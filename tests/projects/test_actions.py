@@ -248,6 +248,42 @@ def test_recruiting_is_for_the_department_or_where_the_project_lies(
         )
 
 
+def test_a_retired_monitor_files_no_more_and_may_be_recruited_again(
+    projects: ProjectsFixture,
+) -> None:
+    seat = projects.monitor
+    actions.file_observation(seat, actor=projects.monitor_user, text="钢筋间距符合要求")
+    before = written()
+    for stranger in (projects.far_community, projects.monitor_user):  # 403, nothing written
+        with pytest.raises(Forbidden):
+            actions.retire_monitor(seat, actor=stranger)
+    assert written() == before
+    retired = actions.retire_monitor(seat, actor=projects.community)
+    assert (retired.active, retired.retired_on) == (False, actions.today())
+    event = ProjectEvent.objects.latest("pk")
+    assert (event.action, event.monitor, event.actor) == (
+        ProjectAction.RETIRE_MONITOR,
+        retired,
+        projects.community,
+    )
+    assert retired.observations.count() == 1  # what they filed stays
+    before = written()
+    with pytest.raises(Conflict):
+        actions.retire_monitor(seat, actor=projects.community)
+    with pytest.raises(Conflict):
+        actions.file_observation(seat, actor=projects.monitor_user, text="又来看了")
+    assert written() == before
+    again = actions.recruit_monitor(
+        projects.project,
+        actor=projects.community,
+        name="张建国",
+        phone=MONITOR_PHONE,
+        role=MonitorRole.QUALITY,
+        user=projects.monitor_user,
+    )
+    assert again.active and again.pk != seat.pk
+
+
 def test_a_whole_phone_is_revealed_with_a_logged_reason(projects: ProjectsFixture) -> None:
     with pytest.raises(Invalid):
         actions.reveal_phone(projects.monitor, actor=projects.community, reason="")

@@ -12,6 +12,7 @@ from django.test import Client
 from civicgrid.cases.models import Case, Channel
 from civicgrid.projects import actions
 from civicgrid.projects.models import (
+    MonitorRole,
     Observation,
     Project,
     ProjectAction,
@@ -67,6 +68,43 @@ def test_the_project_page_masks_monitors_and_reveals_with_a_reason(
     )
     assert answer.json() == {"phone": MONITOR_PHONE}
     assert ProjectEvent.objects.filter(action=ProjectAction.REVEAL_PHONE).count() == 2
+
+
+def test_staff_retire_a_monitor_from_the_page_and_the_api(projects: ProjectsFixture) -> None:
+    seat, project = projects.monitor, projects.project
+    page_url = f"/projects/{project.pk}/monitors/{seat.pk}/retire/"
+    api_url = f"/api/projects/{project.pk}/monitors/{seat.pk}/retire"
+    community, monitor = client_of(projects.community), client_of(projects.monitor_user)
+    assert page_url in community.get(f"/projects/{project.pk}/").content.decode()
+    # Refused: the monitor themself (403, the button not offered), someone who cannot see
+    # the project (404), a monitor of another project (404).
+    assert page_url not in monitor.get(f"/projects/{project.pk}/").content.decode()
+    assert monitor.post(api_url).status_code == 403
+    assert client_of(projects.far_community).post(api_url).status_code == 404
+    elsewhere = f"/api/projects/{projects.other.pk}/monitors/{seat.pk}/retire"
+    assert client_of(projects.district).post(elsewhere).status_code == 404
+    seat.refresh_from_db()
+    assert seat.active
+    community.post(page_url)
+    seat.refresh_from_db()
+    assert not seat.active and seat.retired_on is not None
+    page = community.get(f"/projects/{project.pk}/").content.decode()
+    assert page_url not in page and 'class="retired"' in page
+    again = community.post(api_url)
+    assert again.status_code == 409 and again.json()["detail"]
+    assert client_of(projects.monitor_user).get("/api/projects/mine").json() == []
+    assert project.name not in monitor.get("/projects/me/").content.decode()
+    # Through the API, a second seat.
+    other = actions.recruit_monitor(
+        project, actor=None, name="王五", phone="13800002222", role=MonitorRole.PROGRESS
+    )
+    answer = community.post(f"/api/projects/{project.pk}/monitors/{other.pk}/retire")
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["active"], answer.json()["retired_on"]) == (
+        False,
+        actions.today().isoformat(),
+    )
+    assert ProjectEvent.objects.filter(action=ProjectAction.RETIRE_MONITOR).count() == 2
 
 
 def test_the_department_keeps_milestones_and_budget_on_the_page(

@@ -301,6 +301,22 @@ def recruit_monitor(
     return record(ProjectAction.RECRUIT_MONITOR, actor, project, change)
 
 
+def retire_monitor(monitor: Monitor, *, actor: User | None) -> Monitor:
+    """A monitor stops watching the project (moved away, asked to stop, the seat given to
+    another): their observations stay on record, they file no more, and their phone page
+    no longer lists the project; the same account may be recruited again."""
+
+    def change(locked: Project) -> Done[Monitor]:
+        fresh = Monitor.objects.filter(pk=monitor.pk, project=locked).first()
+        if fresh is None or not fresh.active:
+            raise Conflict(_("This monitor no longer watches the project."))
+        fresh.active, fresh.retired_on = False, today()
+        fresh.save(update_fields=["active", "retired_on"])
+        return Done(fresh, fresh, data={"role": fresh.role})
+
+    return record(ProjectAction.RETIRE_MONITOR, actor, monitor.project, change)
+
+
 def reveal_phone(monitor: Monitor, *, actor: User, reason: str) -> str:
     """The monitor's whole phone number, to staff who call them, each time logged with
     the reason (as a person's in the grids is: ``people.actions.reveal_phone``)."""

@@ -61,6 +61,7 @@ class MonitorOut(Schema):
     role: str
     active: bool
     recruited_on: date
+    retired_on: date | None
 
 
 class ObservationOut(Schema):
@@ -192,6 +193,7 @@ def monitor_out(m: Monitor) -> MonitorOut:
         role=m.role,
         active=m.active,
         recruited_on=m.recruited_on,
+        retired_on=m.retired_on,
     )
 
 
@@ -434,16 +436,30 @@ def recruit_monitor(request: HttpRequest, pk: Id, body: MonitorIn) -> Status[Mon
     return Status(201, monitor_out(monitor))
 
 
+def _seat(request: HttpRequest, pk: int, monitor: int) -> Monitor:
+    """Monitor ``monitor`` of project ``pk``, which the user may see (else 404)."""
+    seat = visible_project(request.user, pk).monitors.filter(pk=monitor).first()
+    if seat is None:
+        raise NotFound(str(gettext_lazy("No such monitor of this project.")))
+    return seat
+
+
+@router.post(
+    "/{pk}/monitors/{monitor}/retire",
+    response=answers(MonitorOut),
+    summary=gettext_lazy("A monitor stops watching the project (their observations stay)"),
+)
+def retire_monitor(request: HttpRequest, pk: Id, monitor: Id) -> MonitorOut:
+    return monitor_out(actions.retire_monitor(_seat(request, pk, monitor), actor=request.user))
+
+
 @router.post(
     "/{pk}/monitors/{monitor}/phone",
     response=answers(PhoneOut),
     summary=gettext_lazy("A monitor's whole phone number (the reason is logged)"),
 )
 def reveal_phone(request: HttpRequest, pk: Id, monitor: Id, body: RevealIn) -> PhoneOut:
-    project = visible_project(request.user, pk)
-    seat = project.monitors.filter(pk=monitor).first()
-    if seat is None:
-        raise NotFound(str(gettext_lazy("No such monitor of this project.")))
+    seat = _seat(request, pk, monitor)
     return PhoneOut(phone=actions.reveal_phone(seat, actor=request.user, reason=body.reason))
 
 

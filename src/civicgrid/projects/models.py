@@ -197,6 +197,8 @@ class Monitor(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     recruited_on = models.DateField(_("recruited on"))
+    # When they stopped watching (``actions.retire_monitor``): their observations stay.
+    retired_on = models.DateField(_("retired on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("project monitor")
@@ -205,8 +207,8 @@ class Monitor(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "user", "role"],
-                condition=Q(user__isnull=False),
-                name="one_monitor_seat_per_account",
+                condition=Q(user__isnull=False, active=True),
+                name="one_active_monitor_seat_per_account",
             )
         ]
 
@@ -293,6 +295,7 @@ class ProjectAction(models.TextChoices):
     ADD_MILESTONE = "add_milestone", _("milestone added")
     COMPLETE_MILESTONE = "complete_milestone", _("milestone done")
     RECRUIT_MONITOR = "recruit_monitor", _("monitor recruited")
+    RETIRE_MONITOR = "retire_monitor", _("monitor retired")
     REVEAL_PHONE = "reveal_phone", _("phone number shown")
     FILE_OBSERVATION = "file_observation", _("observation filed")
     MAKE_CASE = "make_case", _("observation made a case")

@@ -55,6 +55,10 @@ RULES: dict[str, Rule] = {
         frozenset({MANAGER, LOCAL}),
         _("Only staff of the project's department or of where it lies may recruit monitors."),
     ),
+    ProjectAction.RETIRE_MONITOR: Rule(
+        frozenset({MANAGER, LOCAL}),
+        _("Only staff of the project's department or of where it lies may retire monitors."),
+    ),
     ProjectAction.REVEAL_PHONE: Rule(
         frozenset({CALLER}), _("Your role does not need this monitor's phone number.")
     ),

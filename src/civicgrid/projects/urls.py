@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("<int:pk>/monitors/", views.recruit_monitor, name="recruit"),
     path("<int:pk>/monitors/<int:monitor>/phone/", views.reveal_phone, name="reveal_phone"),
+    path("<int:pk>/monitors/<int:monitor>/retire/", views.retire_monitor, name="retire"),
     path("<int:pk>/observations/<int:observation>/case/", views.make_case, name="make_case"),
     path("<int:pk>/photos/<int:photo>/", views.photo, name="photo"),
     path("monitors/<int:monitor>/observations/", views.file_observation, name="observe"),

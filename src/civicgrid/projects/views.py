@@ -277,6 +277,19 @@ def recruit_monitor(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def retire_monitor(request: HttpRequest, pk: int, monitor: int) -> HttpResponse:
+    project = visible_project(request.user, pk)
+    seat = _monitor(project, monitor)
+    act(
+        request,
+        lambda: actions.retire_monitor(seat, actor=request.user),
+        _("The monitor is retired."),
+    )
+    return redirect("projects:project", pk=project.pk)
+
+
+@require_POST
+@login_required
 def reveal_phone(request: HttpRequest, pk: int, monitor: int) -> HttpResponse:
     """Show the whole number once, on this answer only; the reveal is logged."""
     project = visible_project(request.user, pk)
