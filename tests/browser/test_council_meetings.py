@@ -41,6 +41,13 @@ def test_a_meeting_then_an_item_then_a_case_then_the_item_done(page, live_server
     page.fill("#mt-agenda", "一、门前停车秩序")
     page.click("#plan-meeting button[type=submit]")
     page.click("#meetings >> text=十二月理事会议")
+    # Moved to the next day before it is held; the form holds the plan as it was.
+    page.click("#change-meeting summary")
+    assert page.input_value("#ch-start") == "2026-12-03T14:30"
+    page.fill("#ch-start", "2026-12-04T14:30")
+    page.click("button[data-action='edit']")
+    page.wait_for_selector("text=会议已修改。")
+    assert "2026-12-04 14:30" in page.inner_text("#meeting")
     page.click("button[data-action='hold']")
     page.wait_for_selector("#meeting[data-state='held']")
     page.fill("#decision-text", "设立门前停车协管岗")

@@ -135,6 +135,55 @@ def test_bad_input_is_refused(council: CouncilFixture) -> None:
     assert written() == before
 
 
+def test_a_planned_meeting_is_changed_and_the_log_keeps_what_it_read(
+    council: CouncilFixture,
+) -> None:
+    secretary, member = council.user(council.secretary), council.user(council.members[0])
+    meeting = meetings.plan_meeting(
+        council.council, actor=secretary, title="十二月理事会议", starts_at=WHEN, place="商会"
+    )
+    later = WHEN + timedelta(days=2, hours=1)
+    before = written()
+    with pytest.raises(Forbidden):  # an ordinary member
+        meetings.change_meeting(meeting, actor=member, title="改", starts_at=later)
+    with pytest.raises(Invalid):
+        meetings.change_meeting(meeting, actor=secretary, title=" ", starts_at=later)
+    with pytest.raises(Conflict, match="无需修改"):  # the same plan again
+        meetings.change_meeting(
+            meeting, actor=secretary, title="十二月理事会议", starts_at=WHEN, place="商会"
+        )
+    assert written() == before
+
+    changed = meetings.change_meeting(
+        meeting,
+        actor=secretary,
+        title="十二月理事会议（改期）",
+        starts_at=later,
+        place="商会",
+        agenda="门前三包",
+    )
+    fresh = Meeting.objects.get(pk=meeting.pk)
+    assert (fresh.title, fresh.starts_at, fresh.place, fresh.agenda) == (
+        "十二月理事会议（改期）",
+        later,
+        "商会",
+        "门前三包",
+    )
+    assert changed.state == MeetingState.PLANNED
+    event = council.council.events.order_by("seq").last()
+    assert event is not None and event.action == CouncilAction.CHANGE_MEETING
+    was = event.data["before"]
+    assert set(was) == {"title", "starts_at", "agenda"}  # the place did not change
+    assert (was["title"], was["agenda"]) == ("十二月理事会议", "")
+    assert datetime.fromisoformat(was["starts_at"]) == WHEN
+    # Held, or cancelled: no more changes (403 still before 409).
+    meetings.hold_meeting(meeting, actor=secretary)
+    with pytest.raises(Forbidden):
+        meetings.change_meeting(meeting, actor=member, title="改", starts_at=later)
+    with pytest.raises(Conflict):
+        meetings.change_meeting(meeting, actor=secretary, title="再改", starts_at=later)
+
+
 def test_a_member_confirms_their_own_attendance_only(council: CouncilFixture) -> None:
     meeting = held(council)
     first, second = council.members[0], council.members[1]

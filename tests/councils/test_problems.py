@@ -223,8 +223,22 @@ def test_the_api_runs_a_meeting_to_a_case(tree: TreeFixture, council: CouncilFix
     )
     assert planned.status_code == 201, planned.content
     mid = planned.json()["id"]
-    assert post(f"{base}/meetings/{mid}/hold", {}).status_code == 200
+    # Moved by an hour while only planned (PUT: the whole plan again); a member may not.
+    plan = {"title": "联席会议", "kind": "joint", "starts_at": "2026-11-20T10:00:00+08:00"}
     member = client_of(council.user(council.members[0]))
+    put = secretary.put(f"{base}/meetings/{mid}", json.dumps(plan), "application/json")
+    assert put.status_code == 200, put.content
+    assert put.json()["starts_at"].startswith("2026-11-20T")
+    assert Meeting.objects.get(pk=mid).starts_at.hour == 2  # 10:00 in Beijing, in UTC
+    again = member.put(f"{base}/meetings/{mid}", json.dumps(plan), "application/json")
+    assert again.status_code == 403 and again.json()["detail"]
+    same = secretary.put(f"{base}/meetings/{mid}", json.dumps(plan), "application/json")
+    assert same.status_code == 409 and same.json()["detail"]
+    assert post(f"{base}/meetings/{mid}/hold", {}).status_code == 200
+    late = secretary.put(
+        f"{base}/meetings/{mid}", json.dumps({**plan, "place": "社区"}), "application/json"
+    )
+    assert late.status_code == 409
     mine = post(f"{base}/meetings/{mid}/attendance", {"presence": "present"}, member)
     assert mine.status_code == 200 and mine.json()["how"] == "phone"
     roll = post(

@@ -2,16 +2,18 @@
 ``councils.actions.record`` (the council locked, the right checked against
 ``permissions.RULES``, one ``CouncilEvent``), the only writers of these rows.
 
-A meeting is planned, held (its roll call taken, members confirming their own
-attendance on the phone page, its decisions recorded) and closed by its minutes. Its
-follow-up items each have an owner (a member or a working group) and a due date; an
-item is marked done or dropped, or turned into a case of the normal loop with one
-click (``item_to_case``), after which the item shows the case's state.
+A meeting is planned (and changed while it is only planned), held (its roll call
+taken, members confirming their own attendance on the phone page, its decisions
+recorded) and closed by its minutes. Its follow-up items each have an owner (a member
+or a working group) and a due date; an item is marked done or dropped, or turned into a
+case of the normal loop with one click (``item_to_case``), after which the item shows
+the case's state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -70,6 +72,36 @@ def _need_state(meeting: Meeting, *states: str) -> None:
 # --- meetings ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a meeting is to be: its title, kind, start, place and agenda, as checked."""
+
+    title: str
+    kind: str
+    starts_at: datetime
+    place: str
+    agenda: str
+
+    @classmethod
+    def checked(
+        cls, *, title: str, starts_at: datetime, kind: str, place: str, agenda: str
+    ) -> Plan:
+        title = inputs.text(
+            need_text(title, _("A meeting needs a title.")), "title", max_length=MAX_TITLE
+        )
+        if kind not in MeetingKind.values:
+            raise Invalid(_("Choose the kind of meeting."), field="kind")
+        starts_at = inputs.moment(starts_at, "starts_at")
+        if timezone.is_naive(starts_at):  # a form's local time: the district's
+            starts_at = timezone.make_aware(starts_at)
+        place = inputs.text((place or "").strip(), "place", max_length=MAX_PLACE)
+        agenda = inputs.text((agenda or "").strip(), "agenda")
+        return cls(title, kind, starts_at, place, agenda)
+
+
+PLANNED_FIELDS = tuple(f.name for f in fields(Plan))
+
+
 def plan_meeting(
     council: Council,
     *,
@@ -81,35 +113,57 @@ def plan_meeting(
     agenda: str = "",
 ) -> Meeting:
     """召集会议: the chair or secretary (or staff) plan a meeting and its agenda."""
-    title = inputs.text(
-        need_text(title, _("A meeting needs a title.")), "title", max_length=MAX_TITLE
-    )
-    if kind not in MeetingKind.values:
-        raise Invalid(_("Choose the kind of meeting."), field="kind")
-    starts_at = inputs.moment(starts_at, "starts_at")
-    if timezone.is_naive(starts_at):  # a form's local time: the district's
-        starts_at = timezone.make_aware(starts_at)
-    place = inputs.text((place or "").strip(), "place", max_length=MAX_PLACE)
-    agenda = inputs.text((agenda or "").strip(), "agenda")
+    plan = Plan.checked(title=title, starts_at=starts_at, kind=kind, place=place, agenda=agenda)
 
     def change(locked: Council, _s: Standing) -> Done[Meeting]:
         _active(locked)
-        meeting = Meeting.objects.create(
-            council=locked,
-            title=title,
-            kind=kind,
-            starts_at=starts_at,
-            place=place,
-            agenda=agenda,
-            created_at=clock.now(),
-        )
+        meeting = Meeting.objects.create(council=locked, **asdict(plan), created_at=clock.now())
         return Done(
             meeting,
-            note=title,
-            data={"meeting": meeting.pk, "kind": kind, "starts_at": starts_at.isoformat()},
+            note=plan.title,
+            data={
+                "meeting": meeting.pk,
+                "kind": plan.kind,
+                "starts_at": plan.starts_at.isoformat(),
+            },
         )
 
     return record(council, CouncilAction.PLAN_MEETING, actor, change)
+
+
+def change_meeting(
+    meeting: Meeting,
+    *,
+    actor: User | None,
+    title: str,
+    starts_at: datetime,
+    kind: str = MeetingKind.COUNCIL,
+    place: str = "",
+    agenda: str = "",
+) -> Meeting:
+    """修改会议 / 改期: a planned meeting's title, kind, time, place or agenda, before it
+    is held; the log keeps what each changed field read before."""
+    plan = Plan.checked(title=title, starts_at=starts_at, kind=kind, place=place, agenda=agenda)
+
+    def change(locked: Council, _s: Standing) -> Done[Meeting]:
+        _active(locked)
+        fresh = _meeting(locked, meeting)
+        _need_state(fresh, MeetingState.PLANNED)
+        before = {name: getattr(fresh, name) for name in PLANNED_FIELDS}
+        changed = [name for name, value in asdict(plan).items() if before[name] != value]
+        if not changed:
+            raise Conflict(_("Nothing to change: the meeting already reads so."))
+        for name in changed:
+            setattr(fresh, name, getattr(plan, name))
+        fresh.save(update_fields=changed)
+        was = {n: v.isoformat() if isinstance(v, datetime) else v for n, v in before.items()}
+        return Done(
+            fresh,
+            note=plan.title,
+            data={"meeting": fresh.pk, "before": {n: was[n] for n in changed}},
+        )
+
+    return record(meeting.council, CouncilAction.CHANGE_MEETING, actor, change)
 
 
 def hold_meeting(meeting: Meeting, *, actor: User | None) -> Meeting:

@@ -198,6 +198,7 @@ class CouncilAction(models.TextChoices):
     CHANGE_GROUP = "change_group", _("working group changed")
     # meetings and their follow-up items (civicgrid.councils.meetings)
     PLAN_MEETING = "plan_meeting", _("meeting planned")
+    CHANGE_MEETING = "change_meeting", _("meeting changed")
     HOLD_MEETING = "hold_meeting", _("meeting held")
     CANCEL_MEETING = "cancel_meeting", _("meeting cancelled")
     RECORD_MINUTES = "record_minutes", _("minutes recorded")

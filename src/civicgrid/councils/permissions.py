@@ -59,6 +59,7 @@ RULES: dict[str, Rule] = {
     CouncilAction.CHANGE_GROUP: Rule(RUNS_IT, _RUN),
     # meetings: officers and staff run them; a member confirms their own attendance
     CouncilAction.PLAN_MEETING: Rule(RUNS_IT, _RUN),
+    CouncilAction.CHANGE_MEETING: Rule(RUNS_IT, _RUN),
     CouncilAction.HOLD_MEETING: Rule(RUNS_IT, _RUN),
     CouncilAction.CANCEL_MEETING: Rule(RUNS_IT, _RUN),
     CouncilAction.RECORD_MINUTES: Rule(RUNS_IT, _RUN),

@@ -317,6 +317,27 @@ def get_meeting(request: HttpRequest, pk: Id, meeting_id: Id) -> MeetingOut:
     return meeting_out(_meeting(council, meeting_id), whole=True)
 
 
+@router.put(
+    "/{pk}/meetings/{meeting_id}",
+    response=answers(MeetingOut),
+    summary=gettext_lazy(
+        "修改会议 Change a planned meeting (its title, kind, time, place, agenda)"
+    ),
+)
+def change_meeting(request: HttpRequest, pk: Id, meeting_id: Id, body: MeetingIn) -> MeetingOut:
+    council, _standing = _council(request, pk)
+    meeting = meetings.change_meeting(
+        _meeting(council, meeting_id),
+        actor=request.user,
+        title=body.title,
+        kind=body.kind,
+        starts_at=body.starts_at,
+        place=body.place,
+        agenda=body.agenda,
+    )
+    return meeting_out(meeting, whole=True)
+
+
 @router.post(
     "/{pk}/meetings/{meeting_id}/hold",
     response=answers(MeetingOut),

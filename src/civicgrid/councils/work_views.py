@@ -186,6 +186,7 @@ def meeting_page(
             "presences": Presence.choices,
             "groups": list(council.groups.all()),
             "members": members,
+            "kinds": MeetingKind.choices,
         },
     )
 
@@ -211,6 +212,18 @@ def plan_meeting(request: HttpRequest, council: Council, standing: Standing) -> 
 
 
 MEETING_CHANGES = {
+    "edit": (
+        lambda m, r: meetings.change_meeting(
+            m,
+            actor=r.user,
+            title=r.POST.get("title", ""),
+            kind=r.POST.get("kind", MeetingKind.COUNCIL),
+            starts_at=_moment(r.POST.get("starts_at", ""), _("starts at")),
+            place=r.POST.get("place", ""),
+            agenda=r.POST.get("agenda", ""),
+        ),
+        gettext_lazy("The meeting is changed."),
+    ),
     "hold": (
         lambda m, r: meetings.hold_meeting(m, actor=r.user),
         gettext_lazy("The meeting is recorded as held."),
