@@ -202,6 +202,16 @@ def log_contact_reveals(cases: Iterable[Case], *, actor: User, reason: str) -> i
     return len(rows)
 
 
+def log_phone_search(cases: Sequence[Case], *, actor: User, digits: str) -> int:
+    """Log a page of cases found by their resident's phone's last ``digits``
+    (``search``, for the console's list and ``GET /api/cases`` alike): a reveal of each
+    resident on it (``log_contact_reveals``). How many were logged."""
+    if not cases:
+        return 0
+    reason = _("Searched by the phone's last digits %(digits)s") % {"digits": digits}
+    return log_contact_reveals(cases, actor=actor, reason=reason)
+
+
 # --- intake --------------------------------------------------------------------------------
 
 

@@ -368,12 +368,8 @@ def list_cases(
     page = search.page_of(
         request.user, queue, chosen, sort, before=before, after=after, size=limit, related=RELATED
     )
-    if chosen.phone and page.items:
-        actions.log_contact_reveals(
-            page.items,
-            actor=request.user,
-            reason=_("Searched by the phone's last digits %(digits)s") % {"digits": chosen.phone},
-        )
+    if chosen.phone:
+        actions.log_phone_search(page.items, actor=request.user, digits=chosen.phone)
     return CaseList(
         counts=queue_counts(request.user),
         queue=queue,

@@ -96,13 +96,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             size=30,
             related=("owner_unit", "category"),
         )
-        if filters.phone and page.items:
-            actions.log_contact_reveals(
-                page.items,
-                actor=request.user,
-                reason=_("Searched by the phone's last digits %(digits)s")
-                % {"digits": filters.phone},
-            )
+        if filters.phone:
+            actions.log_phone_search(page.items, actor=request.user, digits=filters.phone)
     except Refusal as refusal:
         given = {k: request.GET[k] for k in search.FIELDS if request.GET.get(k)}
         filters = search.Filters(given=given)
