@@ -4,10 +4,13 @@ public progress page that shows no personal data."""
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import date
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
 
 from civicgrid.cases.models import Case, Channel
 from civicgrid.projects import actions
@@ -280,3 +283,46 @@ def test_the_lists_cost_the_same_queries_whatever_the_number_of_projects(
         project = make_project(projects.tree, n % 4, f"项目{n}")
         actions.add_milestone(project, actor=None, name="开工", planned_on=actions.today())
     assert [counted(url) for url in urls] == before
+
+
+def test_the_project_ledger_exports_what_the_reader_sees(projects: ProjectsFixture) -> None:
+    project = projects.project
+    actions.add_budget_line(project, actor=None, item="电梯设备", amount="480000")
+    actions.add_budget_line(project, actor=None, item="土建", amount="120000.50")
+    step = actions.add_milestone(project, actor=None, name="设备进场", planned_on=date(2026, 9, 1))
+    actions.add_milestone(
+        project, actor=None, name="竣工验收", planned_on=date(2026, 12, 1), weight=3
+    )
+    actions.complete_milestone(step, actor=None)
+    actions.file_observation(projects.monitor, actor=None, text="井道外墙有裂缝", problem=True)
+    actions.file_observation(projects.monitor, actor=None, text="材料堆放整齐")
+
+    answer = client_of(projects.community).get("/projects/export/")
+    assert answer.status_code == 200
+    assert answer["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(answer.content))
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert rows[0][:3] == ("名称", "类型", "状态")
+    assert [r[0] for r in rows[1:]] == [project.name]  # not the other street's project
+    line = dict(zip(rows[0], rows[1], strict=True))
+    assert line["预算（元）"] == 600000.5
+    assert (line["已完成节点"], line["节点"], line["完成百分比"]) == (1, 2, 25)
+    assert (line["在任监督员"], line["观察报告"], line["报告的问题"], line["转为工单"]) == (
+        1,
+        2,
+        1,
+        1,
+    )
+    text = "".join(str(v) for r in book.worksheets[0].iter_rows(values_only=True) for v in r)
+    assert MONITOR_NAME not in text and MONITOR_PHONE not in text
+    steps = list(book.worksheets[1].iter_rows(min_row=3, values_only=True))
+    assert [(s[0], s[1]) for s in steps] == [(project.name, "设备进场"), (project.name, "竣工验收")]
+
+    far = load_workbook(
+        io.BytesIO(client_of(projects.far_community).get("/projects/export/").content)
+    )
+    assert [r[0] for r in far.worksheets[0].iter_rows(min_row=3, values_only=True)] == [
+        projects.other.name
+    ]
+    # Not for a resident monitor, whose page is /projects/me/.
+    assert client_of(projects.monitor_user).get("/projects/export/").status_code in (403, 404)

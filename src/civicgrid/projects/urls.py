@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.project_list, name="list"),
     path("me/", views.me, name="me"),
     path("create/", views.create_project, name="create"),
+    path("export/", views.export_projects, name="export"),
     path("<int:pk>/", views.project_page, name="project"),
     path("<int:pk>/budget/", views.add_budget_line, name="add_budget_line"),
     path("<int:pk>/milestones/", views.add_milestone, name="add_milestone"),

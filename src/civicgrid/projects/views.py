@@ -28,7 +28,7 @@ from civicgrid.errors import Invalid, Refusal
 from civicgrid.org.models import Unit, UnitKind, User
 from civicgrid.people.views import act, back
 from civicgrid.privacy.masking import mask_personal_data
-from civicgrid.projects import actions, permissions
+from civicgrid.projects import actions, export, permissions
 from civicgrid.projects.models import (
     Milestone,
     Monitor,
@@ -114,6 +114,17 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "kinds": ProjectKind.choices,
         },
     )
+
+
+@roles_required(access.STAFF)
+def export_projects(request: HttpRequest) -> HttpResponse:
+    """项目台账: the projects the list shows, as an Excel workbook."""
+    response = HttpResponse(
+        export.projects_workbook(Project.objects.visible_to(request.user)),
+        content_type=export.CONTENT_TYPE,
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.filename()}"'
+    return response
 
 
 @require_POST
