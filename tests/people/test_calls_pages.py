@@ -4,8 +4,11 @@ and another grid's volunteer refused (404 to see, 403 to claim)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
 
 from civicgrid.cases.models import State
 from civicgrid.org.models import Role
@@ -225,3 +228,38 @@ def test_the_admin_shows_calls_and_claims_read_only(people: PeopleFixture) -> No
     ):
         assert admin.get(path).status_code == 200, path
     assert admin.get("/admin/people/gridcall/add/").status_code == 403
+
+
+def test_the_calls_ledger_exports_the_readers_calls_with_names_for_staff(
+    people: PeopleFixture,
+) -> None:
+    first = broadcast(people, wanted=2)
+    calls.claim_call(first, actor=people.member_user, person=people.member)
+    far = calls.broadcast_call(
+        calls.Call(title="远处的呼叫", wanted=1, hours="1", points=10),
+        actor=make_member(people.tree.communities[1], Role.HANDLER),
+        grid=people.tree.grids[4],
+    )
+    answer = client_of(people.handler).get("/people/calls/export/", {"state": "open"})
+    assert answer.status_code == 200
+    assert answer["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(answer.content))
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    line = dict(zip(rows[0], rows[1], strict=True))
+    assert len(rows) == 2, "the other community's call is not theirs"
+    assert (line["标题"], line["需要人数"], line["已认领"]) == ("帮独居老人搬米", 2, 1)
+    assert far.title not in str(rows)
+    claims = list(book.worksheets[1].iter_rows(min_row=3, values_only=True))
+    assert [(c[0], c[1]) for c in claims] == [("帮独居老人搬米", "王党员")]
+    # The grid's volunteer sees the grid's calls too, the helpers' names masked; the
+    # done tab has none of them.
+    theirs = load_workbook(
+        io.BytesIO(client_of(people.volunteer).get("/people/calls/export/").content)
+    )
+    assert [c[1] for c in theirs.worksheets[1].iter_rows(min_row=3, values_only=True)] == ["王**"]
+    done = load_workbook(
+        io.BytesIO(client_of(people.handler).get("/people/calls/export/?state=done").content)
+    )
+    assert len(list(done.worksheets[0].iter_rows(min_row=3))) == 0
+    # A resident without a staff role: not their page.
+    assert client_of(people.member_user).get("/people/calls/export/").status_code in (403, 404)

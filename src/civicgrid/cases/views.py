@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from civicgrid import inputs
+from civicgrid import inputs, sheets
 from civicgrid.cases import actions, export, followup, search
 from civicgrid.cases import queues as work_queues
 from civicgrid.cases.api import contact_view
@@ -148,7 +148,7 @@ def export_queue(request: HttpRequest) -> HttpResponse:
         cases = export.rows_for(work_queues.in_queue(request.user, name), sort, kept=kept.q)
     response = HttpResponse(
         export.workbook(cases, request.user),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=sheets.CONTENT_TYPE,
     )
     response["Content-Disposition"] = content_disposition_header(True, export.filename())
     response["Cache-Control"] = "private, no-store"

@@ -18,12 +18,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civicgrid import inputs
+from civicgrid import inputs, sheets
 from civicgrid.cases.models import Case
 from civicgrid.cases.photos import check_photos, open_photo
 from civicgrid.errors import Invalid
 from civicgrid.org.models import Unit, UnitKind, User
-from civicgrid.people import calls, ledger, permissions
+from civicgrid.people import calls, export, ledger, permissions
 from civicgrid.people.call_models import CallClaim, CallState, ClaimState, GridCall, masked_name
 from civicgrid.people.models import LedgerSource, PeopleAction, Person
 from civicgrid.people.views import act, back
@@ -94,6 +94,24 @@ def call_list(request: HttpRequest) -> HttpResponse:
             "grids": callable_grids(request.user),
         },
     )
+
+
+@roles_required(access.STAFF)
+def export_calls(request: HttpRequest) -> HttpResponse:
+    """一呼百应台账: the calls of the list (its state tab), as an Excel workbook; the
+    helpers' names whole where the reader may close the call, as on its page."""
+    state = request.GET.get("state", "")
+    rows = GridCall.objects.visible_to(request.user)
+    if state in STATES:
+        rows = rows.filter(state__in=STATES[state])
+    response = HttpResponse(
+        export.calls_workbook(
+            rows, lambda call: permissions.may(PeopleAction.CLOSE_CALL, request.user, call.grid)
+        ),
+        content_type=sheets.CONTENT_TYPE,
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.calls_filename()}"'
+    return response
 
 
 @require_POST

@@ -24,6 +24,7 @@ urlpatterns = [
     *activity_urls.urlpatterns,
     path("calls/", call_views.call_list, name="calls"),
     path("calls/mine/", call_views.my_calls, name="my_calls"),
+    path("calls/export/", call_views.export_calls, name="export_calls"),
     path("calls/broadcast/", call_views.broadcast, name="broadcast"),
     path("calls/<int:pk>/", call_views.call_page, name="call"),
     path("calls/<int:pk>/claim/", call_views.claim, name="claim"),

@@ -24,7 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civicgrid import inputs
+from civicgrid import inputs, sheets
 from civicgrid.cases.models import mask_phone
 from civicgrid.errors import Invalid, Refusal
 from civicgrid.org.models import Unit, UnitKind, User
@@ -455,7 +455,7 @@ def export_roster(request: HttpRequest, pk: int) -> HttpResponse:
     roster = visible_roster(request.user, pk)
     response = HttpResponse(
         export.roster_workbook(roster),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=sheets.CONTENT_TYPE,
     )
     response["Content-Disposition"] = f'attachment; filename="{export.filename(roster)}"'
     return response

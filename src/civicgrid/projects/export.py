@@ -4,34 +4,20 @@ them), one of their milestones. No monitor's name or phone: the counts only."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from civicgrid.projects.models import Project, percent_of
+from civicgrid.sheets import as_bytes, headed
 
 # More projects than a district runs at once; the list past it is cut (the sheet says so).
 ROW_LIMIT = 5000
-CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def filename() -> str:
     return f"projects-{timezone.localdate():%Y-%m-%d}.xlsx"
-
-
-def _header(sheet: Worksheet, title: str, headers: list[str], widths: tuple[int, ...]) -> None:
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(headers)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
 
 
 def projects_workbook(projects: QuerySet[Project]) -> bytes:
@@ -50,7 +36,7 @@ def projects_workbook(projects: QuerySet[Project]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("projects")
-    _header(
+    headed(
         sheet,
         f"{_('Projects')} · {timezone.localdate():%Y-%m-%d}",
         [
@@ -73,7 +59,7 @@ def projects_workbook(projects: QuerySet[Project]) -> bytes:
         (28, 16, 8, 20, 16, 24, 12, 14, 8, 8, 8, 8, 8, 8, 8),
     )
     steps = book.create_sheet(_("milestones"))
-    _header(
+    headed(
         steps,
         _("Milestones"),
         [_("project"), _("name"), _("planned day"), _("done day"), _("weight")],
@@ -104,6 +90,4 @@ def projects_workbook(projects: QuerySet[Project]) -> bytes:
             steps.append([project.name, m.name, m.planned_on, m.done_on, m.weight])
     if len(rows) > ROW_LIMIT:
         sheet.append([_("Only the newest %(n)s projects are listed.") % {"n": ROW_LIMIT}])
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return as_bytes(book)

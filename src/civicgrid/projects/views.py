@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civicgrid import inputs
+from civicgrid import inputs, sheets
 from civicgrid.cases.models import Case, Channel, mask_phone
 from civicgrid.cases.photos import open_photo
 from civicgrid.errors import Invalid, Refusal
@@ -121,7 +121,7 @@ def export_projects(request: HttpRequest) -> HttpResponse:
     """项目台账: the projects the list shows, as an Excel workbook."""
     response = HttpResponse(
         export.projects_workbook(Project.objects.visible_to(request.user)),
-        content_type=export.CONTENT_TYPE,
+        content_type=sheets.CONTENT_TYPE,
     )
     response["Content-Disposition"] = f'attachment; filename="{export.filename()}"'
     return response
