@@ -3,10 +3,11 @@ who sees which council."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from civicgrid.cases import clock
 from civicgrid.councils import actions
 from civicgrid.councils.models import (
     Council,
@@ -52,6 +53,16 @@ def test_an_ordinary_member_may_not_add_members(council: CouncilFixture) -> None
     with pytest.raises(Forbidden, match="理事长或秘书长"):
         actions.add_member(council.council, seat(), actor=council.user(council.members[0]))
     assert (CouncilMember.objects.count(), CouncilEvent.objects.count()) == before
+
+
+def test_a_member_joins_on_the_districts_date_not_utcs(council: CouncilFixture) -> None:
+    # 01:30 on 6 December in Beijing is still 5 December in UTC.
+    early = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
+    with clock.at(early):
+        member = actions.add_member(
+            council.council, seat(phone="13800001112"), actor=council.user(council.secretary)
+        )
+    assert member.joined_on == date(2026, 12, 6)
 
 
 def test_staff_of_the_unit_or_above_may_add_members_others_may_not(

@@ -3,12 +3,12 @@ days and 包联; each change logged once, refusals writing nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from civicgrid.cases import actions as case_actions
-from civicgrid.cases import deadlines
+from civicgrid.cases import clock, deadlines
 from civicgrid.cases.models import Case, Category, Channel, DeadlinePolicy, State
 from civicgrid.enterprise import actions
 from civicgrid.enterprise import window as window_module
@@ -224,6 +224,16 @@ def test_ending_a_pairing_keeps_its_visits_and_stops_new_ones(window: WindowFixt
     # The two may be paired again.
     again = actions.pair(actor=window.office_staff, agency=agency, unit=window.park)
     assert again.active and again.pk != pairing.pk
+
+
+def test_a_pairing_begins_and_ends_on_the_districts_date(window: WindowFixture) -> None:
+    early = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)  # 01:30 on 6 December in Beijing
+    with clock.at(early):
+        pairing = actions.pair(
+            actor=window.office_staff, agency=window.tree.department, unit=window.park
+        )
+        ended = actions.end_pairing(pairing, actor=window.office_staff)
+    assert (pairing.since, ended.ended_on) == (date(2026, 12, 6), date(2026, 12, 6))
 
 
 def test_without_the_window_set_up_a_complaint_is_refused(window: WindowFixture) -> None:

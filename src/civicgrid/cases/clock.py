@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -18,6 +18,12 @@ _fixed: ContextVar[datetime | None] = ContextVar("civicgrid_clock", default=None
 
 def now() -> datetime:
     return _fixed.get() or timezone.now()
+
+
+def today() -> date:
+    """The district's date now (``TIME_ZONE``): not ``now().date()``, which is UTC's and
+    reads yesterday before 08:00 in Beijing."""
+    return timezone.localdate(now())
 
 
 @contextmanager

@@ -138,7 +138,7 @@ def found_council(
             name=name,
             kind=kind,
             unit=unit,
-            founded_on=founded_on or clock.now().date(),
+            founded_on=founded_on or clock.today(),
             party_organisation=inputs.text(
                 party_organisation.strip(), "party_organisation", max_length=100
             ),
@@ -216,7 +216,7 @@ def add_member(
             department=seat.department,
             term_start=seat.term_start,
             term_end=seat.term_end,
-            joined_on=on or clock.now().date(),
+            joined_on=on or clock.today(),
         )
         try:
             with transaction.atomic():
@@ -240,7 +240,7 @@ def remove_member(
         fresh = CouncilMember.objects.select_for_update().get(pk=member.pk)
         if fresh.left_on is not None:
             raise Conflict(_("This member has already left the council."))
-        fresh.left_on = on or clock.now().date()
+        fresh.left_on = on or clock.today()
         fresh.left_reason = inputs.text((reason or "").strip(), "reason", max_length=200)
         fresh.save(update_fields=["left_on", "left_reason"])
         return Done(fresh, fresh, fresh.left_reason)

@@ -94,7 +94,7 @@ def seed(
     About ``signing`` of the members sign, each before the first month after they
     joined; members without an account sign too (the demo writes as the system).
     Returns what it made."""
-    today = today or clock.now().date()
+    today = today or clock.today()
     made = Seeded()
     template = scoring.district_template()
     keys = months_before(today, months)

@@ -113,7 +113,7 @@ def take_up_problem(
     def change(locked: Council, _s: Standing) -> Done[Problem]:
         fresh = _problem(locked, problem)
         _need_open(fresh)
-        if deadline < clock.now().date():
+        if deadline < clock.today():
             raise Invalid(_("The deadline cannot be in the past."), field="deadline")
         before = fresh.deadline.isoformat() if fresh.deadline else None
         fresh.state = ProblemState.HANDLING

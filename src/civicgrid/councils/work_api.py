@@ -170,7 +170,7 @@ class OutcomeIn(Schema):
 def _today() -> date:
     from civicgrid.cases import clock
 
-    return clock.now().date()
+    return clock.today()
 
 
 def item_out(item: ActionItem) -> ItemOut:

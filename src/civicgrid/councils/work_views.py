@@ -96,7 +96,7 @@ class ItemLine:
 
 
 def item_lines(items: list[ActionItem], standing: Standing) -> list[ItemLine]:
-    today = clock.now().date()
+    today = clock.today()
     may_run = standing.may(CouncilAction.ITEM_TO_CASE)
     return [
         ItemLine(
@@ -380,7 +380,7 @@ def problem_list(request: HttpRequest, council: Council, standing: Standing) -> 
         .prefetch_related("concerns")
         .order_by("-raised_at", "-id")[:LIST_LIMIT]
     )
-    today = clock.now().date()
+    today = clock.today()
     seat = standing.seat
     may_decide = standing.may(CouncilAction.WHISTLE_PROBLEM)
     lines = [

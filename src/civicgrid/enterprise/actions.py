@@ -472,9 +472,7 @@ def pair(*, actor: User | None, agency: Unit, unit: Unit, since: date | None = N
         raise Invalid(_("Choose a park, a street or a town."), field="unit")
     try:
         with transaction.atomic():
-            pairing = Pairing.objects.create(
-                agency=agency, unit=unit, since=since or clock.now().date()
-            )
+            pairing = Pairing.objects.create(agency=agency, unit=unit, since=since or clock.today())
             _log(
                 WindowAction.PAIR,
                 actor,
@@ -492,11 +490,13 @@ def end_pairing(pairing: Pairing, *, actor: User | None, on: date | None = None)
     _check(WindowAction.END_PAIRING, actor)
     with transaction.atomic():
         fresh = (
-            Pairing.objects.select_for_update().select_related("agency", "unit").get(pk=pairing.pk)
+            Pairing.objects.select_for_update(of=("self",))
+            .select_related("agency", "unit")
+            .get(pk=pairing.pk)
         )
         if not fresh.active:
             raise Conflict(_("This pairing has ended."))
-        ended = on or clock.now().date()
+        ended = on or clock.today()
         if ended < fresh.since:
             raise Invalid(_("A pairing cannot end before it began."), field="on")
         fresh.active, fresh.ended_on = False, ended
