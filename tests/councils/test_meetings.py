@@ -176,6 +176,16 @@ def test_a_planned_meeting_is_changed_and_the_log_keeps_what_it_read(
     assert set(was) == {"title", "starts_at", "agenda"}  # the place did not change
     assert (was["title"], was["agenda"]) == ("十二月理事会议", "")
     assert datetime.fromisoformat(was["starts_at"]) == WHEN
+    # A time to the second is kept to the minute, as the form shows it: the same plan.
+    with pytest.raises(Conflict):
+        meetings.change_meeting(
+            meeting,
+            actor=secretary,
+            title="十二月理事会议（改期）",
+            starts_at=later + timedelta(seconds=15),
+            place="商会",
+            agenda="门前三包",
+        )
     # Held, or cancelled: no more changes (403 still before 409).
     meetings.hold_meeting(meeting, actor=secretary)
     with pytest.raises(Forbidden):

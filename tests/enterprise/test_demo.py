@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 
 from civicgrid.cases.models import Channel, State
 from civicgrid.enterprise import demo
-from civicgrid.enterprise.models import Complaint, Enterprise, ServiceDayIssue, Visit
+from civicgrid.enterprise.models import Complaint, Enterprise, Pairing, ServiceDayIssue, Visit
 from tests.factories import TreeFixture, make_unit
 
 pytestmark = pytest.mark.django_db
@@ -30,5 +30,12 @@ def test_the_demo_seeds_a_year_of_the_window(tree: TreeFixture) -> None:
     assert summary.rated > 0
     assert ServiceDayIssue.objects.filter(complaint__isnull=False).exists()
     assert Visit.objects.count() == summary.visits > 0
+    # The first park's pairing was handed over: ended, with its visits, and another
+    # agency paired since.
+    ended = Pairing.objects.get(active=False)
+    assert ended.ended_on is not None and ended.visits.exists()
+    now = Pairing.objects.get(unit=ended.unit, active=True)
+    assert now.agency != ended.agency and now.since == ended.ended_on
+    assert summary.pairings == Pairing.objects.count()
     login = Enterprise.objects.first().contacts.get().user  # type: ignore[union-attr]
     assert login.password == password and login.check_password("civicgrid-demo")

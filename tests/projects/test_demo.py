@@ -26,6 +26,10 @@ def test_the_demo_seeds_projects_with_monitors_and_observations(tree: TreeFixtur
     summary = demo.seed(random.Random(5), centre_grid=tree.grids[0])
     assert summary.login == "monitor" and summary.projects == Project.objects.count() == 3
     assert Monitor.objects.count() == summary.monitors >= 6
+    # One progress monitor moved away: retired, a neighbour recruited in the same role.
+    retired = Monitor.objects.get(active=False)
+    assert summary.retired == 1 and retired.retired_on is not None
+    assert retired.project.monitors.filter(active=True, role=retired.role).exists()
     seats = Monitor.objects.filter(user__username="monitor")
     assert {s.role for s in seats} == {"quality", "progress"}
     assert Observation.objects.count() == summary.observations >= 6

@@ -94,6 +94,8 @@ class Plan:
         starts_at = inputs.moment(starts_at, "starts_at")
         if timezone.is_naive(starts_at):  # a form's local time: the district's
             starts_at = timezone.make_aware(starts_at)
+        # (to the minute, as the form shows it: saving the form unchanged changes nothing)
+        starts_at = starts_at.replace(second=0, microsecond=0)
         place = inputs.text((place or "").strip(), "place", max_length=MAX_PLACE)
         agenda = inputs.text((agenda or "").strip(), "agenda")
         return cls(title, kind, starts_at, place, agenda)

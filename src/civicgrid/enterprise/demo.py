@@ -251,8 +251,9 @@ def seed(
                 summary.complaints += 1
                 work(later, complaint)
 
-    # 包联: each park paired with an agency, visited every other month or so.
-    for park in parks:
+    # 包联: each park paired with an agency, visited every other month or so; the first
+    # park's pairing handed over to another agency halfway (the first one ended).
+    for index, park in enumerate(parks):
         with clock.at(start):
             try:
                 pairing = actions.pair(
@@ -269,6 +270,15 @@ def seed(
             at = start + timedelta(days=60 * visit + rng.uniform(5, 50))
             if at > until:
                 break
+            others = [d for d in [*departments, office] if d.pk != pairing.agency_id]
+            if index == 0 and visit == 3 and others:
+                with clock.at(at):
+                    day = timezone.localtime(at).date()
+                    actions.end_pairing(pairing, actor=office_staff, on=day)
+                    pairing = actions.pair(
+                        actor=office_staff, agency=others[0], unit=park, since=day
+                    )
+                summary.pairings += 1
             with clock.at(at):
                 actions.log_visit(
                     pairing,

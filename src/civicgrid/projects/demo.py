@@ -102,6 +102,7 @@ class ProjectsSummary:
     projects: int = 0
     milestones_done: int = 0
     monitors: int = 0
+    retired: int = 0
     observations: int = 0
     login: str | None = None
 
@@ -174,6 +175,11 @@ def seed(
             seat = rng.choice(monitors)
             timeline.append((_at(day, 11), partial(_observe, seat, note)))
             summary.observations += 1
+        if index == len(SPECS) - 1:  # the last project's progress monitor moved away
+            seat = monitors[0]
+            timeline.append((_at(today - timedelta(days=2), 17), partial(_hand_over, seat, rng)))
+            summary.retired += 1
+            summary.monitors += 1
         for when, change in sorted(timeline, key=lambda row: row[0]):
             with clock.at(when):
                 change()
@@ -186,6 +192,12 @@ def _complete(milestone: Milestone) -> object:
 
 def _observe(seat: Monitor, text: str) -> object:
     return actions.file_observation(seat, actor=None, text=text)
+
+
+def _hand_over(seat: Monitor, rng: random.Random) -> object:
+    """The seat retired (卸任) and a neighbour recruited in the same role."""
+    actions.retire_monitor(seat, actor=None)
+    return _recruit(seat.project, rng, seat.role)
 
 
 def _recruit(project: Project, rng: random.Random, role: str, user: User | None = None) -> Monitor:
