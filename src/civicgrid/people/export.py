@@ -146,7 +146,8 @@ def calls_workbook(found: QuerySet[GridCall], names_shown: Callable[[GridCall], 
                 call.called_by.display_name if call.called_by else "",
             ]
         )
-        whole.setdefault(call.grid_id, names_shown(call))
+        if call.grid_id not in whole:  # (asked once per grid)
+            whole[call.grid_id] = names_shown(call)
     by_call = {c.pk: c for c in shown}
     claims = (
         CallClaim.objects.filter(call__in=list(by_call))
