@@ -17,7 +17,6 @@ from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid import inputs
@@ -95,7 +94,7 @@ def record(
 
 
 def today() -> date:
-    return timezone.localdate(clock.now())
+    return clock.today()
 
 
 # --- people ----------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def seed(rng: random.Random, community: Unit) -> dict[str, int]:
     if not pool:
         return {}
     me = next((p for p in pool if p.user_id is not None), None)
-    today = timezone.localdate(clock.now())
+    today = clock.today()
     counts = {"activities": 0, "sign_ups": 0, "attended": 0, "redemptions": 0}
     # Two a week over the last four weeks, and one to come.
     days = [today - timedelta(days=d) for d in (26, 23, 19, 16, 12, 9, 5, 2)] + [

@@ -232,7 +232,7 @@ def _rosters(
         if p.reports_to_id == community.pk or (p.home_grid_id in ids and p.party_member)
     ]
     me = next((p for p in centre_people if p.user_id is not None), None)
-    today = timezone.localdate(clock.now())
+    today = clock.today()
     this_week = today - timedelta(days=today.weekday())
     points = {g.pk: _inside(g) for g in grids}
     swap_left = [1]  # one swap, asked and approved, in last week's grid roster

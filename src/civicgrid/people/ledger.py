@@ -146,7 +146,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def this_month() -> tuple[int, int]:
-    day = timezone.localdate(clock.now())
+    day = clock.today()
     return day.year, day.month
 
 

@@ -23,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Generic, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid import inputs
@@ -108,7 +107,7 @@ def record(
 
 
 def today() -> date:
-    return timezone.localdate(clock.now())
+    return clock.today()
 
 
 # --- projects --------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def seed(
 ) -> ProjectsSummary:
     """The three projects around ``centre_grid``, their monitors and observations."""
     summary = ProjectsSummary()
-    today = timezone.localdate(clock.now())
+    today = clock.today()
     community = Unit.objects.get(pk=centre_grid.parent_id)
     street = Unit.objects.get(pk=community.parent_id)
     departments = {u.name: u for u in Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True)}
@@ -222,7 +222,7 @@ def after_history() -> dict[str, object]:
     )
     if seat is None or seat.observations.filter(problem=True).exists():
         return {"project_cases": 0}
-    yesterday = timezone.localdate(clock.now()) - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     with clock.at(_at(yesterday, 15)):
         actions.file_observation(seat, actor=None, text=PROBLEM, problem=True)
     return {"project_cases": 1}
